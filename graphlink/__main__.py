@@ -1,0 +1,3 @@
+from graphlink.cli import main
+
+main()

@@ -1,0 +1,61 @@
+"""The ``graphlink`` command line: a thin shell over the library.
+
+Each command group lives in its own module here and registers itself on
+:data:`app`; the modules parse options, call one library function and present
+the result (rich tables and progress bars).  Only this layer (and the API's
+lifespan) reads the environment.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from graphlink.cli._app import app, console
+from graphlink.cli import neo4j_cmd  # noqa: F401  (registers commands)
+from graphlink.errors import GraphlinkError
+
+__all__ = ["app", "main"]
+
+
+def _register_optional() -> None:
+    # Command modules of later pipeline stages; imported here so `graphlink --help`
+    # lists them all.
+    import importlib
+
+    for mod in (
+        "graphlink.cli.ingest_cmd",
+        "graphlink.cli.synth_cmd",
+        "graphlink.cli.detect_cmd",
+        "graphlink.cli.api_cmd",
+        "graphlink.cli.query_cmd",
+        "graphlink.cli.report_cmd",
+        "graphlink.cli.demo_cmd",
+    ):
+        try:
+            importlib.import_module(mod)
+        except ModuleNotFoundError as e:
+            if e.name != mod:
+                raise
+
+
+_register_optional()
+
+
+def main() -> None:
+    """Entry point: run the app, turning project errors into one clear line."""
+    try:
+        app(standalone_mode=False)
+    except GraphlinkError as e:
+        console.print(f"[bold red]error:[/] {e}")
+        sys.exit(2)
+    except SystemExit:
+        raise
+    except Exception as e:  # click's own usage errors are handled inside app
+        import click
+
+        if isinstance(e, click.exceptions.ClickException):
+            e.show()
+            sys.exit(e.exit_code)
+        if isinstance(e, click.exceptions.Abort):
+            sys.exit(1)
+        raise

@@ -1,0 +1,87 @@
+"""One configuration object, read from the environment by the CLI and the API.
+
+The library itself never reads the environment: functions take explicit
+arguments, and only the edges (``graphlink.cli``, ``api.app``) call
+:func:`get_settings`.  Settings are built on demand, not at import time, so
+tests can point a fresh object at their own Neo4j.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Where the project keeps what it downloads and runs (Neo4j jars, data, logs,
+#: the generated password).  Git ignores it.
+DEFAULT_HOME = Path(__file__).resolve().parent.parent / ".graphlink"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration.
+
+    ``NEO4J_URI``/``NEO4J_USER``/``NEO4J_PASSWORD`` select an external Neo4j or
+    Aura.  Left unset, graphlink uses the local server that
+    ``graphlink neo4j start`` runs under ``GRAPHLINK_HOME``.
+    """
+
+    # Only the aliases are read from the environment (never e.g. $HOME for `home`).
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    neo4j_uri: str | None = Field(default=None, alias="NEO4J_URI")
+    neo4j_user: str = Field(default="neo4j", alias="NEO4J_USER")
+    neo4j_password: str | None = Field(default=None, alias="NEO4J_PASSWORD")
+    neo4j_database: str = Field(default="neo4j", alias="NEO4J_DATABASE")
+
+    home: Path = Field(default=DEFAULT_HOME, alias="GRAPHLINK_HOME")
+    bolt_port: int = Field(default=7687, alias="GRAPHLINK_BOLT_PORT")
+    http_port: int = Field(default=7474, alias="GRAPHLINK_HTTP_PORT")
+    heap: str = Field(default="4g", alias="GRAPHLINK_NEO4J_HEAP")
+    pagecache: str = Field(default="6g", alias="GRAPHLINK_NEO4J_PAGECACHE")
+
+    batch_size: int = Field(default=20_000, alias="GRAPHLINK_BATCH_SIZE", gt=0)
+    #: Seconds a Bolt call may wait for a connection or a reply: bounded so
+    #: the API answers 503 instead of hanging when Neo4j is down.
+    connect_timeout: float = Field(default=3.0, alias="GRAPHLINK_CONNECT_TIMEOUT", gt=0)
+    query_timeout: float = Field(default=300.0, alias="GRAPHLINK_QUERY_TIMEOUT", gt=0)
+
+    @field_validator("neo4j_password")
+    @classmethod
+    def _refuse_default_password(cls, v: str | None) -> str | None:
+        # Neo4j's factory password; a server still on it is not configured.
+        if v == "neo4j":
+            raise ValueError("NEO4J_PASSWORD must not be the factory default 'neo4j'")
+        return v
+
+    @cached_property
+    def neo4j_home(self) -> Path:
+        """Directory of the project-local Neo4j (jars, conf, data, logs)."""
+        return self.home.resolve() / "neo4j"
+
+    @property
+    def uses_local_server(self) -> bool:
+        return self.neo4j_uri is None
+
+    def bolt_uri(self) -> str:
+        return self.neo4j_uri or f"bolt://127.0.0.1:{self.bolt_port}"
+
+    def password(self) -> str:
+        """The password to use: the environment's, else the local server's file."""
+        if self.neo4j_password:
+            return self.neo4j_password
+        pw_file = self.neo4j_home / "password"
+        if pw_file.exists():
+            return pw_file.read_text().strip()
+        from graphlink.errors import ConfigError
+
+        raise ConfigError(
+            "no Neo4j password: set NEO4J_PASSWORD or start the local server "
+            "with `graphlink neo4j start`"
+        )
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Build settings from the environment (and explicit overrides, for tests)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

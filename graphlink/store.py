@@ -1,0 +1,209 @@
+"""The one seam between graphlink and Neo4j.
+
+Every Cypher call in the project goes through :class:`GraphStore` (the pattern
+of the GDS client's ``QueryRunner``): short sessions per call, reads routed as
+reads, statements loaded by name from ``cypher/``, parameters always passed
+separately, and driver errors wrapped once into the project's own types
+carrying the statement's name.
+
+Retries: reads and batched writes go through the driver's managed
+transactions (``execute_query`` / ``execute_write``), which retry transient
+failures.  That is safe because every write statement in ``cypher/internal``
+is idempotent (``UNWIND $rows ... MERGE``, counters guarded by a snapshot id),
+so a batch applied twice leaves the store as applying it once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import neo4j
+import pandas as pd
+from neo4j import GraphDatabase, RoutingControl
+from neo4j import exceptions as nx
+
+from graphlink import cypher_files
+from graphlink.config import Settings
+from graphlink.errors import StoreError, StoreUnavailable
+
+T = TypeVar("T")
+
+_UNAVAILABLE = (
+    nx.ServiceUnavailable,
+    nx.SessionExpired,
+    nx.AuthError,
+    nx.DatabaseUnavailable,
+    ConnectionError,
+    OSError,
+)
+
+
+class GraphStore:
+    """A Neo4j database, addressed by statement names.
+
+    >>> store = GraphStore.from_settings(get_settings())   # doctest: +SKIP
+    >>> store.read("detect/cluster_by_id", cluster_id="c-000001")  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        uri: str,
+        auth: tuple[str, str],
+        *,
+        database: str = "neo4j",
+        connect_timeout: float = 3.0,
+        retry_time: float = 15.0,
+    ) -> None:
+        self.uri = uri
+        self.database = database
+        self._driver = GraphDatabase.driver(
+            uri,
+            auth=auth,
+            connection_timeout=connect_timeout,
+            connection_acquisition_timeout=connect_timeout * 2,
+            max_transaction_retry_time=retry_time,
+            liveness_check_timeout=30.0,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, retry_time: float = 15.0) -> GraphStore:
+        return cls(
+            settings.bolt_uri(),
+            (settings.neo4j_user, settings.password()),
+            database=settings.neo4j_database,
+            connect_timeout=settings.connect_timeout,
+            retry_time=retry_time,
+        )
+
+    # -- lifecycle ---------------------------------------------------------
+    def close(self) -> None:
+        self._driver.close()
+
+    def __enter__(self) -> GraphStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def ping(self) -> None:
+        """Raise :class:`StoreUnavailable` unless the database answers."""
+        with self._wrapped("ping"):
+            self._driver.verify_connectivity()
+
+    # -- error wrapping ----------------------------------------------------
+    @contextmanager
+    def _wrapped(self, name: str) -> Iterator[None]:
+        try:
+            yield
+        except _UNAVAILABLE as e:
+            raise StoreUnavailable(
+                f"Neo4j at {self.uri} is unavailable ({type(e).__name__}: {e})"
+            ) from e
+        except nx.Neo4jError as e:
+            raise StoreError(f"{e.code}: {e.message}", query=name) from e
+        except nx.DriverError as e:
+            raise StoreUnavailable(f"Neo4j driver error: {e}") from e
+
+    # -- queries by name ---------------------------------------------------
+    def read(self, name: str, /, **params: Any) -> list[dict[str, Any]]:
+        """Run ``cypher/internal/<name>.cypher`` as a read; rows as dicts."""
+        return self.query(cypher_files.internal(name), params, name=name)
+
+    def read_df(self, name: str, /, **params: Any) -> pd.DataFrame:
+        """Run a named read and return a DataFrame (columns from the RETURN)."""
+        return self.query_df(cypher_files.internal(name), params, name=name)
+
+    def write(self, name: str, /, **params: Any) -> list[dict[str, Any]]:
+        """Run a named statement as a write transaction."""
+        return self.query(cypher_files.internal(name), params, name=name, write=True)
+
+    def write_batches(
+        self,
+        name: str,
+        batches: Iterable[list[Mapping[str, Any]]],
+        *,
+        on_batch: Callable[[int], None] | None = None,
+        **params: Any,
+    ) -> int:
+        """Apply ``UNWIND $rows`` statement ``name`` to each batch, one transaction each.
+
+        Returns the number of rows written; ``on_batch(n)`` is called after each
+        batch commits (for progress bars).
+        """
+        query = cypher_files.internal(name)
+        total = 0
+
+        def _tx(tx: neo4j.ManagedTransaction, rows: list[Mapping[str, Any]]) -> None:
+            tx.run(query, rows=rows, **params).consume()
+
+        with self._wrapped(name), self._driver.session(database=self.database) as session:
+            for batch in batches:
+                if not batch:
+                    continue
+                session.execute_write(_tx, batch)
+                total += len(batch)
+                if on_batch:
+                    on_batch(len(batch))
+        return total
+
+    # -- raw text (saved investigator queries, schema) ---------------------
+    def query(
+        self,
+        text: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        name: str = "<inline>",
+        write: bool = False,
+    ) -> list[dict[str, Any]]:
+        with self._wrapped(name):
+            records, _, _ = self._driver.execute_query(
+                text,
+                dict(params or {}),
+                database_=self.database,
+                routing_=RoutingControl.WRITE if write else RoutingControl.READ,
+            )
+        return [r.data() for r in records]
+
+    def query_df(
+        self, text: str, params: Mapping[str, Any] | None = None, *, name: str = "<inline>"
+    ) -> pd.DataFrame:
+        with self._wrapped(name):
+            return self._driver.execute_query(
+                text,
+                dict(params or {}),
+                database_=self.database,
+                routing_=RoutingControl.READ,
+                result_transformer_=neo4j.Result.to_df,
+            )
+
+    def stream(
+        self, name: str, /, *, fetch_size: int = 50_000, **params: Any
+    ) -> Iterator[list[Any]]:
+        """Stream a named read's records as value lists without holding them all."""
+        query = cypher_files.internal(name)
+        with self._wrapped(name), self._driver.session(
+            database=self.database, default_access_mode=neo4j.READ_ACCESS, fetch_size=fetch_size
+        ) as session:
+            result = session.run(query, params)
+            for record in result:
+                yield record.values()
+
+    def run_in_session(self, name: str, fn: Callable[[neo4j.Session], T]) -> T:
+        """Escape hatch for multi-statement work (wrapped errors, one session)."""
+        with self._wrapped(name), self._driver.session(database=self.database) as session:
+            return fn(session)
+
+    def apply_schema(self) -> int:
+        """Apply ``cypher/schema.cypher`` (idempotent: IF NOT EXISTS everywhere)."""
+        stmts = cypher_files.schema_statements()
+        for s in stmts:
+            self.query(s, name="schema", write=True)
+        self.query("CALL db.awaitIndexes(300)", name="schema/await", write=False)
+        return len(stmts)
+
+
+def open_store(settings: Settings, *, retry_time: float = 15.0) -> GraphStore:
+    """Open the store the settings point at (local server or external URI)."""
+    return GraphStore.from_settings(settings, retry_time=retry_time)
