@@ -26,6 +26,7 @@ def _register_optional() -> None:
         "graphlink.cli.ingest_cmd",
         "graphlink.cli.synth_cmd",
         "graphlink.cli.detect_cmd",
+        "graphlink.cli.banwave_cmd",
         "graphlink.cli.api_cmd",
         "graphlink.cli.query_cmd",
         "graphlink.cli.report_cmd",
