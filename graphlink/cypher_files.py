@@ -44,7 +44,12 @@ class CypherFile:
         raw = self.header.get("params", "").strip()
         if not raw or raw.lower() == "none":
             return ()
-        return tuple(p.strip().lstrip("$").split("=")[0].strip() for p in raw.split(",") if p.strip())
+        # "$name: type = default" -> "name" (types and defaults: graphlink.queries)
+        return tuple(
+            p.strip().lstrip("$").split("=")[0].split(":")[0].strip()
+            for p in raw.split(",")
+            if p.strip()
+        )
 
     @property
     def used_params(self) -> tuple[str, ...]:
