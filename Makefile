@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.graphlink-installed
 
-.PHONY: setup demo test neo4j-start neo4j-stop bench clean
+.PHONY: setup chromium demo test neo4j-start neo4j-stop bench clean
 
 $(STAMP): pyproject.toml
 	@command -v java >/dev/null || { echo "Java 17 is required (apt-get install openjdk-17-jre-headless)"; exit 1; }
@@ -18,8 +18,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+setup: $(STAMP) chromium
 	$(BIN)/graphlink neo4j install
+
+# Headless Chromium renders the HTML reports in the tests (Debian's package).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "note: install Debian's chromium (sudo apt-get install chromium) for the report tests"; fi; }
 
 demo: setup
 	$(BIN)/graphlink neo4j start
