@@ -1,0 +1,101 @@
+"""FastAPI dependencies, named with ``Annotated`` aliases so handlers read like contracts.
+
+Every dependency here is ``async def``: FastAPI runs plain ``def``
+dependencies in the thread pool, a hop the sign-up check cannot afford.
+Store calls go through :meth:`ApiContext.call` (thread pool + timeout).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.auth import KeyCache, hash_key, is_miss, lookup_hash
+from api.errors import Forbidden, NoDetectionRun, Unauthorized
+from api.index import IndexHolder
+from graphlink.apikeys import KeyInfo
+from graphlink.config import Settings
+from graphlink.signup import RunIndex
+from graphlink.store import GraphStore
+
+T = TypeVar("T")
+
+
+@dataclass
+class ApiContext:
+    """Everything a request may need; built once in the app's lifespan."""
+
+    settings: Settings
+    store: GraphStore
+    holder: IndexHolder
+    keys: KeyCache
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Blocking store work, off the event loop, bounded (503 on timeout)."""
+        return await self.holder.call(fn, *args)
+
+
+async def get_ctx(request: Request) -> ApiContext:
+    return request.app.state.ctx  # type: ignore[no-any-return]
+
+
+Ctx = Annotated[ApiContext, Depends(get_ctx)]
+
+
+async def get_index(ctx: Ctx) -> RunIndex:
+    index = ctx.holder.index
+    if index is None:
+        detail = f" ({ctx.holder.last_error})" if ctx.holder.last_error else ""
+        raise NoDetectionRun(f"no complete detection run is loaded yet{detail}")
+    return index
+
+
+#: The run a request answers from: taken once, so one request never mixes runs.
+Index = Annotated[RunIndex, Depends(get_index)]
+
+bearer = HTTPBearer(
+    auto_error=False,
+    bearerFormat="glk_…",
+    description="An API key made with `graphlink apikey create --scope S --name N`.",
+)
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+async def authenticate(ctx: ApiContext, creds: HTTPAuthorizationCredentials | None) -> KeyInfo:
+    if creds is None or not creds.credentials:
+        raise Unauthorized("missing API key: send 'Authorization: Bearer <key>'")
+    key_hash = hash_key(creds.credentials)
+    info = ctx.keys.get(key_hash)
+    if is_miss(info):
+        info = await ctx.call(lookup_hash, ctx.store, key_hash)
+        ctx.keys.put(key_hash, info)
+    if info is None:
+        raise Unauthorized("unknown API key")
+    if not info.active:
+        raise Unauthorized(f"API key {info.name!r} was revoked")
+    return info  # type: ignore[no-any-return]
+
+
+def require(scope: str) -> Callable[..., Awaitable[KeyInfo]]:
+    """Dependency: a valid key holding ``scope`` (401 without a valid key, 403 without the scope)."""
+
+    async def _dep(ctx: Ctx, creds: Credentials) -> KeyInfo:
+        info = await authenticate(ctx, creds)
+        if scope not in info.scopes:
+            raise Forbidden(
+                f"API key {info.name!r} lacks scope {scope!r} "
+                f"(it has: {', '.join(sorted(info.scopes)) or 'none'})"
+            )
+        return info
+
+    _dep.__name__ = f"require_{scope.replace(':', '_')}"
+    return _dep
+
+
+SignupKey = Annotated[KeyInfo, Depends(require("signup:check"))]
+ReadKey = Annotated[KeyInfo, Depends(require("investigate:read"))]
+WaveKey = Annotated[KeyInfo, Depends(require("banwave:write"))]

@@ -1,0 +1,124 @@
+"""Errors only the HTTP layer raises, and the one place errors become responses.
+
+Every project error (:class:`graphlink.errors.GraphlinkError`) carries its
+``status`` and ``code``; :func:`install_handlers` renders all of them, request
+validation errors and unknown routes in one JSON shape::
+
+    {"error": {"status": 422, "code": "invalid_input", "message": "...",
+               "fields": [{"field": "ip", "in": "body", "message": "..."}]}}
+
+Nothing a client sends is echoed back (a refused raw card number must not
+travel further), and no stack trace ever leaves the process: anything
+unexpected is logged here and answered with a plain JSON 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from graphlink.errors import GraphlinkError, InputError, StoreUnavailable
+
+log = logging.getLogger("graphlink.api")
+
+
+class Unauthorized(GraphlinkError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(GraphlinkError):
+    status = 403
+    code = "forbidden"
+
+
+class NoDetectionRun(StoreUnavailable):
+    """No complete detection run is loaded yet (nothing to answer from)."""
+
+    code = "no_detection_run"
+
+
+class InvalidParam(InputError):
+    """A parameter our own code refused (e.g. a cursor that does not decode)."""
+
+    def __init__(self, field: str, message: str, *, location: str = "query") -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.location = location
+        self.detail = message
+
+
+def error_body(status: int, code: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"error": {"status": status, "code": code, "message": message, **extra}}
+
+
+def _fields(exc: RequestValidationError) -> list[dict[str, str]]:
+    out = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ())]
+        where = loc[0] if loc and loc[0] in ("body", "query", "path", "header", "cookie") else ""
+        path = loc[1:] if where else loc
+        out.append(
+            {
+                "field": ".".join(path) or where or "request",
+                "in": where or "request",
+                # pydantic's message, never its ``input``: a refused card number
+                # must not be echoed.
+                "message": str(err.get("msg", "invalid")),
+            }
+        )
+    return out
+
+
+def install_handlers(app: FastAPI) -> None:
+    """Register the exception handlers (one per family) on ``app``."""
+
+    @app.exception_handler(GraphlinkError)
+    async def _project_error(request: Request, exc: GraphlinkError) -> JSONResponse:
+        extra: dict[str, Any] = {}
+        headers = None
+        if isinstance(exc, InvalidParam):
+            extra["fields"] = [{"field": exc.field, "in": exc.location, "message": exc.detail}]
+        if isinstance(exc, Unauthorized):
+            headers = {"WWW-Authenticate": "Bearer"}
+        if isinstance(exc, StoreUnavailable):
+            headers = {"Retry-After": "5"}
+        if exc.status >= 500 and not isinstance(exc, StoreUnavailable):
+            log.error("%s on %s %s: %s", exc.code, request.method, request.url.path, exc)
+        return JSONResponse(
+            error_body(exc.status, exc.code, str(exc), **extra), status_code=exc.status,
+            headers=headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = _fields(exc)
+        names = ", ".join(f["field"] for f in fields)
+        return JSONResponse(
+            error_body(422, "invalid_input", f"invalid request: {names}", fields=fields),
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 406: "not_acceptable"}.get(
+            exc.status_code, "http_error"
+        )
+        return JSONResponse(
+            error_body(exc.status_code, code, str(exc.detail)),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return JSONResponse(
+            error_body(500, "internal_error", "internal error; see the server log"),
+            status_code=500,
+        )

@@ -1,0 +1,375 @@
+"""Request and response models of the HTTP API (``/v1``).
+
+Requests and responses are separate classes so that store rows never leak
+out: routes build responses field by field.  Request models forbid unknown
+fields and bound every string and list, so a typo or an oversized body is a
+422 naming the field rather than something silently ignored.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from graphlink.signup import BLOCK_AT, REVIEW_AT
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
+Kind = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
+                           pattern=r"^[A-Za-z0-9_.\-]+$")
+]
+
+_CARD_CHARS = re.compile(r"^[0-9 \-]+$")
+
+
+def looks_like_card_number(value: str) -> bool:
+    """13-19 digits (spaces/dashes allowed) passing the Luhn check: a raw card number.
+
+    >>> looks_like_card_number("4111 1111 1111 1111"), looks_like_card_number("pi-4111")
+    (True, False)
+    """
+    if not _CARD_CHARS.match(value):
+        return False
+    digits = [int(c) for c in value if c.isdigit()]
+    if not 13 <= len(digits) <= 19:
+        return False
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+# --------------------------------------------------------------------------- requests
+class IdentifierIn(BaseModel):
+    """Any other identifier of the sign-up, as the graph keys it (``kind:value``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Kind = Field(description="device, phone_hash, oauth_subject, referral_code, …")
+    value: Text
+
+
+class SignupCheckRequest(BaseModel):
+    """What is known about a sign-up in progress; every field is optional."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "email_domain": "mailbox.example",
+                    "ip": "203.0.113.10",
+                    "payment_instrument": "pi-7f3a9c",
+                    "device": "dev-4411",
+                    "identifiers": [{"kind": "phone_hash", "value": "ph-19ab"}],
+                    "plan": "free",
+                }
+            ]
+        },
+    )
+
+    email_domain: Text | None = Field(None, description="Domain of the sign-up e-mail.")
+    ip: Text | None = Field(None, description="IPv4 or IPv6 address the sign-up comes from.")
+    payment_instrument: Text | None = Field(
+        None,
+        description="Opaque instrument fingerprint. A raw card number is refused (422) and "
+        "never stored or logged.",
+    )
+    device: Text | None = Field(None, description="Device fingerprint (identifier kind 'device').")
+    identifiers: list[IdentifierIn] = Field(default_factory=list, max_length=32)
+    plan: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None = None
+
+    @field_validator("ip")
+    @classmethod
+    def _normalise_ip(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        try:
+            return str(ipaddress.ip_address(v))
+        except ValueError:
+            raise ValueError("not an IPv4 or IPv6 address") from None
+
+    @field_validator("email_domain")
+    @classmethod
+    def _domain(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        if "@" in v or any(c.isspace() for c in v):
+            raise ValueError("give the domain only (no '@', no spaces)")
+        return v.lower()
+
+    @field_validator("payment_instrument")
+    @classmethod
+    def _no_card_numbers(cls, v: str | None) -> str | None:
+        if v is not None and looks_like_card_number(v):
+            raise ValueError(
+                "looks like a raw card number; send the instrument's fingerprint instead"
+            )
+        return v
+
+
+# --------------------------------------------------------------------------- responses
+class Thresholds(BaseModel):
+    review: float = Field(description="risk from which the hint is 'review'")
+    block: float = Field(description="risk from which the hint is 'block'")
+
+
+class TouchedCluster(BaseModel):
+    cluster_id: str
+    risk: float
+    size: int
+    reasons: list[str]
+    matched_on: list[str] = Field(description="what the sign-up shares with the cluster")
+    evidence: float = Field(description="this cluster's contribution to the risk")
+
+
+class IpSignals(BaseModel):
+    proxy_provider: str | None
+    is_datacenter: bool
+
+
+class SignupCheckResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "run_id": "run-20261123-1200",
+                    "risk": 0.8731,
+                    "decision": "block",
+                    "thresholds": {"review": REVIEW_AT, "block": BLOCK_AT},
+                    "reasons": ["ip_in_ring", "instrument_in_ring", "proxy_provider"],
+                    "clusters": [
+                        {"cluster_id": "c-000001", "risk": 0.93, "size": 9,
+                         "reasons": ["prepaid_card_shared", "proxy_provider"],
+                         "matched_on": ["ip", "payment_instrument"], "evidence": 0.9207}
+                    ],
+                    "ip": {"proxy_provider": "SwiftProxy", "is_datacenter": True},
+                }
+            ]
+        }
+    )
+
+    run_id: str
+    risk: float = Field(ge=0, le=1)
+    decision: Literal["allow", "review", "block"]
+    thresholds: Thresholds
+    reasons: list[str]
+    clusters: list[TouchedCluster]
+    ip: IpSignals | None = Field(None, description="flags of the IP, when it is a known one")
+
+
+class ClusterRef(BaseModel):
+    cluster_id: str
+    risk: float
+    size: int
+    reasons: list[str]
+
+
+class BanRef(BaseModel):
+    wave_id: str
+    created_at: datetime | None
+    reasons: list[str]
+    cluster_id: str | None
+    cluster_risk: float | None
+
+
+class AccountResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "account_id": "acct-000123", "status": "active", "plan": "free",
+                    "country": "SG", "created_at": "2026-11-01T08:00:00Z", "org_id": None,
+                    "run_id": "run-20261123-1200",
+                    "cluster": {"cluster_id": "c-000001", "risk": 0.93, "size": 9,
+                                "reasons": ["prepaid_card_shared", "proxy_provider"]},
+                    "account_risk": 0.93, "reasons": ["prepaid_card_shared"],
+                    "banned": True,
+                    "ban_wave": {"wave_id": "wave-0002", "created_at": "2026-11-16T00:00:00Z",
+                                 "reasons": ["prepaid_card_shared", "proxy_provider"],
+                                 "cluster_id": "c-000001", "cluster_risk": 0.93},
+                }
+            ]
+        }
+    )
+
+    account_id: str
+    status: str | None
+    plan: str | None
+    country: str | None
+    created_at: datetime | None
+    org_id: str | None
+    run_id: str = Field(description="the detection run the cluster fields come from")
+    cluster: ClusterRef | None = Field(description="null when the account is in no cluster")
+    account_risk: float | None
+    reasons: list[str]
+    banned: bool
+    ban_wave: BanRef | None = Field(description="the latest committed wave that includes it")
+
+
+class ClusterPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"run_id": "run-20261123-1200",
+                 "items": [{"cluster_id": "c-000001", "risk": 0.93, "size": 9,
+                            "reasons": ["prepaid_card_shared"]}],
+                 "next_cursor": "eyJyIjoicnVuLTEiLCJrIjpbMC45MywiYy0wMDAwMDEiXX0"}
+            ]
+        }
+    )
+
+    run_id: str
+    items: list[ClusterRef]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null at the end")
+
+
+class InstrumentEvidence(BaseModel):
+    instrument_id: str
+    kind: str | None
+    accounts: int
+
+
+class IpEvidence(BaseModel):
+    ip: str
+    accounts: int
+    proxy_provider: str | None
+    is_datacenter: bool | None
+
+
+class ProviderEvidence(BaseModel):
+    name: str
+    accounts: int
+
+
+class IdentifierEvidence(BaseModel):
+    kind: str | None
+    value: str | None
+    accounts: int
+
+
+class SimilarityEvidence(BaseModel):
+    signal: str | None
+    pairs: int
+    max_score: float | None
+    mean_score: float | None
+
+
+class Evidence(BaseModel):
+    shared_instruments: list[InstrumentEvidence]
+    shared_ips: list[IpEvidence]
+    proxy_providers: list[ProviderEvidence]
+    shared_identifiers: list[IdentifierEvidence]
+    similarity: list[SimilarityEvidence]
+
+
+class ClusterResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "run_id": "run-20261123-1200", "cluster_id": "c-000001", "risk": 0.93,
+                    "size": 9, "reasons": ["prepaid_card_shared", "proxy_provider"],
+                    "dominant_plan": "free", "parent_cluster_id": None, "features": {},
+                    "evidence": {
+                        "shared_instruments": [{"instrument_id": "pi-prepaid-1", "kind": "prepaid",
+                                                "accounts": 9}],
+                        "shared_ips": [{"ip": "203.0.113.10", "accounts": 5,
+                                        "proxy_provider": "SwiftProxy", "is_datacenter": True}],
+                        "proxy_providers": [{"name": "SwiftProxy", "accounts": 9}],
+                        "shared_identifiers": [{"kind": "device", "value": "dev-ring-1",
+                                                "accounts": 3}],
+                        "similarity": [{"signal": "prompt_template", "pairs": 7, "max_score": 0.96,
+                                        "mean_score": 0.93}],
+                    },
+                }
+            ]
+        }
+    )
+
+    run_id: str
+    cluster_id: str
+    risk: float
+    size: int
+    reasons: list[str]
+    dominant_plan: str | None
+    parent_cluster_id: str | None
+    features: dict[str, Any] | None
+    evidence: Evidence
+
+
+class Member(BaseModel):
+    account_id: str
+    account_risk: float | None
+    reasons: list[str]
+    plan: str | None
+    country: str | None
+    created_at: datetime | None
+    status: str | None
+
+
+class MemberPage(BaseModel):
+    run_id: str
+    cluster_id: str
+    items: list[Member]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null at the end")
+
+
+class BanWaveSummary(BaseModel):
+    wave_id: str
+    created_at: datetime | None
+    run_id: str | None
+    min_risk: float | None
+    n_accounts: int | None
+    n_clusters: int | None
+    protected_skipped: int | None
+    previous_wave_id: str | None
+
+
+class BanWavePage(BaseModel):
+    items: list[BanWaveSummary]
+    next_cursor: str | None
+
+
+class BanWaveEntry(BaseModel):
+    account_id: str
+    cluster_id: str | None
+    cluster_risk: float | None
+    reasons: list[str]
+
+
+class BanWaveDetail(BanWaveSummary):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"wave_id": "wave-0002", "created_at": "2026-11-16T00:00:00Z", "run_id": "run-2",
+                 "min_risk": 0.8, "n_accounts": 9, "n_clusters": 1, "protected_skipped": 0,
+                 "previous_wave_id": "wave-0001", "params": {"min_risk": 0.8}, "evidence": [],
+                 "entries": [{"account_id": "r01", "cluster_id": "c-000001", "cluster_risk": 0.93,
+                              "reasons": ["prepaid_card_shared", "proxy_provider"]}]}
+            ]
+        }
+    )
+
+    params: dict[str, Any] | None
+    evidence: Any = None
+    entries: list[BanWaveEntry]
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class Ready(BaseModel):
+    ready: bool
+    store: Literal["ok", "unavailable"]
+    run_id: str | None
+    index: dict[str, int] | None
+    detail: str | None = None

@@ -1,0 +1,56 @@
+"""``GET /v1/accounts/{account_id}``: an account's cluster, risk, reasons and ban status."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+
+from api.deps import Ctx, Index, ReadKey
+from api.index import native
+from api.models import AccountResponse, BanRef, ClusterRef
+from graphlink.errors import NotFound
+from graphlink.store import GraphStore
+
+router = APIRouter(tags=["investigate"])
+
+AccountId = Annotated[str, Path(min_length=1, max_length=256, description="the platform's account key")]
+
+
+def read_account(store: GraphStore, account_id: str, run_id: str) -> dict[str, Any] | None:
+    rows = store.read("api/account", account_id=account_id, run_id=run_id)
+    return rows[0] if rows else None
+
+
+@router.get(
+    "/v1/accounts/{account_id}",
+    response_model=AccountResponse,
+    summary="An account's cluster in the current run, its risk, reasons and ban status",
+    responses={404: {"description": "unknown account"}, 401: {}, 403: {}, 503: {}},
+)
+async def get_account(account_id: AccountId, key: ReadKey, ctx: Ctx, index: Index) -> AccountResponse:
+    row = await ctx.call(read_account, ctx.store, account_id, index.run_id)
+    if row is None:
+        raise NotFound(f"no account {account_id!r}")
+    wave = row.get("wave")
+    return AccountResponse(
+        account_id=row["account_id"],
+        status=row.get("status"),
+        plan=row.get("plan"),
+        country=row.get("country"),
+        created_at=native(row.get("created_at")),
+        org_id=row.get("org_id"),
+        run_id=index.run_id,
+        cluster=ClusterRef(
+            cluster_id=row["cluster_id"], risk=row.get("cluster_risk") or 0.0,
+            size=row.get("cluster_size") or 0, reasons=row.get("cluster_reasons") or [],
+        ) if row.get("cluster_id") else None,
+        account_risk=row.get("account_risk"),
+        reasons=row.get("reasons") or [],
+        banned=wave is not None,
+        ban_wave=BanRef(
+            wave_id=wave["wave_id"], created_at=native(wave.get("created_at")),
+            reasons=wave.get("reasons") or [], cluster_id=wave.get("cluster_id"),
+            cluster_risk=wave.get("cluster_risk"),
+        ) if wave else None,
+    )

@@ -1,0 +1,179 @@
+"""``GET /v1/clusters``, ``/v1/clusters/{id}`` and ``/v1/clusters/{id}/members``."""
+
+from __future__ import annotations
+
+import bisect
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from api import cursors
+from api.deps import Ctx, Index, ReadKey
+from api.errors import InvalidParam
+from api.index import native
+from api.models import (
+    ClusterPage,
+    ClusterRef,
+    ClusterResponse,
+    Evidence,
+    IdentifierEvidence,
+    InstrumentEvidence,
+    IpEvidence,
+    Member,
+    MemberPage,
+    ProviderEvidence,
+    SimilarityEvidence,
+)
+from graphlink.errors import NotFound
+from graphlink.store import GraphStore
+
+router = APIRouter(tags=["investigate"])
+
+ClusterId = Annotated[str, Path(min_length=1, max_length=128, description="e.g. c-000123")]
+Limit = Annotated[int, Query(ge=1, le=1000, description="page size")]
+Cursor = Annotated[str | None, Query(max_length=1024, description="next_cursor of the previous page")]
+#: Entries per evidence list in a cluster summary.
+EVIDENCE_LIMIT = 20
+
+
+class StaleCursor(InvalidParam):
+    status = 409
+    code = "stale_cursor"
+
+
+@router.get(
+    "/v1/clusters",
+    response_model=ClusterPage,
+    summary="Clusters of the current run, riskiest first",
+    responses={409: {"description": "the cursor belongs to an older detection run"},
+               401: {}, 403: {}, 503: {}},
+)
+async def list_clusters(
+    key: ReadKey,
+    index: Index,
+    min_risk: Annotated[float, Query(ge=0, le=1, description="only clusters at least this risky")] = 0.0,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> ClusterPage:
+    """Pages come from the in-memory index of one run; a cursor issued for another run is
+    refused with 409 (start again without a cursor) so that pages never mix runs."""
+    ranked = index.ranked
+    start = 0
+    if cursor is not None:
+        c = cursors.decode(cursor, required=("r", "k"))
+        if c["r"] != index.run_id:
+            raise StaleCursor("cursor", f"issued for run {c['r']!r}; the current run is "
+                                        f"{index.run_id!r}: start again without a cursor")
+        k = c["k"]
+        if not (isinstance(k, list) and len(k) == 2 and isinstance(k[0], int | float)
+                and isinstance(k[1], str)):
+            raise InvalidParam("cursor", "not a cursor this API issued")
+        start = bisect.bisect_right(ranked, (-float(k[0]), k[1]),
+                                    key=lambda ci: (-ci.risk, ci.cluster_id))
+    page = []
+    for ci in ranked[start:start + limit + 1]:
+        if ci.risk < min_risk:
+            break
+        page.append(ci)
+    more = len(page) > limit
+    page = page[:limit]
+    return ClusterPage(
+        run_id=index.run_id,
+        items=[ClusterRef(cluster_id=ci.cluster_id, risk=ci.risk, size=ci.size,
+                          reasons=list(ci.reasons)) for ci in page],
+        next_cursor=cursors.encode({"r": index.run_id, "k": [page[-1].risk, page[-1].cluster_id]})
+        if more else None,
+    )
+
+
+def read_evidence(store: GraphStore, run_id: str, cluster_id: str) -> dict[str, Any] | None:
+    rows = store.read("api/cluster_evidence", run_id=run_id, cluster_id=cluster_id,
+                      limit=EVIDENCE_LIMIT)
+    return rows[0] if rows else None
+
+
+def _features(raw: Any) -> dict[str, Any] | None:
+    if not raw:
+        return None
+    try:
+        value = json.loads(raw)
+    except (TypeError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+@router.get(
+    "/v1/clusters/{cluster_id}",
+    response_model=ClusterResponse,
+    summary="A cluster of the current run: summary and the evidence that links its members",
+    responses={404: {"description": "no such cluster in the current run"}, 401: {}, 403: {}, 503: {}},
+)
+async def get_cluster(cluster_id: ClusterId, key: ReadKey, ctx: Ctx, index: Index) -> ClusterResponse:
+    info = index.clusters.get(cluster_id)
+    if info is None:
+        raise NotFound(f"no cluster {cluster_id!r} in the current run {index.run_id!r}")
+    row = await ctx.call(read_evidence, ctx.store, index.run_id, cluster_id) or {}
+    return ClusterResponse(
+        run_id=index.run_id,
+        cluster_id=info.cluster_id,
+        risk=info.risk,
+        size=info.size,
+        reasons=list(info.reasons),
+        dominant_plan=info.dominant_plan,
+        parent_cluster_id=row.get("parent_cluster_id"),
+        features=_features(row.get("features_json")),
+        evidence=Evidence(
+            shared_instruments=[InstrumentEvidence(**r) for r in row.get("instruments") or []],
+            shared_ips=[IpEvidence(**r) for r in row.get("ips") or []],
+            proxy_providers=[ProviderEvidence(**r) for r in row.get("providers") or []],
+            shared_identifiers=[IdentifierEvidence(**r) for r in row.get("identifiers") or []],
+            similarity=[SimilarityEvidence(**r) for r in row.get("similarity") or []],
+        ),
+    )
+
+
+def read_members(store: GraphStore, run_id: str, cluster_id: str, after: str, limit: int
+                 ) -> list[dict[str, Any]]:
+    return store.read("api/cluster_members", run_id=run_id, cluster_id=cluster_id, after=after,
+                      limit=limit)
+
+
+@router.get(
+    "/v1/clusters/{cluster_id}/members",
+    response_model=MemberPage,
+    summary="Members of a cluster, by account id, one page at a time",
+    responses={404: {"description": "no such cluster in the current run"}, 401: {}, 403: {}, 503: {}},
+)
+async def cluster_members(
+    cluster_id: ClusterId, key: ReadKey, ctx: Ctx, index: Index,
+    limit: Limit = 100, cursor: Cursor = None,
+) -> MemberPage:
+    """The cursor pins the detection run of the first page, so paging through a cluster while
+    a new run completes still lists that run's members exactly once."""
+    if cursor is None:
+        if cluster_id not in index.clusters:
+            raise NotFound(f"no cluster {cluster_id!r} in the current run {index.run_id!r}")
+        run_id, after = index.run_id, ""
+    else:
+        c = cursors.decode(cursor, required=("r", "c", "k"))
+        if not all(isinstance(c[f], str) for f in ("r", "c", "k")):
+            raise InvalidParam("cursor", "not a cursor this API issued")
+        if c["c"] != cluster_id:
+            raise InvalidParam("cursor", f"issued for cluster {c['c']!r}, not {cluster_id!r}")
+        run_id, after = c["r"], c["k"]
+    rows = await ctx.call(read_members, ctx.store, run_id, cluster_id, after, limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return MemberPage(
+        run_id=run_id,
+        cluster_id=cluster_id,
+        items=[
+            Member(account_id=r["account_id"], account_risk=r.get("account_risk"),
+                   reasons=r.get("reasons") or [], plan=r.get("plan"), country=r.get("country"),
+                   created_at=native(r.get("created_at")), status=r.get("status"))
+            for r in rows
+        ],
+        next_cursor=cursors.encode({"r": run_id, "c": cluster_id, "k": rows[-1]["account_id"]})
+        if more else None,
+    )

@@ -1,0 +1,12 @@
+// name: api/banwave_list
+// description: Committed ban waves, newest first, one page strictly before wave id $before
+//   ('' for the first page; wave ids increase with time).
+// params: $before, $limit
+MATCH (w:BanWave)
+WHERE $before = '' OR w.wave_id < $before
+OPTIONAL MATCH (w)-[:PREVIOUS]->(p:BanWave)
+RETURN w.wave_id AS wave_id, w.created_at AS created_at, w.run_id AS run_id, w.min_risk AS min_risk,
+       w.n_accounts AS n_accounts, w.n_clusters AS n_clusters, w.protected_skipped AS protected_skipped,
+       p.wave_id AS previous_wave_id
+ORDER BY w.wave_id DESC
+LIMIT $limit

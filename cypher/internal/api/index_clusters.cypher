@@ -1,0 +1,5 @@
+// name: api/index_clusters
+// description: Every cluster of run $run_id (for the service's in-memory index).
+// params: $run_id
+MATCH (c:Cluster {run_id: $run_id})
+RETURN c.cluster_id AS cluster_id, c.risk AS risk, c.size AS size, c.reasons AS reasons
