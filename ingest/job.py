@@ -1,0 +1,391 @@
+"""``run_ingest``: load a snapshot directory into the graph.
+
+Stages, one module each: :mod:`ingest.read` streams a table file in batches,
+:mod:`ingest.validate` checks and normalises a batch (pure), this module
+applies the cross-batch rules and hands valid rows to :mod:`ingest.write`
+(incremental, through :class:`GraphStore`) or :mod:`ingest.bulk` (the offline
+importer), and :mod:`ingest.report` accounts for every row.
+
+Refusal policy: before anything is written, every table file present is
+checked (format, readable header, required columns).  If any file is refused
+the whole ingest stops with an :class:`IngestError` naming the file and the
+column, and the store is untouched: loading the other tables of a snapshot
+whose ``accounts`` or ``ip_observations`` is broken would leave a half-linked
+graph that detection would misread.  The optional ``requests`` table is not
+loaded; the report says so.
+
+Merge rules (from ``docs/graph-model.md``; re-running an ingest changes nothing):
+
+* nodes are MERGEd on their key (``account_id``, ``instrument_id``, ``ip``,
+  ``asn``, proxy ``name``, identifier ``key = kind:value``, ``org_id``);
+* properties take the newest non-null value (a later row / later snapshot
+  wins; a missing value never erases a known one); ``status`` defaults to
+  ``active``; single-valued links (``IN_ORG``, ``IN_ASN``, ``VIA_PROVIDER``)
+  follow the property (the old link is removed);
+* ``first_seen`` keeps the minimum, ``last_seen`` the maximum;
+* ``USED_IP.requests`` adds a row's count only if the ip table file's content
+  hash (its ``ingest_id``) is not yet in ``USED_IP.snapshots``;
+* ``SIMILAR_TO``: one per unordered pair and signal, stored from the smaller
+  ``account_id`` to the larger, ``score`` keeps the maximum;
+* the run is recorded as ``(:IngestRun {ingest_id})`` where ``ingest_id`` hashes
+  the table files' content hashes: a second load of the same snapshot finds it
+  and changes nothing (``IngestReport.new_run`` is False).
+
+Row rules beyond the per-row ones: a key the spec says is unique within a
+table (``accounts.account_id``; ``(account_id, instrument_id)``;
+``(account_id, ip)``) is rejected on its second occurrence, and a link whose
+account is neither loaded from this snapshot's ``accounts`` nor already in the
+store is rejected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import queue
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import psutil
+
+from graphlink.errors import IngestError
+from graphlink.neo4j_local import LocalNeo4j
+from graphlink.store import GraphStore
+from ingest import read, write
+from ingest.keys import KeySet, hash_keys
+from ingest.report import IngestReport, RejectsWriter, TableReport, write_report
+from ingest.tables import ACCOUNTS, SKIPPED_TABLES, TABLES, TableSpec
+from ingest.validate import Checked, validate
+
+
+class Progress(Protocol):
+    """Receives progress (the CLI draws rich bars from it)."""
+
+    def table_started(self, table: str, total: int | None) -> None: ...
+    def rows_done(self, table: str, n: int) -> None: ...
+    def table_finished(self, table: str) -> None: ...
+
+
+class _NoProgress:
+    def table_started(self, table: str, total: int | None) -> None:
+        pass
+
+    def rows_done(self, table: str, n: int) -> None:
+        pass
+
+    def table_finished(self, table: str) -> None:
+        pass
+
+
+@dataclass
+class Plan:
+    """The snapshot's table files, checked before anything is written."""
+
+    snapshot_dir: Path
+    files: dict[str, read.TableFile]
+    hashes: dict[str, str]
+    skipped: list[str]
+    ingest_id: str
+
+
+def plan(snapshot_dir: Path) -> Plan:
+    """Find and check every table file; IngestError if any is refused.
+
+    >>> plan(Path("/nonexistent"))  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    graphlink.errors.IngestError: /nonexistent: not a snapshot directory
+    """
+    snapshot_dir = Path(snapshot_dir)
+    if not snapshot_dir.is_dir():
+        raise IngestError(f"{snapshot_dir}: not a snapshot directory")
+    files: dict[str, read.TableFile] = {}
+    for spec in TABLES:
+        tf = read.find_table_file(snapshot_dir, spec.name)
+        if tf is not None:
+            read.check_columns(tf, spec)
+            files[spec.name] = tf
+    if "accounts" not in files:
+        raise IngestError(
+            f"{snapshot_dir}: no accounts table (accounts.csv, accounts.csv.gz or accounts.parquet "
+            "is required)"
+        )
+    skipped = [t for t in SKIPPED_TABLES if any(snapshot_dir.glob(f"{t}.*"))]
+    hashes = {name: read.content_hash(tf.path) for name, tf in files.items()}
+    digest = hashlib.sha256()
+    for name in sorted(hashes):
+        digest.update(f"{name}={hashes[name]}\n".encode())
+    return Plan(snapshot_dir, files, hashes, skipped, digest.hexdigest())
+
+
+class _Writer:
+    """Runs store writes on one background thread, so validation of the next
+    batch overlaps Neo4j's work on this one (the driver waits on the socket
+    without holding the GIL).  A bounded queue keeps memory bounded."""
+
+    def __init__(self, depth: int = 2) -> None:
+        self._q: queue.Queue[Callable[[], None] | None] = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._t = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
+        self._t.start()
+
+    def _run(self) -> None:
+        while True:
+            job = self._q.get()
+            if job is None:
+                return
+            if self._error is None:
+                try:
+                    job()
+                except BaseException as e:  # noqa: BLE001 - re-raised in the caller
+                    self._error = e
+
+    def submit(self, job: Callable[[], None]) -> None:
+        self._raise()
+        self._q.put(job)
+
+    def drain(self) -> None:
+        """Wait until every submitted write is done (a barrier between tables)."""
+        done = threading.Event()
+        self._q.put(done.set)
+        while not done.wait(0.2):
+            if self._error is not None:
+                break
+        self._raise()
+
+    def close(self) -> None:
+        self._q.put(None)
+        self._t.join()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+
+class AccountIndex:
+    """Accounts links may point at: this snapshot's loaded accounts (hashed) and,
+    for ids not among them, the store (asked once per distinct id, cached)."""
+
+    def __init__(self, store: GraphStore | None) -> None:
+        self.snapshot = KeySet()
+        self._store = store
+        self._in_store = KeySet()
+        self._not_in_store = KeySet()
+
+    def known(self, ids: np.ndarray) -> np.ndarray:
+        h = hash_keys_values(ids)
+        ok = self.snapshot.contains(h) | self._in_store.contains(h)
+        ask = ~ok & ~self._not_in_store.contains(h)
+        if ask.any() and self._store is not None:
+            uniq = np.unique(ids[ask].astype(str))
+            found = write.existing_accounts(self._store, uniq)
+            found_mask = np.isin(uniq, list(found)) if found else np.zeros(len(uniq), dtype=bool)
+            self._in_store.add(hash_keys_values(uniq[found_mask]))
+            self._not_in_store.add(hash_keys_values(uniq[~found_mask]))
+            ok |= self._in_store.contains(h)
+        return ok
+
+
+def hash_keys_values(values: np.ndarray) -> np.ndarray:
+    import pandas as pd
+
+    return hash_keys(pd.DataFrame({"k": np.asarray(values, dtype=object)}), ["k"])
+
+
+class TableChecks:
+    """Cross-batch rules for one table file: unique keys and known accounts."""
+
+    def __init__(self, spec: TableSpec, accounts: AccountIndex) -> None:
+        self.spec = spec
+        self.accounts = accounts
+        self.keys = KeySet() if spec.unique_key else None
+
+    def apply(self, checked: Checked) -> None:
+        spec = self.spec
+        if self.keys is not None and len(checked.valid):
+            first = self.keys.first_sighting(hash_keys(checked.valid, spec.unique_key))
+            checked.reject(~first, "duplicate " + " + ".join(spec.unique_key))
+        for col in spec.account_columns:
+            if len(checked.valid):
+                known = self.accounts.known(checked.valid[col].to_numpy())
+                checked.reject(~known, f"unknown account in {col}")
+        if spec is ACCOUNTS and len(checked.valid):
+            self.accounts.snapshot.add(hash_keys(checked.valid, ["account_id"]))
+
+
+def stream_table(
+    spec: TableSpec,
+    tf: read.TableFile,
+    *,
+    batch_size: int,
+    accounts: AccountIndex,
+    rejects: RejectsWriter,
+    table_report: TableReport,
+    on_valid: Callable[[Checked], None],
+) -> None:
+    """Read, validate and check ``tf`` batch by batch; valid rows go to ``on_valid``."""
+    checks = TableChecks(spec, accounts)
+    reasons: Counter[str] = Counter()
+    for raw in read.iter_batches(tf, spec, batch_size=batch_size):
+        checked = validate(spec, raw)
+        checks.apply(checked)
+        table_report.read += checked.n_read
+        table_report.rejected += checked.n_rejected
+        table_report.loaded += len(checked.valid)
+        if checked.n_rejected:
+            reasons.update(rejects.write(spec.name, tf.path.name, checked.rejects()))
+        on_valid(checked)
+    table_report.reasons = dict(reasons)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def run_ingest(
+    store: GraphStore,
+    snapshot_dir: Path,
+    *,
+    batch_size: int = 20_000,
+    bulk: LocalNeo4j | None = None,
+    progress: Progress | None = None,
+    report_dir: Path | None = None,
+) -> IngestReport:
+    """Load a snapshot into the store and write its report and rejects file.
+
+    ``bulk``: the local server to fill with the offline importer (first load
+    into an empty database only; the server is stopped and restarted).  If the
+    database already holds data the ingest falls back to the incremental path
+    and says so in ``report.notes``.  ``report_dir`` defaults to
+    ``<snapshot_dir>/../reports``; the CLI passes ``<GRAPHLINK_HOME>/reports``.
+
+    >>> report = run_ingest(store, Path("snap"), batch_size=20_000)  # doctest: +SKIP
+    >>> report.table("accounts").loaded                               # doctest: +SKIP
+    1000
+    """
+    progress = progress or _NoProgress()
+    started = _now()
+    t0 = time.perf_counter()
+    p = plan(Path(snapshot_dir))
+    stamp = started.strftime("%Y%m%dT%H%M%S%fZ")
+    report_dir = Path(report_dir) if report_dir else p.snapshot_dir.parent / "reports"
+    report = IngestReport(
+        ingest_id=p.ingest_id,
+        snapshot=str(p.snapshot_dir.resolve()),
+        mode="bulk" if bulk is not None else "incremental",
+        started_at=started.isoformat(),
+    )
+    for spec in TABLES:
+        tf = p.files.get(spec.name)
+        report.tables.append(
+            TableReport(
+                spec.name,
+                file=tf.path.name if tf else None,
+                format=tf.fmt if tf else None,
+                ingest_id=p.hashes.get(spec.name),
+                status="loaded" if tf else "absent",
+            )
+        )
+    for name in p.skipped:
+        report.tables.append(TableReport(name, status="skipped", message="not loaded by ingest (optional raw log)"))
+        report.notes.append(f"table {name!r} is present but not loaded (optional raw log)")
+
+    store.apply_schema()
+    if bulk is not None and store.read("ingest/has_data")[0]["has_data"]:
+        report.mode = "incremental"
+        report.notes.append("bulk refused: the database is not empty; loaded incrementally instead")
+        bulk = None
+
+    rejects = RejectsWriter(report_dir / f"rejects-{stamp}.csv")
+    report.rejects_path = str(rejects.path)
+    try:
+        if bulk is not None:
+            from ingest import bulk as bulk_path
+
+            bulk_path.load(store, bulk, p, report, rejects=rejects, batch_size=batch_size, progress=progress)
+        else:
+            _incremental(store, p, report, rejects=rejects, batch_size=batch_size, progress=progress)
+    finally:
+        rejects.close()
+
+    finished = _now()
+    report.finished_at = finished.isoformat()
+    report.seconds = round(time.perf_counter() - t0, 3)
+    report.peak_rss_mb = round(_peak_rss_mb(), 1)
+    report_path = report_dir / f"ingest-report-{stamp}.json"
+    report.report_path = str(report_path)
+    created = store.write(
+        "ingest/record_run",
+        ingest_id=p.ingest_id,
+        started_at=report.started_at,
+        finished_at=report.finished_at,
+        snapshot=report.snapshot,
+        report_json=report.to_json(),
+    )
+    report.new_run = bool(created and created[0]["created"])
+    if not report.new_run:
+        report.notes.append("this snapshot had been ingested before: nothing changed")
+    write_report(report, report_path)
+    return report
+
+
+def _incremental(
+    store: GraphStore,
+    p: Plan,
+    report: IngestReport,
+    *,
+    rejects: RejectsWriter,
+    batch_size: int,
+    progress: Progress,
+) -> None:
+    accounts = AccountIndex(store)
+    writer = _Writer()
+    try:
+        for spec in TABLES:
+            tf = p.files.get(spec.name)
+            if tf is None:
+                continue
+            tr = report.table(spec.name)
+            ingest_id = p.hashes[spec.name]
+            write_fn = write.WRITERS[spec.name]
+            progress.table_started(spec.name, read.total_rows(tf))
+            t = time.perf_counter()
+
+            def on_valid(checked: Checked, *, _w=write_fn, _id=ingest_id, _name=spec.name) -> None:
+                frame, n = checked.valid, checked.n_read
+
+                def job() -> None:
+                    if len(frame):
+                        _w(store, frame, _id)
+                    progress.rows_done(_name, n)
+
+                writer.submit(job)
+
+            stream_table(
+                spec, tf, batch_size=batch_size, accounts=accounts, rejects=rejects,
+                table_report=tr, on_valid=on_valid,
+            )
+            # accounts must be in the store before links to them are merged
+            writer.drain()
+            tr.seconds = round(time.perf_counter() - t, 3)
+            progress.table_finished(spec.name)
+    finally:
+        writer.close()
+
+
+def _peak_rss_mb() -> float:
+    mem = psutil.Process().memory_info()
+    peak = getattr(mem, "peak_wset", None)  # Windows
+    if peak is None:
+        try:
+            import resource
+
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+        except ImportError:  # pragma: no cover
+            return mem.rss / 2**20
+    return peak / 2**20
