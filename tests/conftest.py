@@ -68,10 +68,13 @@ def session_store(settings: Settings) -> Iterator[GraphStore]:
 
 def wipe(store: GraphStore) -> None:
     """Delete every node and relationship (schema stays)."""
-    store.query(
-        "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS",
-        name="tests/wipe",
-        write=True,
+    # CALL { } IN TRANSACTIONS needs an auto-commit (implicit) transaction,
+    # which execute_query never opens: run it on a plain session.
+    store.run_in_session(
+        "tests/wipe",
+        lambda s: s.run(
+            "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+        ).consume(),
     )
 
 
