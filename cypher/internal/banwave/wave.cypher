@@ -1,0 +1,9 @@
+// name: banwave/wave
+// description: One committed ban wave's record (without its accounts).
+// params: $wave_id
+MATCH (w:BanWave {wave_id: $wave_id, committed: true})
+OPTIONAL MATCH (w)-[:PREVIOUS]->(p:BanWave)
+RETURN w.wave_id AS wave_id, w.created_at AS created_at, w.run_id AS run_id, w.min_risk AS min_risk,
+       w.params_json AS params_json, w.evidence_json AS evidence_json, w.n_accounts AS n_accounts,
+       w.n_clusters AS n_clusters, w.protected_skipped AS protected_skipped,
+       p.wave_id AS previous_wave_id

@@ -1,0 +1,171 @@
+"""``graphlink banwave`` (dry run by default, ``--commit`` records it) and ``graphlink evaluate``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from graphlink import banwave_store
+from graphlink.banwave import (
+    DEFAULT_MIN_RISK,
+    DEFAULT_VERIFIED_ORG_MIN_RISK,
+    WaveDiff,
+    WaveParams,
+    WavePlan,
+    read_allowlist,
+    write_wave_files,
+)
+from graphlink.cli._app import app, console, settings, store_for
+
+
+def default_wave_path(home: Path, plan: WavePlan) -> Path:
+    """``<GRAPHLINK_HOME>/waves/<wave_id>.csv``, or ``dry-run-<time>.csv`` before a commit."""
+    name = plan.wave_id or "dry-run-" + plan.created_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
+    return home / "waves" / f"{name}.csv"
+
+
+def print_plan(out: Console, plan: WavePlan, *, top: int = 15) -> None:
+    """Summary of a wave: clusters, accounts, risk histogram, reasons, protected accounts."""
+    state = f"wave [bold]{plan.wave_id}[/]" if plan.committed else "[bold yellow]DRY RUN[/] (nothing written to Neo4j)"
+    out.print(f"{state} · run {plan.run_id} · min_risk {plan.params.min_risk:g} · "
+              f"[bold]{plan.n_accounts:,}[/] accounts in [bold]{plan.n_clusters:,}[/] clusters")
+
+    t = Table(title=f"clusters (top {min(top, len(plan.clusters))} of {len(plan.clusters)})")
+    for col in ("cluster", "size", "risk", "banned", "skipped", "cards", "IPs", "providers",
+                "reasons"):
+        t.add_column(col, justify="left" if col in ("cluster", "reasons") else "right")
+    for r in plan.clusters.head(top).to_dict("records"):
+        t.add_row(r["cluster_id"], f"{r['size']:,}", f"{r['risk']:.3f}", f"{r['n_banned']:,}",
+                  f"{r['n_skipped']:,}", str(r.get("shared_instruments", "–")),
+                  str(r.get("shared_ips", "–")), str(r.get("proxy_providers", "–")),
+                  ";".join(r["reasons"]))
+    out.print(t)
+
+    h = plan.risk_histogram()
+    t = Table(title="cluster risk")
+    t.add_column("risk")
+    t.add_column("clusters", justify="right")
+    t.add_column("accounts", justify="right")
+    width = max(int(h["accounts"].max()) if len(h) else 1, 1)
+    t.add_column("")
+    for label, r in h.iterrows():
+        t.add_row(str(label), f"{r['clusters']:,}", f"{r['accounts']:,}",
+                  "█" * max(1, round(30 * r["accounts"] / width)) if r["accounts"] else "")
+    out.print(t)
+
+    rc = plan.reason_counts()
+    t = Table(title="accounts per reason code")
+    t.add_column("reason")
+    t.add_column("accounts", justify="right")
+    for code, n in rc.items():
+        t.add_row(str(code), f"{n:,}")
+    out.print(t)
+
+    if len(plan.skipped):
+        by = plan.skipped.groupby("why").size()
+        out.print("protected / skipped (never banned): " +
+                  ", ".join(f"[bold]{n}[/] {why}" for why, n in by.items()))
+        t = Table(title="skipped accounts")
+        for col in ("account", "cluster", "risk", "org", "why"):
+            t.add_column(col)
+        for r in plan.skipped.head(top).itertuples(index=False):
+            t.add_row(r.account_id, r.cluster_id, f"{r.cluster_risk:.3f}", r.org_id if isinstance(r.org_id, str) else "", r.why)
+        out.print(t)
+        if len(plan.skipped) > top:
+            out.print(f"[dim]… {len(plan.skipped) - top} more in the JSON sidecar[/]")
+    else:
+        out.print("protected / skipped: none")
+    if "org_id" in plan.entries and plan.entries["org_id"].notna().any():
+        n = int(plan.entries["org_id"].notna().sum())
+        out.print(f"[yellow]{n} verified-org account(s) included: cluster risk ≥ "
+                  f"{plan.params.verified_org_min_risk:g}[/]")
+
+
+def print_diff(out: Console, diff: WaveDiff, *, label: str) -> None:
+    c = diff.counts()
+    against = diff.previous_wave_id or "no previous wave"
+    out.print(f"{label} against {against}: [green]+{c['new']:,} new[/], "
+              f"[red]-{c['dropped']:,} dropped[/], {c['kept']:,} kept")
+
+
+@app.command("banwave")
+def banwave(
+    min_risk: float = typer.Option(DEFAULT_MIN_RISK, "--min-risk", min=0.0, max=1.0,
+                                   help="Ban members of clusters with risk at least this."),
+    out: Path | None = typer.Option(None, "--out", help="CSV to write (JSON sidecar beside it). "
+                                    "Default: $GRAPHLINK_HOME/waves/<wave_id>.csv"),
+    allowlist: Path | None = typer.Option(None, "--allowlist", exists=True, dir_okay=False,
+                                          help="File of account ids never to ban, one a line."),
+    verified_org_min_risk: float = typer.Option(
+        DEFAULT_VERIFIED_ORG_MIN_RISK, "--verified-org-min-risk", min=0.0, max=1.0,
+        help="Verified-org accounts are banned only at this cluster risk or above."),
+    run_id: str | None = typer.Option(None, "--run", help="Detection run (default: the current one)."),
+    commit: bool = typer.Option(False, "--commit", help="Record the wave in Neo4j (default: dry run)."),
+) -> None:
+    """Select a ban wave from the current detection run: a DRY RUN unless --commit."""
+    params = WaveParams(
+        min_risk=min_risk,
+        verified_org_min_risk=verified_org_min_risk,
+        allowlist=read_allowlist(allowlist) if allowlist else frozenset(),
+        allowlist_source=str(allowlist) if allowlist else None,
+    )
+    s = settings()
+    with store_for(s) as store:
+        run_wave(store, params, run_id=run_id, commit=commit, out=out, home=s.home,
+                 console_=console)
+
+
+def run_wave(
+    store: banwave_store.GraphStore,
+    params: WaveParams,
+    *,
+    run_id: str | None,
+    commit: bool,
+    out: Path | None,
+    home: Path,
+    console_: Console,
+) -> WavePlan:
+    """Plan (and optionally commit) a wave, print it, write its files (shared with ``demo``)."""
+    with console_.status("selecting the wave…"):
+        plan = banwave_store.plan_wave(store, params, run_id=run_id)
+    if commit:
+        if plan.n_accounts == 0:
+            print_plan(console_, plan)
+            console_.print("[yellow]the wave selects no account: nothing committed[/]")
+            return plan
+        with console_.status(f"recording {plan.n_accounts:,} accounts in Neo4j…"):
+            wave_id = banwave_store.commit_wave(store, plan)
+        plan = plan.with_wave_id(wave_id)
+        print_plan(console_, plan)
+        print_diff(console_, banwave_store.wave_diff(store, wave_id), label="diff")
+    else:
+        print_plan(console_, plan)
+        print_diff(console_, banwave_store.diff_with_latest(store, plan), label="would change")
+    csv, side = write_wave_files(plan, out or default_wave_path(home, plan))
+    console_.print(f"wrote [bold]{csv}[/] and {side.name}")
+    if not commit:
+        console_.print("[dim]dry run: re-run with --commit to record this wave[/]")
+    return plan
+
+
+@app.command("waves")
+def waves() -> None:
+    """List committed ban waves, newest first."""
+    with store_for() as store:
+        df = banwave_store.list_waves(store)
+    if df.empty:
+        console.print("no committed ban wave yet")
+        return
+    t = Table(title="ban waves")
+    for col in ("wave", "created", "run", "min_risk", "accounts", "clusters", "protected", "previous"):
+        t.add_column(col)
+    for r in df.itertuples(index=False):
+        created = r.created_at.isoformat(timespec="seconds") if isinstance(r.created_at, datetime) else str(r.created_at)
+        t.add_row(r.wave_id, created, str(r.run_id), f"{r.min_risk:g}", f"{r.n_accounts:,}",
+                  f"{r.n_clusters:,}", str(r.protected_skipped), r.previous_wave_id or "")
+    console.print(t)
+
