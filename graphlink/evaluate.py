@@ -1,0 +1,230 @@
+"""Score a ban wave (or any set of flagged accounts) against planted truth (pure).
+
+Truth is the generator's table (``graphlink.synth.write_truth``): one row per
+account with ``account_id, campaign, segment, group``; ring accounts have
+``segment == "ring"`` and their ``campaign``, benign accounts one of
+:data:`BENIGN_SEGMENTS` and, for campuses, companies and families, the
+``group`` they belong to.
+
+Figures (all account-level unless said):
+
+* precision, recall, F1 of flagged vs ring accounts (an account not in the
+  truth counts as a false ban);
+* recall per campaign (its min and median over campaigns, and how many
+  campaigns reach 0.9);
+* false bans per benign segment: the hard negatives graphlink must spare;
+* whole groups banned: campus / company / family groups (≥ 2 accounts) every
+  member of which is flagged.  Must be 0: a ring is never a campus;
+* cluster purity: over flagged accounts, the share that belong to the majority
+  class of their flagged cluster, classes being the ring's campaign and
+  ``benign`` (1.0 = every flagged cluster is exactly one campaign).
+
+>>> truth = pd.DataFrame({"account_id": ["r1", "r2", "b1"], "campaign": ["x", "x", None],
+...                       "segment": ["ring", "ring", "ordinary"], "group": [None, None, None]})
+>>> m = evaluate_flags(pd.DataFrame({"account_id": ["r1", "b1"], "cluster_id": ["c", "c"]}), truth)
+>>> (m.precision, m.recall, m.purity)
+(0.5, 0.5, 0.5)
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+RING = "ring"
+BENIGN_SEGMENTS: tuple[str, ...] = (
+    "ordinary", "campus", "cgnat", "company", "family", "vpn_user", "heavy_user",
+)
+#: Groups that must never be banned whole.
+GROUP_SEGMENTS: tuple[str, ...] = ("campus", "company", "family")
+#: Truth segment of a flagged account missing from the truth table.
+UNKNOWN = "unknown"
+#: A campaign counts as caught at this recall.
+CAMPAIGN_CAUGHT = 0.9
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """One method's figures (see the module docstring)."""
+
+    method: str
+    n_flagged: int
+    n_ring: int
+    tp: int
+    fp: int
+    fn: int
+    precision: float
+    recall: float
+    f1: float
+    purity: float
+    n_clusters: int
+    recall_per_campaign: dict[str, float] = field(default_factory=dict)
+    false_bans_per_segment: dict[str, int] = field(default_factory=dict)
+    whole_groups_banned: dict[str, int] = field(default_factory=dict)
+    seconds: float | None = None
+
+    @property
+    def campaigns_caught(self) -> int:
+        return sum(r >= CAMPAIGN_CAUGHT for r in self.recall_per_campaign.values())
+
+    @property
+    def min_campaign_recall(self) -> float:
+        return min(self.recall_per_campaign.values()) if self.recall_per_campaign else float("nan")
+
+    @property
+    def median_campaign_recall(self) -> float:
+        vals = list(self.recall_per_campaign.values())
+        return float(np.median(vals)) if vals else float("nan")
+
+    @property
+    def groups_banned_whole(self) -> int:
+        return int(sum(self.whole_groups_banned.values()))
+
+    def to_record(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.update(campaigns_caught=self.campaigns_caught,
+                 min_campaign_recall=self.min_campaign_recall,
+                 median_campaign_recall=self.median_campaign_recall)
+        return d
+
+
+def read_truth(path: str | Path) -> pd.DataFrame:
+    """Read a truth CSV (``account_id, campaign, segment, group``); ids as strings."""
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = {"account_id", "segment"} - set(df.columns)
+    if missing:
+        from graphlink.errors import InputError
+
+        raise InputError(f"{path}: truth file lacks column(s) {', '.join(sorted(missing))}")
+    for col in ("campaign", "group"):
+        if col not in df:
+            df[col] = ""
+    return normalise_truth(df)
+
+
+def normalise_truth(truth: pd.DataFrame) -> pd.DataFrame:
+    """Empty strings as missing, ids as strings, one row per account."""
+    t = truth.copy()
+    t["account_id"] = t["account_id"].astype(str)
+    for col in ("campaign", "group"):
+        if col not in t:
+            t[col] = None
+        t[col] = t[col].where(t[col].notna() & (t[col].astype(str) != ""), None)
+    return t.drop_duplicates("account_id")
+
+
+def _safe_div(a: float, b: float) -> float:
+    return a / b if b else float("nan")
+
+
+def evaluate_flags(
+    flagged: pd.DataFrame,
+    truth: pd.DataFrame,
+    *,
+    method: str = "graphlink",
+    seconds: float | None = None,
+) -> Metrics:
+    """Score flagged accounts (``account_id, cluster_id``) against the truth table."""
+    t = normalise_truth(truth)
+    f = flagged[["account_id", "cluster_id"]].copy()
+    f["account_id"] = f["account_id"].astype(str)
+    f = f.drop_duplicates("account_id")
+    j = f.merge(t[["account_id", "campaign", "segment", "group"]], on="account_id", how="left")
+    j["segment"] = j["segment"].fillna(UNKNOWN)
+    is_ring = (j["segment"] == RING).to_numpy()
+
+    ring = t[t["segment"] == RING]
+    tp = int(is_ring.sum())
+    fp = int(len(j) - tp)
+    fn = int(len(ring) - tp)
+    precision = _safe_div(tp, tp + fp)
+    recall = _safe_div(tp, len(ring))
+    f1 = _safe_div(2 * precision * recall, precision + recall) if tp else (0.0 if len(ring) else float("nan"))
+
+    flagged_ids = set(j["account_id"])
+    ring_flagged = ring["account_id"].isin(flagged_ids)
+    per_campaign = ring_flagged.groupby(ring["campaign"].fillna("")).mean()
+    recall_per_campaign = {str(k): float(v) for k, v in per_campaign.items()}
+
+    fp_seg = j.loc[~is_ring, "segment"].value_counts()
+    false_bans = {s: int(fp_seg.get(s, 0)) for s in BENIGN_SEGMENTS}
+    for s, n in fp_seg.items():
+        if s not in false_bans:
+            false_bans[str(s)] = int(n)
+
+    whole: dict[str, int] = {}
+    grouped = t[t["segment"].isin(GROUP_SEGMENTS) & t["group"].notna()]
+    if len(grouped):
+        g = grouped.assign(hit=grouped["account_id"].isin(flagged_ids))
+        agg = g.groupby(["segment", "group"])["hit"].agg(["size", "all"])
+        agg = agg[agg["size"] >= 2]
+        banned = agg[agg["all"]].reset_index().groupby("segment").size()
+        whole = {s: int(banned.get(s, 0)) for s in GROUP_SEGMENTS}
+    else:
+        whole = {s: 0 for s in GROUP_SEGMENTS}
+
+    label = np.where(is_ring, "ring:" + j["campaign"].fillna("").astype(str), "benign")
+    if len(j):
+        lab = pd.DataFrame({"cluster_id": j["cluster_id"].astype(str).to_numpy(), "label": label})
+        majority = lab.groupby(["cluster_id", "label"]).size().groupby(level=0).max()
+        purity = float(majority.sum() / len(lab))
+        n_clusters = int(lab["cluster_id"].nunique())
+    else:
+        purity, n_clusters = float("nan"), 0
+
+    return Metrics(
+        method=method, n_flagged=len(j), n_ring=len(ring), tp=tp, fp=fp, fn=fn,
+        precision=precision, recall=recall, f1=f1, purity=purity, n_clusters=n_clusters,
+        recall_per_campaign=recall_per_campaign, false_bans_per_segment=false_bans,
+        whole_groups_banned=whole, seconds=seconds,
+    )
+
+
+def metrics_frame(results: list[Metrics]) -> pd.DataFrame:
+    """One row per method, the columns of the evaluation table (for printing or CSV)."""
+    rows = []
+    for m in results:
+        row: dict[str, Any] = {
+            "method": m.method, "flagged": m.n_flagged, "precision": m.precision,
+            "recall": m.recall, "f1": m.f1, "purity": m.purity, "clusters": m.n_clusters,
+            "campaigns_caught": f"{m.campaigns_caught}/{len(m.recall_per_campaign)}",
+            "min_campaign_recall": m.min_campaign_recall,
+        }
+        for s in BENIGN_SEGMENTS:
+            row[f"fp_{s}"] = m.false_bans_per_segment.get(s, 0)
+        row["fp_unknown"] = m.false_bans_per_segment.get(UNKNOWN, 0)
+        row["whole_groups"] = "/".join(str(m.whole_groups_banned.get(s, 0)) for s in GROUP_SEGMENTS)
+        row["seconds"] = m.seconds
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def render_table(results: list[Metrics], *, title: str = "evaluation") -> Any:
+    """A rich table: rows = methods, columns = metrics (graphlink first)."""
+    from rich.table import Table
+
+    t = Table(title=title, title_justify="left")
+    heads = ["method", "flagged", "precision", "recall", "F1", "purity", "clusters",
+             "campaigns ≥0.9", "min camp. recall",
+             *[f"FP {s}" for s in BENIGN_SEGMENTS], "whole groups c/co/f", "s"]
+    for h in heads:
+        t.add_column(h, justify="left" if h == "method" else "right", no_wrap=h == "method")
+
+    def num(x: float | None, fmt: str = "{:.4f}") -> str:
+        return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else fmt.format(x)
+
+    for m in results:
+        whole = "/".join(str(m.whole_groups_banned.get(s, 0)) for s in GROUP_SEGMENTS)
+        t.add_row(
+            m.method, f"{m.n_flagged:,}", num(m.precision), num(m.recall), num(m.f1),
+            num(m.purity), f"{m.n_clusters:,}",
+            f"{m.campaigns_caught}/{len(m.recall_per_campaign)}", num(m.min_campaign_recall, "{:.3f}"),
+            *[f"{m.false_bans_per_segment.get(s, 0):,}" for s in BENIGN_SEGMENTS],
+            whole if m.groups_banned_whole == 0 else f"[bold red]{whole}[/]",
+            num(m.seconds, "{:.1f}"),
+        )
+    return t
