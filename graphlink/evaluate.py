@@ -228,3 +228,25 @@ def render_table(results: list[Metrics], *, title: str = "evaluation") -> Any:
             num(m.seconds, "{:.1f}"),
         )
     return t
+
+
+def compare_with_baselines(
+    flagged: pd.DataFrame,
+    links: Any,
+    truth: pd.DataFrame,
+    *,
+    method: str = "graphlink",
+    seconds: float | None = None,
+    **baseline_options: Any,
+) -> list[Metrics]:
+    """Score ``flagged`` and every naive baseline run on the same ``links`` (graphlink first).
+
+    ``baseline_options`` go to :func:`graphlink.baselines.run_baselines`
+    (``hub_cap``, ``min_size``, ``proxy_share``, ``louvain``, ...).
+    """
+    from graphlink import baselines
+
+    out = [evaluate_flags(flagged, truth, method=method, seconds=seconds)]
+    for r in baselines.run_baselines(links, **baseline_options):
+        out.append(evaluate_flags(r.flagged, truth, method=r.method, seconds=r.seconds))
+    return out
