@@ -9,6 +9,7 @@ third run that must be ignored, and two ban waves.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import subprocess
@@ -20,8 +21,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from graphlink import cypher_files, queries
+from graphlink import browser_guide, cypher_files, queries
 from graphlink.errors import InputError, NotFound
+from graphlink.reports.screenshot import find_chromium
 from graphlink.store import GraphStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -34,6 +36,12 @@ REQUIRED = {
     "banwave_entry_evidence", "protected_in_banwave", "bridge_ips", "top_risky_clusters",
     "account_profile",
 }
+
+CHROMIUM = find_chromium()
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="no chromium binary on PATH (Debian: apt-get install chromium; `make setup` does it)",
+)
 
 #: Parameters that make each query answer on the planted graph.
 PARAMS: dict[str, dict[str, str]] = {
@@ -330,3 +338,81 @@ def test_cli_missing_parameter_says_which(env_for_cli: dict[str, str]) -> None:
     )
     assert proc.returncode == 2
     assert "needs parameter $account_b" in proc.stdout + proc.stderr
+
+
+# -- Neo4j Browser guide ----------------------------------------------------------------------
+def test_committed_browser_guide_is_up_to_date() -> None:
+    assert browser_guide.GUIDE_FILE.read_text() == browser_guide.current_guide(), (
+        "cypher/browser-guide.html is stale: run `graphlink browser-guide --out "
+        "cypher/browser-guide.html`")
+
+
+def test_guide_has_a_runnable_slide_per_query() -> None:
+    page = browser_guide.current_guide()
+    saved = queries.saved()
+    assert page.count("<slide ") == len(saved) + 1  # + the index slide
+    for name, q in saved.items():
+        assert f'<slide class="row-fluid" id="{name}">' in page
+        assert f'<pre class="pre-scrollable code runnable">{html.escape(q.body)}</pre>' in page
+
+
+def test_guide_params_blocks_are_valid_cypher_and_run(planted: GraphStore) -> None:
+    """Each slide's ``:params`` map evaluates in Neo4j and runs its query."""
+    for name, q in queries.saved().items():
+        if not q.params:
+            continue
+        command = browser_guide.params_command(q)
+        assert command.startswith(":params {")
+        (row,) = planted.query("RETURN " + command.removeprefix(":params ") + " AS p",
+                               name=f"tests/guide/{name}")
+        assert set(row["p"]) == {p.name for p in q.params}
+        planted.query(q.body, row["p"], name=f"queries/{name}")  # no error, right types
+
+
+@needs_chromium
+def test_guide_plays_in_the_neo4j_browser(planted: GraphStore, neo4j_server: object) -> None:
+    """Real Neo4j Browser (served by the test server): :play the guide, run one slide."""
+    if neo4j_server is None:
+        pytest.skip("external test Neo4j: its Browser is not ours to drive")
+    from playwright.sync_api import sync_playwright
+
+    from graphlink.neo4j_local import free_port
+
+    port = free_port()
+    server = browser_guide.serve(port, background=True)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM,
+                                        args=["--no-sandbox", "--disable-gpu"])
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(neo4j_server.browser_url)  # type: ignore[attr-defined]
+            page.wait_for_selector("[data-testid=boltaddress]", timeout=60_000)
+            page.select_option("[data-testid=bolt-scheme-select]", "bolt://")
+            page.fill("[data-testid=boltaddress]", f"127.0.0.1:{neo4j_server.bolt_port}")  # type: ignore[attr-defined]
+            page.fill("[data-testid=username]", "neo4j")
+            page.fill("[data-testid=password]", neo4j_server.password())  # type: ignore[attr-defined]
+            page.click("[data-testid=connect]")
+            page.wait_for_selector("text=neo4j$", timeout=30_000)
+            page.locator("[data-testid=activeEditor] textarea").first.focus()
+            page.keyboard.type(browser_guide.play_command(port))
+            page.keyboard.press("Enter")
+            guide = page.locator("[data-testid=frame]:has([data-testid=carousel])")
+            guide.locator("h3:has-text('graphlink saved queries')").wait_for(timeout=30_000)
+            target = sorted(queries.saved()).index("cluster_members") + 1
+            for _ in range(target):
+                guide.locator("[data-testid=nextSlide]").click()
+            guide.locator("h3:has-text('cluster_members')").wait_for()
+            blocks = guide.locator("pre.runnable:visible")
+            assert blocks.count() == 2
+            for i in range(2):  # the :params block, then the query
+                blocks.nth(i).click()
+                page.click("[data-testid=editor-Run]")
+                page.wait_for_timeout(1500)
+            result = page.locator("[data-testid=frame]").first
+            result.locator("text=Started streaming 9 records").wait_for(timeout=30_000)
+            text = result.inner_text()
+            assert '"r01"' in text and '"run-2"' in text and '"v01"' in text
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,4 +1,4 @@
-"""``graphlink query``: list and run investigators' saved queries (``cypher/queries/``)."""
+"""``graphlink query`` (list and run saved queries) and ``graphlink browser-guide``."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ import csv
 import io
 import json
 from enum import Enum
+from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from graphlink import queries
-from graphlink.cli._app import app, console, store_for
+from graphlink import browser_guide, queries
+from graphlink.cli._app import app, console, settings, store_for
 
 
 class Format(str, Enum):
@@ -63,3 +64,27 @@ def _print_list() -> None:
     for q in queries.saved().values():
         table.add_row(q.name, q.description, ", ".join(p.describe() for p in q.params))
     console.print(table)
+
+
+@app.command("browser-guide")
+def browser_guide_cmd(
+    out: Path = typer.Option(None, "--out", "-o", help="Write the guide HTML here."),
+    serve: bool = typer.Option(False, "--serve", help="Serve it on localhost for the Browser."),
+    port: int = typer.Option(browser_guide.DEFAULT_PORT, "--port", help="Port for --serve."),
+) -> None:
+    """The saved queries as a Neo4j Browser guide (one slide per query).
+
+    With --serve, open the Browser and run the printed ``:play`` command.
+    """
+    if out is not None:
+        out.write_text(browser_guide.current_guide(), encoding="utf-8")
+        console.print(f"wrote [bold]{out}[/]")
+    if serve:
+        s = settings()
+        console.print(f"Neo4j Browser: http://127.0.0.1:{s.http_port}/browser/ "
+                      f"(connect to {s.bolt_uri()}, user {s.neo4j_user})")
+        console.print(f"then run:  [bold]{browser_guide.play_command(port)}[/]   (Ctrl+C stops)")
+        browser_guide.serve(port)
+    elif out is None:
+        console.print(f"run `graphlink browser-guide --serve`, then in the Browser: "
+                      f"{browser_guide.play_command(port)}")
