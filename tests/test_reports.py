@@ -130,6 +130,7 @@ def test_missing_cluster_and_wave_are_not_found(planted: GraphStore) -> None:
         cluster_report.build_cluster_report(planted, "c-999999")
     with pytest.raises(NotFound, match="wave-9999"):
         wave_report.build_banwave_report(planted, "wave-9999")
+    assert wave_report.read_banwave(planted, "latest").summary["wave_id"] == "wave-0002"
     older = cluster_report.read_cluster(planted, "c-000001", run_id="run-1")
     assert sorted(older.accounts["account_id"]) == pg.RING[:5]
 

@@ -28,7 +28,7 @@ def cluster(
 
 @report_app.command("banwave")
 def banwave(
-    wave_id: str = typer.Argument(..., help="Ban wave id, e.g. wave-0001."),
+    wave_id: str = typer.Argument(..., help="Ban wave id, e.g. wave-0001, or latest."),
     out: Path = typer.Option(..., "--out", "-o", help="HTML file to write."),
 ) -> None:
     """Clusters, accounts, risk histogram, reasons and diff against the previous wave."""

@@ -28,8 +28,19 @@ class BanWaveData:
     diff: pd.DataFrame
 
 
+def resolve_wave_id(store: GraphStore, wave_id: str) -> str:
+    """``latest`` -> the newest wave's id; anything else unchanged."""
+    if wave_id != "latest":
+        return wave_id
+    rows = store.read("report/latest_wave")
+    if not rows:
+        raise NotFound("no ban wave has been committed yet (graphlink banwave --commit)")
+    return str(rows[0]["wave_id"])
+
+
 def read_banwave(store: GraphStore, wave_id: str) -> BanWaveData:
-    """Read a ban wave, its entries and its diff against the previous wave."""
+    """Read a ban wave (or ``latest``), its entries and its diff against the previous wave."""
+    wave_id = resolve_wave_id(store, wave_id)
     rows = store.read("report/banwave_summary", wave_id=wave_id)
     if not rows:
         raise NotFound(f"no ban wave {wave_id!r}")
