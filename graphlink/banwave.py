@@ -254,7 +254,9 @@ def select_wave(
     cl = cl[cl["risk"] >= params.min_risk]
     cl = cl.sort_values(["risk", "cluster_id"], ascending=[False, True]).reset_index(drop=True)
 
-    m = members[members["cluster_id"].isin(cl["cluster_id"])].copy()
+    keep_cols = [c for c in ("account_id", "cluster_id", "reasons", "account_risk", "org_id")
+                 if c in members]
+    m = members.loc[members["cluster_id"].isin(cl["cluster_id"]), keep_cols].copy()
     if "reasons" not in m:
         m["reasons"] = [[] for _ in range(len(m))]
     m = m.merge(cl[["cluster_id", "risk", "reasons"]].rename(

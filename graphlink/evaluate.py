@@ -16,8 +16,10 @@ Figures (all account-level unless said):
 * whole groups banned: campus / company / family groups (≥ 2 accounts) every
   member of which is flagged.  Must be 0: a ring is never a campus;
 * cluster purity: over flagged accounts, the share that belong to the majority
-  class of their flagged cluster, classes being the ring's campaign and
-  ``benign`` (1.0 = every flagged cluster is exactly one campaign).
+  class of their flagged cluster.  Classes: a ring account's campaign; a
+  benign account's group (family, campus, company, carrier, VPN provider) or,
+  without one, the account alone, so a cluster gluing unrelated users together
+  is impure.  1.0 = every flagged cluster is exactly one campaign (or group).
 
 >>> truth = pd.DataFrame({"account_id": ["r1", "r2", "b1"], "campaign": ["x", "x", None],
 ...                       "segment": ["ring", "ring", "ordinary"], "group": [None, None, None]})
@@ -167,7 +169,11 @@ def evaluate_flags(
     else:
         whole = {s: 0 for s in GROUP_SEGMENTS}
 
-    label = np.where(is_ring, "ring:" + j["campaign"].fillna("").astype(str), "benign")
+    # Classes: a ring's campaign; a benign account's group (its family, campus,
+    # company, carrier, VPN provider), or the account itself when it has none.
+    benign_class = np.where(j["group"].notna(), "group:" + j["segment"].astype(str) + ":"
+                            + j["group"].fillna("").astype(str), "self:" + j["account_id"])
+    label = np.where(is_ring, "ring:" + j["campaign"].fillna("").astype(str), benign_class)
     if len(j):
         lab = pd.DataFrame({"cluster_id": j["cluster_id"].astype(str).to_numpy(), "label": label})
         majority = lab.groupby(["cluster_id", "label"]).size().groupby(level=0).max()

@@ -42,8 +42,9 @@ def test_metrics_hand_computed(tmp_path) -> None:
         "heavy_user": 0, "unknown": 1}
     # Family F1 is banned whole; campus G1 (c2 spared) and company K1 are not.
     assert m.whole_groups_banned == {"campus": 0, "company": 0, "family": 1}
-    # A: 3 of 4 are X; B: 2 Y + 2 benign -> 2; C: v1 + unknown zz both benign -> 2.
-    assert m.purity == pytest.approx(7 / 10)
+    # Classes: campaigns, benign groups, else the account alone.
+    # A: 3 X + campus G1 -> 3; B: 2 Y + family F1 (2) -> 2; C: v1, zz alone -> 1.
+    assert m.purity == pytest.approx(6 / 10)
     assert m.n_clusters == 3
     df = metrics_frame([m])
     assert df.loc[0, "whole_groups"] == "0/0/1" and df.loc[0, "fp_family"] == 2
