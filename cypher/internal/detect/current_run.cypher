@@ -1,0 +1,10 @@
+// The current detection run: status 'complete' with the greatest created_at (ties: run_id).
+// params: none
+MATCH (r:DetectionRun {status: 'complete'})
+RETURN r.run_id AS run_id, r.created_at AS created_at, r.status AS status, r.algorithm AS algorithm,
+       r.objective AS objective, r.resolution AS resolution, r.seed AS seed,
+       r.n_iterations AS n_iterations, r.params_json AS params_json,
+       r.stage_seconds_json AS stage_seconds_json, r.n_accounts AS n_accounts,
+       r.n_edges AS n_edges, r.n_clusters AS n_clusters
+ORDER BY r.created_at DESC, r.run_id DESC
+LIMIT 1

@@ -1,0 +1,146 @@
+"""Every weight and threshold detection uses, in one frozen, documented object.
+
+Why one object: a detection run records it (``DetectionRun.params_json``), so
+any cluster can be traced to the exact numbers that produced it, and the
+benchmarks can sweep one field at a time.  Defaults are measured, not guessed:
+``bench/bench_detect.py`` prints the figures they were chosen from.
+
+Weight scale.  One account pair's edge weight is the sum, over everything the
+two accounts share, of ``kind weight x rarity(k) x boosts``; a rare payment
+instrument shared by two accounts is worth 1.0.  Leiden's CPM objective keeps a
+group together when its internal edge density (summed weight per possible pair)
+exceeds ``resolution``, so ``resolution`` lives on this scale.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Literal
+
+Objective = Literal["cpm", "modularity"]
+Engine = Literal["igraph", "leidenalg"]
+
+
+@dataclass(frozen=True)
+class DetectionConfig:
+    """Weights, caps and thresholds of linking, Leiden, scoring and lineage.
+
+    >>> DetectionConfig().resolution
+    0.05
+    >>> DetectionConfig().with_(resolution=0.1).resolution
+    0.1
+    """
+
+    # -- linking: base weight per kind of shared thing --------------------------------
+    #: A payment instrument is the hardest thing to share by accident.
+    w_payment: float = 1.0
+    #: An IP is shared by households, offices, campuses and carriers (NAT), so it
+    #: says less per link; rarity (below) does most of the work.
+    w_ip: float = 0.6
+    #: Identifier kinds by how personal they are; kinds not listed get
+    #: ``w_identifier_default``.
+    w_identifier: tuple[tuple[str, float], ...] = (
+        ("device", 1.0),
+        ("phone_hash", 1.0),
+        ("oauth_subject", 1.0),
+        ("api_key_prefix", 0.8),
+        ("referral_code", 0.5),
+    )
+    w_identifier_default: float = 0.6
+    #: Behavioural similarity pairs: weight = w_similarity x score, summed over signals.
+    w_similarity: float = 0.8
+
+    # -- linking: rarity (IDF-like) ---------------------------------------------------
+    #: A thing shared by k accounts weighs ``(2 / k) ** exponent`` of its base weight:
+    #: 1 for a pair, falling with k.  Instruments fall slowly (a prepaid card on 40
+    #: accounts is still strong: 0.4), IPs fast (an IP on 3 accounts: 0.78, on
+    #: 30,000: 0.003), identifiers in between.
+    rarity_exp_payment: float = 0.25
+    rarity_exp_ip: float = 0.6
+    rarity_exp_identifier: float = 0.4
+
+    # -- linking: boosts and discounts --------------------------------------------------
+    #: An IP of a known commercial proxy / reseller is evidence in itself: strangers
+    #: rarely share one by chance at the same time, rings rent them.
+    proxy_boost: float = 2.0
+    #: Datacenter IPs (not residential) behind API traffic: weaker than a named proxy.
+    datacenter_boost: float = 1.5
+    #: Instruments of these kinds, or whose BIN starts with one of ``prepaid_bins``,
+    #: count as prepaid (shared prepaid cards are a ring's favourite).
+    prepaid_kinds: tuple[str, ...] = ("prepaid", "gift_card", "virtual_card")
+    prepaid_bins: tuple[str, ...] = ("499999",)
+    prepaid_boost: float = 1.5
+    #: A thing whose sharers all belong to the same verified org (a corporate card,
+    #: the office IP) is explained by the org: its weight is multiplied by this.
+    same_org_discount: float = 0.1
+
+    # -- linking: no quadratic blow-up --------------------------------------------------
+    #: Things with at most ``max_clique`` sharers link every pair (k(k-1)/2 edges).
+    #: Above it (a CGNAT IP with 30,000 users) the sharers are put in a seeded
+    #: pseudo-random order and each is linked to its next ``sparse_degree``
+    #: neighbours (a circulant: k x sparse_degree edges), which keeps them
+    #: connected with the same per-edge weight at linear cost.
+    max_clique: int = 64
+    sparse_degree: int = 3
+    #: Things with more sharers than this carry no usable evidence: dropped.
+    max_sharers: int = 20_000
+
+    # -- Leiden -------------------------------------------------------------------------
+    engine: Engine = "igraph"
+    objective: Objective = "cpm"
+    #: CPM density threshold on the weight scale above.
+    resolution: float = 0.05
+    n_iterations: int = 2
+    beta: float = 0.01
+    #: Second, coarser CPM pass over the written clusters (campaign grouping):
+    #: clusters joined by links of summed density above this share a parent.
+    parent_resolution: float = 0.002
+
+    # -- scoring ------------------------------------------------------------------------
+    min_cluster_size: int = 2
+    #: Logistic model: risk = 1 / (1 + exp(-(bias + sum coef x feature))).
+    risk_bias: float = -4.0
+    risk_coef: tuple[tuple[str, float], ...] = (
+        ("proxy_share", 2.5),
+        ("datacenter_share", 1.0),
+        ("shared_payment_share", 1.2),
+        ("prepaid_share", 2.0),
+        ("similarity_share", 2.0),
+        ("burst_share", 1.5),
+        ("entry_plan_share", 0.8),
+        ("volume_ratio_log10", 0.8),
+        ("log10_size", 0.5),
+        ("org_share", -5.0),
+    )
+    #: Sign-up burst window (hours) and the plans abuse enters by.
+    burst_hours: float = 48.0
+    entry_plans: tuple[str, ...] = ("edu", "startup", "free")
+    #: Share of members a feature must reach to become a cluster reason code.
+    reason_share: float = 0.3
+    #: Internal density (weight per possible pair) that makes ``dense_cluster``.
+    dense_threshold: float = 0.5
+    #: Median requests per member this many times the population's -> ``high_volume``.
+    high_volume_ratio: float = 5.0
+    #: The default bar for "flagged" (what bench P/R and ban waves use).
+    risk_threshold: float = 0.8
+    #: Clusters below this risk are not written to Neo4j (benign households, ...).
+    min_write_risk: float = 0.2
+
+    # -- lineage ------------------------------------------------------------------------
+    #: A new cluster keeps a previous cluster's id when their Jaccard reaches this
+    #: (greedy, best overlap first).
+    match_jaccard: float = 0.3
+    #: CONTINUES is recorded to every previous cluster sharing at least this share
+    #: of either side's members (splits and merges).
+    continues_overlap: float = 0.2
+
+    def with_(self, **changes: Any) -> DetectionConfig:
+        """A copy with some fields changed (the dataclass is frozen)."""
+        return replace(self, **changes)
+
+    def identifier_weight(self, kind: str) -> float:
+        return dict(self.w_identifier).get(kind, self.w_identifier_default)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)

@@ -1,0 +1,362 @@
+"""Linking: from account-to-thing links to one weighted account graph (pure).
+
+Input is :class:`graphlink.model.Links` (read back from Neo4j, or taken from a
+generated scenario); output an :class:`AccountGraph`: integer account ids,
+undirected edges ``src < dst`` with a summed weight and a bitmask of the kinds
+of evidence behind them.  Nothing here opens a connection.
+
+How a shared thing becomes edges (vectorised over all things at once, no
+Python loop per thing or edge):
+
+* the k accounts sharing a thing (instrument, IP, identifier) are linked
+  pairwise when ``k <= max_clique``; above it they get a seeded pseudo-random
+  order and each is linked to its next ``sparse_degree`` neighbours (a
+  circulant), so a CGNAT IP with 30,000 users costs 90,000 edges, not 450
+  million; above ``max_sharers`` the thing is dropped;
+* every edge of a thing weighs ``base(kind) x (2/k) ** rarity_exp(kind)``,
+  boosted for proxy / datacenter IPs and prepaid instruments, discounted when
+  all sharers belong to one verified org;
+* behavioural similarity pairs add ``w_similarity x score`` per signal;
+* weights of one account pair are summed over all kinds, kinds OR-ed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from graphlink.detect.config import DetectionConfig
+from graphlink.model import Links
+
+# Evidence bits on an edge (OR-ed over everything two accounts share).
+PAYMENT = 1 << 0
+PREPAID = 1 << 1
+IP = 1 << 2
+PROXY = 1 << 3
+DATACENTER = 1 << 4
+DEVICE = 1 << 5
+IDENTIFIER = 1 << 6
+SIMILAR = 1 << 7
+PROMPT_TEMPLATE = 1 << 8
+TIMING_SYNC = 1 << 9
+MODEL_PIVOT = 1 << 10
+
+#: Reason code of each evidence bit (``docs/graph-model.md``).
+BIT_REASONS: tuple[tuple[int, str], ...] = (
+    (PAYMENT, "shared_payment"),
+    (PREPAID, "prepaid_card_shared"),
+    (IP, "shared_ip"),
+    (PROXY, "proxy_provider"),
+    (DATACENTER, "datacenter_ip"),
+    (DEVICE, "shared_device"),
+    (IDENTIFIER, "shared_identifier"),
+    (SIMILAR, "behaviour_similarity"),
+    (PROMPT_TEMPLATE, "prompt_template"),
+    (TIMING_SYNC, "timing_sync"),
+    (MODEL_PIVOT, "model_pivot"),
+)
+_SIGNAL_BITS = {"prompt_template": PROMPT_TEMPLATE, "timing_sync": TIMING_SYNC,
+                "model_pivot": MODEL_PIVOT}
+
+
+@dataclass
+class AccountGraph:
+    """The weighted account graph detection clusters.
+
+    ``nodes`` is aligned with the integer ids (row i is account i; sorted by
+    ``account_id`` so ids are deterministic) and carries what scoring needs:
+    ``account_id, created_s`` (epoch seconds, NaN if unknown), ``plan, org_id,
+    uses_proxy, uses_datacenter, requests``.  ``src < dst``, one row per pair.
+    """
+
+    nodes: pd.DataFrame
+    src: np.ndarray
+    dst: np.ndarray
+    weight: np.ndarray
+    bits: np.ndarray
+    stats: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.nodes)
+
+    @property
+    def n_edges(self) -> int:
+        return len(self.src)
+
+    @property
+    def account_ids(self) -> np.ndarray:
+        return self.nodes["account_id"].to_numpy()
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser: a fast, seedless integer hash for deterministic shuffles."""
+    z = x.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@dataclass
+class _Projection:
+    src: np.ndarray        # account index
+    dst: np.ndarray        # account index
+    thing: np.ndarray      # thing code of each edge
+    sharers: np.ndarray    # per thing code: number of distinct sharers
+    same_org: np.ndarray   # per thing code: all sharers in one verified org
+    capped: int            # things linked sparsely
+    dropped: int           # things over max_sharers
+
+
+def project(
+    thing: np.ndarray, acct: np.ndarray, n_things: int, org: np.ndarray, config: DetectionConfig
+) -> _Projection:
+    """Account pairs that share a thing (bounded: see module docstring).
+
+    ``thing``/``acct`` are parallel integer arrays (one row per link; duplicates
+    allowed), ``org`` the org code per account (-1: none).
+    """
+    n_acct = len(org)
+    key = np.unique(thing.astype(np.int64) * n_acct + acct.astype(np.int64))
+    t = key // n_acct
+    a = key - t * n_acct
+    sharers = np.bincount(t, minlength=n_things)
+    # Within a thing, order sharers by a hash (deterministic, but unrelated to
+    # id order, so the sparse circulant does not follow account numbering).
+    order = np.lexsort((_mix(key), t))
+    t, a = t[order], a[order]
+    starts = np.flatnonzero(np.r_[True, t[1:] != t[:-1]]) if len(t) else np.array([], np.int64)
+    sizes = np.diff(np.r_[starts, len(t)])
+    k = np.repeat(sizes, sizes)
+    local = np.arange(len(t)) - np.repeat(starts, sizes)
+
+    same_org = np.zeros(n_things, dtype=bool)
+    if len(t):
+        o = org[a]
+        omin = np.minimum.reduceat(o, starts)
+        omax = np.maximum.reduceat(o, starts)
+        same_org[t[starts]] = (omin == omax) & (omin >= 0)
+
+    pos = np.arange(len(t))
+    # Small things: all pairs.  Element at local index l pairs with l+1 .. k-1.
+    small = (k >= 2) & (k <= config.max_clique)
+    sp = pos[small]
+    cnt = (k - 1 - local)[small]
+    src_pos = np.repeat(sp, cnt)
+    offs = np.arange(len(src_pos)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    dst_pos = src_pos + 1 + offs
+    # Large things: circulant with sparse_degree neighbours ahead.
+    big = (k > config.max_clique) & (k <= config.max_sharers)
+    bp = pos[big]
+    if len(bp):
+        bstart = bp - local[big]
+        bk = k[big]
+        d = np.arange(1, config.sparse_degree + 1)
+        b_src = np.repeat(bp, len(d))
+        b_dst = (np.repeat(bstart, len(d))
+                 + (np.repeat(local[big], len(d)) + np.tile(d, len(bp))) % np.repeat(bk, len(d)))
+        src_pos = np.r_[src_pos, b_src]
+        dst_pos = np.r_[dst_pos, b_dst]
+    capped = int(((sizes > config.max_clique) & (sizes <= config.max_sharers)).sum())
+    dropped = int((sizes > config.max_sharers).sum())
+    s, d_ = a[src_pos], a[dst_pos]
+    return _Projection(
+        src=np.minimum(s, d_), dst=np.maximum(s, d_), thing=t[src_pos], sharers=sharers,
+        same_org=same_org, capped=capped, dropped=dropped,
+    )
+
+
+def _rarity(k: np.ndarray, exponent: float) -> np.ndarray:
+    return np.power(2.0 / np.maximum(k, 2), exponent)
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, int, pd.Index]:
+    codes, uniques = pd.factorize(values, sort=True)
+    return codes.astype(np.int64), len(uniques), pd.Index(uniques)
+
+
+def _truthy(s: pd.Series) -> np.ndarray:
+    if s.dtype == bool:
+        return s.to_numpy()
+    return s.map(lambda v: str(v).strip().lower() in ("true", "1", "t", "yes")
+                 if v is not None and v == v else False).to_numpy(dtype=bool)
+
+
+def _nonempty(s: pd.Series) -> np.ndarray:
+    return (s.notna() & (s.astype("string").str.strip().fillna("") != "")).to_numpy(dtype=bool)
+
+
+def _build_nodes(links: Links) -> pd.DataFrame:
+    acc = links.accounts.drop_duplicates("account_id").sort_values("account_id", kind="stable")
+    nodes = pd.DataFrame({"account_id": acc["account_id"].astype(str).to_numpy()})
+    created = pd.to_datetime(acc["created_at"], utc=True, errors="coerce") if "created_at" in acc \
+        else pd.Series(pd.NaT, index=acc.index)
+    ns = created.to_numpy(dtype="datetime64[ns]").astype("int64").astype(np.float64)
+    ns[created.isna().to_numpy()] = np.nan
+    nodes["created_s"] = ns / 1e9
+    for col in ("plan", "org_id", "status"):
+        if col in acc:
+            v = acc[col].astype("string").str.strip().to_numpy()
+            nodes[col] = pd.array(v, dtype="string").fillna("")
+            nodes[col] = nodes[col].replace("", pd.NA)
+        else:
+            nodes[col] = pd.array([pd.NA] * len(acc), dtype="string")
+    return nodes.reset_index(drop=True)
+
+
+def build_account_graph(links: Links, config: DetectionConfig = DetectionConfig()) -> AccountGraph:
+    """Project all links onto one weighted account graph.
+
+    >>> import pandas as pd
+    >>> from graphlink.model import Links
+    >>> acc = pd.DataFrame({"account_id": ["a", "b", "c"], "created_at": pd.Timestamp("2026-01-01", tz="UTC")})
+    >>> pay = pd.DataFrame({"account_id": ["a", "b"], "instrument_id": ["p1", "p1"], "kind": "card", "bin": None})
+    >>> g = build_account_graph(Links(acc, pay, pd.DataFrame(), pd.DataFrame(), pd.DataFrame()))
+    >>> g.n, g.n_edges, float(g.weight[0])
+    (3, 1, 1.0)
+    """
+    nodes = _build_nodes(links)
+    n = len(nodes)
+    index = pd.Index(nodes["account_id"])
+    org_codes, _, _ = _codes(nodes["org_id"])  # NA -> -1
+    org = org_codes
+
+    parts_src: list[np.ndarray] = []
+    parts_dst: list[np.ndarray] = []
+    parts_w: list[np.ndarray] = []
+    parts_b: list[np.ndarray] = []
+    stats: dict[str, int] = {}
+
+    def add(kind: str, src: np.ndarray, dst: np.ndarray, w: np.ndarray, b: np.ndarray) -> None:
+        parts_src.append(src)
+        parts_dst.append(dst)
+        parts_w.append(w.astype(np.float64))
+        parts_b.append(b.astype(np.int32))
+        stats[f"edges_{kind}"] = len(src)
+
+    def known(frame: pd.DataFrame, col: str = "account_id") -> tuple[pd.DataFrame, np.ndarray]:
+        idx = index.get_indexer(frame[col].astype(str))
+        keep = idx >= 0
+        return frame[keep], idx[keep].astype(np.int64)
+
+    uses_proxy = np.zeros(n, dtype=bool)
+    uses_dc = np.zeros(n, dtype=bool)
+    requests = np.zeros(n, dtype=np.float64)
+
+    # -- payment instruments -------------------------------------------------------
+    pay = links.payments
+    if len(pay):
+        pay, acct = known(pay)
+        tcode, nt, _ = _codes(pay["instrument_id"].astype(str))
+        kind = pay["kind"].astype("string").str.lower().fillna("") if "kind" in pay \
+            else pd.Series("", index=pay.index, dtype="string")
+        prepaid_row = np.array(kind.isin(list(config.prepaid_kinds)), dtype=bool)
+        if config.prepaid_bins and "bin" in pay:
+            bins = pay["bin"].astype("string").fillna("")
+            for prefix in config.prepaid_bins:  # a handful of configured prefixes
+                prepaid_row |= bins.str.startswith(prefix).to_numpy(dtype=bool)
+        prepaid = np.zeros(nt, dtype=bool)
+        prepaid[tcode[prepaid_row]] = True
+        pr = project(tcode, acct, nt, org, config)
+        k = pr.sharers[pr.thing]
+        w = config.w_payment * _rarity(k, config.rarity_exp_payment)
+        w = np.where(prepaid[pr.thing], w * config.prepaid_boost, w)
+        w = np.where(pr.same_org[pr.thing], w * config.same_org_discount, w)
+        b = np.where(prepaid[pr.thing], PAYMENT | PREPAID, PAYMENT)
+        add("payment", pr.src, pr.dst, w, b)
+        stats["things_capped_payment"] = pr.capped
+
+    # -- IPs -----------------------------------------------------------------------
+    ips = links.ips
+    if len(ips):
+        ips, acct = known(ips)
+        tcode, nt, _ = _codes(ips["ip"].astype(str))
+        proxy_row = _nonempty(ips["proxy_provider"]) if "proxy_provider" in ips \
+            else np.zeros(len(ips), bool)
+        dc_row = _truthy(ips["is_datacenter"]) if "is_datacenter" in ips \
+            else np.zeros(len(ips), bool)
+        proxy = np.zeros(nt, dtype=bool)
+        proxy[tcode[proxy_row]] = True
+        dc = np.zeros(nt, dtype=bool)
+        dc[tcode[dc_row]] = True
+        uses_proxy[acct[proxy[tcode]]] = True
+        uses_dc[acct[dc[tcode]]] = True
+        if "requests" in ips:
+            req = pd.to_numeric(ips["requests"], errors="coerce").fillna(0).to_numpy(np.float64)
+            requests += np.bincount(acct, weights=req, minlength=n)
+        pr = project(tcode, acct, nt, org, config)
+        k = pr.sharers[pr.thing]
+        w = config.w_ip * _rarity(k, config.rarity_exp_ip)
+        is_p, is_d = proxy[pr.thing], dc[pr.thing]
+        w = np.where(is_p, w * config.proxy_boost, np.where(is_d, w * config.datacenter_boost, w))
+        w = np.where(pr.same_org[pr.thing], w * config.same_org_discount, w)
+        b = IP | np.where(is_p, PROXY, 0) | np.where(is_d, DATACENTER, 0)
+        add("ip", pr.src, pr.dst, w, b)
+        stats["things_capped_ip"] = pr.capped
+        stats["things_dropped_ip"] = pr.dropped
+
+    # -- other identifiers ---------------------------------------------------------
+    idf = links.identifiers
+    if len(idf):
+        idf, acct = known(idf)
+        kinds = idf["kind"].astype(str).str.lower()
+        tcode, nt, _ = _codes(kinds + ":" + idf["value"].astype(str))
+        kind_codes, _, kind_names = _codes(kinds)
+        base_per_kind = np.array([config.identifier_weight(kk) for kk in kind_names])
+        bit_per_kind = np.array([DEVICE if kk == "device" else IDENTIFIER for kk in kind_names])
+        thing_base = np.zeros(nt)
+        thing_bit = np.zeros(nt, dtype=np.int32)
+        thing_base[tcode] = base_per_kind[kind_codes]
+        thing_bit[tcode] = bit_per_kind[kind_codes]
+        pr = project(tcode, acct, nt, org, config)
+        k = pr.sharers[pr.thing]
+        w = thing_base[pr.thing] * _rarity(k, config.rarity_exp_identifier)
+        w = np.where(pr.same_org[pr.thing], w * config.same_org_discount, w)
+        add("identifier", pr.src, pr.dst, w, thing_bit[pr.thing])
+        stats["things_capped_identifier"] = pr.capped
+
+    # -- behavioural similarity ----------------------------------------------------
+    sim = links.similarity
+    if len(sim):
+        ia = index.get_indexer(sim["account_a"].astype(str))
+        ib = index.get_indexer(sim["account_b"].astype(str))
+        keep = (ia >= 0) & (ib >= 0) & (ia != ib)
+        ia, ib = ia[keep].astype(np.int64), ib[keep].astype(np.int64)
+        score = pd.to_numeric(sim["score"], errors="coerce").fillna(0).to_numpy(np.float64)[keep]
+        signal = sim["signal"].astype(str).str.lower().to_numpy()[keep]
+        bits = np.full(len(ia), SIMILAR, dtype=np.int32)
+        for name, bit in _SIGNAL_BITS.items():  # three known signals
+            bits[signal == name] |= bit
+        add("similarity", np.minimum(ia, ib), np.maximum(ia, ib), config.w_similarity * score, bits)
+
+    src, dst, weight, bits = _aggregate(parts_src, parts_dst, parts_w, parts_b, n)
+    nodes["uses_proxy"] = uses_proxy
+    nodes["uses_datacenter"] = uses_dc
+    nodes["requests"] = requests
+    stats["edges"] = len(src)
+    return AccountGraph(nodes=nodes, src=src, dst=dst, weight=weight, bits=bits, stats=stats)
+
+
+def _aggregate(
+    srcs: list[np.ndarray], dsts: list[np.ndarray], ws: list[np.ndarray], bs: list[np.ndarray],
+    n: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One edge per account pair: weights summed, evidence bits OR-ed; sorted by pair."""
+    if not srcs or sum(len(s) for s in srcs) == 0:
+        e = np.array([], dtype=np.int64)
+        return e, e.copy(), np.array([], np.float64), np.array([], np.int32)
+    key = np.concatenate([s.astype(np.int64) * n + d.astype(np.int64) for s, d in zip(srcs, dsts)])
+    w = np.concatenate(ws)
+    b = np.concatenate(bs)
+    order = np.argsort(key, kind="stable")
+    key, w, b = key[order], w[order], b[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    ukey = key[starts]
+    return (ukey // n, ukey % n, np.add.reduceat(w, starts), np.bitwise_or.reduceat(b, starts))
+
+
+def reasons_of_bits(bits: int) -> list[str]:
+    """Reason codes for an evidence bitmask, in the graph model's order."""
+    return [code for bit, code in BIT_REASONS if bits & bit]

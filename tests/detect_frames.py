@@ -1,0 +1,97 @@
+"""Small hand-made link frames for detection tests (no generator dependency).
+
+A benign background (own cards and home IPs, a few households sharing an
+IP), three benign look-alikes that must not be flagged - a campus behind a
+NAT signing up in a burst on the edu plan, a CGNAT IP with hundreds of users,
+a verified company sharing a corporate card and office IP - and planted
+rings: prepaid cards and proxy IPs shared, devices, prompt-template
+similarity, sign-ups within a day, entry plans, heavy request volume.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from graphlink.model import Links
+
+T0 = pd.Timestamp("2025-06-01", tz="UTC")
+
+
+def make_links(
+    n_benign: int = 2000, ring_sizes: tuple[int, ...] = (60, 25), seed: int = 1,
+    prefix: str = "",
+) -> tuple[Links, pd.DataFrame]:
+    """Links plus truth (``account_id, group``: 'benign', 'campus', 'cgnat', 'company', 'ring-i')."""
+    rng = np.random.default_rng(seed)
+    acc: list[dict] = []
+    pay: list[dict] = []
+    ips: list[dict] = []
+    idf: list[dict] = []
+    sim: list[dict] = []
+    truth: list[tuple[str, str]] = []
+
+    def account(aid: str, group: str, created: pd.Timestamp, plan: str, org: str | None = None):
+        acc.append({"account_id": aid, "created_at": created, "email_domain": "mail.test",
+                    "country": "US", "plan": plan, "org_id": org, "status": "active"})
+        truth.append((aid, group))
+
+    def ip(aid: str, addr: str, requests: int, proxy: str | None = None, dc: bool = False):
+        ips.append({"account_id": aid, "ip": addr, "first_seen": T0, "last_seen": T0,
+                    "requests": requests, "asn": 64500, "proxy_provider": proxy,
+                    "is_datacenter": dc})
+
+    benign = [f"{prefix}b{i:05d}" for i in range(n_benign)]
+    for i, aid in enumerate(benign):
+        created = T0 + pd.Timedelta(seconds=int(rng.integers(0, 700 * 86400)))
+        account(aid, "benign", created, str(rng.choice(["free", "pro", "pro", "team"])))
+        pay.append({"account_id": aid, "instrument_id": f"{prefix}card-{i}", "kind": "card",
+                    "bin": "411111", "issuer_country": "US"})
+        ip(aid, f"10.{i // 250}.{i % 250}.1", int(rng.integers(10, 500)))
+        if rng.random() < 0.3:  # a few benign VPN users
+            ip(aid, f"172.16.{i % 7}.9", 5, proxy="nordish", dc=True)
+    # Households: pairs sharing a home IP.
+    for j in range(0, min(n_benign, 400), 2):
+        ip(benign[j + 1], f"10.{j // 250}.{j % 250}.1", 30)
+    # CGNAT: one mobile carrier IP used by 600 benign accounts.
+    for aid in benign[400:1000]:
+        ip(aid, "100.64.0.1", 20)
+
+    # Campus: 150 edu accounts behind 2 NAT IPs, sign-up burst in one day.
+    for k in range(150):
+        aid = f"{prefix}u{k:04d}"
+        account(aid, "campus", T0 + pd.Timedelta(days=90, minutes=int(rng.integers(0, 1400))), "edu")
+        ip(aid, f"192.0.2.{k % 2}", int(rng.integers(10, 200)))
+        pay.append({"account_id": aid, "instrument_id": f"{prefix}ucard-{k}", "kind": "card",
+                    "bin": "422222", "issuer_country": "US"})
+    # Company: 60 verified-org accounts sharing a corporate card and the office IP.
+    for k in range(60):
+        aid = f"{prefix}co{k:03d}"
+        account(aid, "company", T0 + pd.Timedelta(days=200, hours=k), "enterprise", org="org-acme")
+        ip(aid, "198.51.100.7", int(rng.integers(100, 2000)))
+        pay.append({"account_id": aid, "instrument_id": f"{prefix}corp-card", "kind": "card",
+                    "bin": "433333", "issuer_country": "US"})
+
+    # Rings.
+    for r, size in enumerate(ring_sizes):
+        members = [f"{prefix}r{r}-{k:03d}" for k in range(size)]
+        start = T0 + pd.Timedelta(days=300 + 20 * r)
+        for k, aid in enumerate(members):
+            account(aid, f"ring-{r}", start + pd.Timedelta(minutes=int(rng.integers(0, 1200))),
+                    str(rng.choice(["free", "edu", "startup"])))
+            pay.append({"account_id": aid, "instrument_id": f"{prefix}prepaid-{r}-{k % 3}",
+                        "kind": "card", "bin": "499999", "issuer_country": "PA"})
+            for p in rng.choice(8, size=2, replace=False):
+                ip(aid, f"203.0.{r}.{p}", int(rng.integers(5000, 20000)), proxy="proxyco", dc=True)
+            idf.append({"account_id": aid, "kind": "device", "value": f"{prefix}dev-{r}-{k % 5}"})
+        for k in range(size):
+            for d in (1, 2):
+                a, b = sorted((members[k], members[(k + d) % size]))
+                sim.append({"account_a": a, "account_b": b, "score": 0.9,
+                            "signal": "prompt_template"})
+    links = Links(
+        accounts=pd.DataFrame(acc), payments=pd.DataFrame(pay), ips=pd.DataFrame(ips),
+        identifiers=pd.DataFrame(idf, columns=["account_id", "kind", "value"]),
+        similarity=pd.DataFrame(sim).drop_duplicates(["account_a", "account_b", "signal"]),
+    )
+    return links, pd.DataFrame(truth, columns=["account_id", "group"])
