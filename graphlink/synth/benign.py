@@ -1,0 +1,326 @@
+"""Benign accounts, including the hard negatives a naive detector bans.
+
+* **campus**: hundreds of students behind a few NAT addresses, signing up in
+  semester-start bursts on the edu plan, with moderately (sometimes highly)
+  similar prompt templates: course assignments.
+* **cgnat**: mobile-carrier customers; thousands of accounts over a small pool
+  of carrier addresses.
+* **company**: a verified org (``org_id``), team/enterprise plan, one corporate
+  card and a few egress addresses (some behind a corporate secure web gateway,
+  a datacenter "proxy provider"), onboarded together, working in sync.
+* **family**: 2-6 accounts sharing a card, a home address, sometimes a device.
+* **vpn_user**: ordinary people on the *same* VPN/proxy providers the rings use.
+* **heavy_user**: many requests, cloud (datacenter) addresses, early adopters
+  of the new model on release day.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from graphlink.synth import _fmt
+from graphlink.synth._tables import (
+    DAY, HOUR, after, asn_of, blocks, choice, cloud, pick_in, seen, slots,
+)
+from graphlink.synth.layout import CAMPUS, CGNAT, COMPANY, FAMILY, HEAVY, VPN
+from graphlink.synth.params import (
+    CAMPUS_OCTETS, CARRIER_OCTETS, COMPANY_OCTETS, COUNTRIES, COUNTRY_W, MOBILE_ASNS, PLATFORM_START,
+    PROVIDER_KIND, PROVIDER_NAMES, RESI_ASNS, SEMESTER_STARTS, WEBMAIL, WEBMAIL_W, WINDOW_END,
+)
+from graphlink.synth.world import World
+
+CARD_KINDS = np.array(["card", "wallet", "bank", "crypto", "other"], dtype=object)
+PT, TS_, MP = 0, 1, 2  # signal codes: prompt_template, timing_sync, model_pivot
+
+
+def bins(rng: np.random.Generator, n: int, *, prepaid: bool = False) -> np.ndarray:
+    """Card BINs (6 or 8 digits) as text; prepaid ones come from a small fixed range."""
+    if prepaid:
+        pool = np.array(["423916", "442790", "485340", "530133", "537410", "544768", "404038", "520423",
+                         "41592204", "51078600"], dtype=object)
+        return pool[rng.integers(0, len(pool), n)]
+    lead = np.array([4, 5, 2, 3, 6])[choice(rng, n, [0.55, 0.35, 0.04, 0.04, 0.02])]
+    six = lead * 100000 + rng.integers(0, 100000, n)
+    txt = pa.compute.cast(pa.array(six), pa.string())
+    eight = rng.random(n) < 0.25
+    txt8 = _fmt.join(txt, pa.compute.cast(pa.array(rng.integers(10, 100, n)), pa.string()))
+    return np.where(eight, txt8.to_numpy(zero_copy_only=False), txt.to_numpy(zero_copy_only=False))
+
+
+def generate_benign(w: World) -> None:
+    """Fill ``w`` with the benign accounts and their links (order matters: accounts first)."""
+    _accounts(w)
+    _payments(w)
+    _identifiers(w)
+    _ips(w)
+    _pairs(w)
+
+
+def _group_members(w: World, seg: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(members, their local group number, the segment's global group indexes)."""
+    L = w.layout
+    gids = L.groups_of(seg)
+    members = L.members(seg)
+    local = np.searchsorted(gids, L.group[members])
+    return members, local, gids
+
+
+def _accounts(w: World) -> None:
+    L, rng = w.layout, w.rng(10)
+    B = L.n_benign
+    seg = L.segment[:B]
+    u = rng.random(B)
+    created = PLATFORM_START + (u ** 0.6 * (WINDOW_END - 2 * DAY - PLATFORM_START)).astype(np.int64)
+    country = COUNTRIES[choice(rng, B, COUNTRY_W)].astype(object)
+    domain = WEBMAIL[choice(rng, B, WEBMAIL_W)].astype(object)
+    vanity = rng.random(B) < 0.08
+    domain[vanity] = _fmt.join("mail", pa.compute.cast(pa.array(rng.integers(1, 5000, int(vanity.sum()))),
+                                                       pa.string()), ".net").to_numpy(zero_copy_only=False)
+    plan = np.array(["free", "pro", "api", "startup", "edu"], dtype=object)[
+        choice(rng, B, [0.55, 0.35, 0.04, 0.03, 0.03])
+    ]
+    org = np.full(B, None, dtype=object)
+
+    # grouped segments: group-level country, domain, sign-up time
+    for s, own_country in ((CAMPUS, 0.8), (CGNAT, 1.0), (COMPANY, 0.85), (FAMILY, 0.95)):
+        members, local, gids = _group_members(w, s)
+        if not len(members):
+            continue
+        g_country = COUNTRIES[choice(rng, len(gids), COUNTRY_W)].astype(object)
+        keep = rng.random(len(members)) < own_country
+        country[members[keep]] = g_country[local[keep]]
+        if s == CAMPUS:
+            g_domain = np.array([f"univ{g:04d}.edu" for g in range(len(gids))], dtype=object)
+            on_domain = rng.random(len(members)) < 0.8
+            domain[members[on_domain]] = g_domain[local[on_domain]]
+            plan[members] = np.array(["edu", "free", "pro"], dtype=object)[choice(rng, len(members), [0.75, 0.2, 0.05])]
+            burst = rng.random(len(members)) < 0.55
+            starts = SEMESTER_STARTS[rng.integers(0, len(SEMESTER_STARTS), int(burst.sum()))]
+            created[members[burst]] = starts + rng.exponential(4 * DAY, int(burst.sum())).astype(np.int64)
+        elif s == COMPANY:
+            g_domain = np.array([f"company-{g + 1:04d}.com" for g in range(len(gids))], dtype=object)
+            domain[members] = np.where(rng.random(len(members)) < 0.95, g_domain[local], domain[members])
+            big = L.g_size[gids][local] > 100
+            plan[members] = np.where(rng.random(len(members)) < 0.9, np.where(big, "enterprise", "team"), "pro")
+            g_org = w.tokens.take("org_", len(gids)).to_numpy(zero_copy_only=False)
+            verified = rng.random(len(members)) < 0.92
+            org[members[verified]] = g_org[local[verified]]
+            onboard = PLATFORM_START + (rng.random(len(gids)) * (WINDOW_END - 30 * DAY - PLATFORM_START)).astype(np.int64)
+            t0 = onboard[local]
+            together = rng.random(len(members)) < 0.7
+            created[members] = np.where(
+                together, t0 + rng.exponential(2 * DAY, len(members)).astype(np.int64),
+                t0 + (rng.random(len(members)) * (WINDOW_END - DAY - t0)).astype(np.int64),
+            )
+        elif s == FAMILY:
+            anchor = PLATFORM_START + (rng.random(len(gids)) * (WINDOW_END - 30 * DAY - PLATFORM_START)).astype(np.int64)
+            created[members] = anchor[local] + rng.exponential(60 * DAY, len(members)).astype(np.int64)
+    heavy = L.members(HEAVY)
+    plan[heavy] = np.array(["pro", "api", "free"], dtype=object)[choice(rng, len(heavy), [0.45, 0.45, 0.1])]
+
+    created = np.minimum(created, WINDOW_END - HOUR)
+    status = np.array(["active", "suspended", "banned"], dtype=object)[choice(rng, B, [0.9965, 0.003, 0.0005])]
+    idx = np.arange(B)
+    w.created[idx] = created
+    w.country[idx] = country
+    w.set_accounts(idx, email_domain=domain, country=country, plan=plan, org_id=org, status=status)
+
+
+def _payments(w: World) -> None:
+    L, rng = w.layout, w.rng(11)
+    B = L.n_benign
+    seg = L.segment[:B]
+    k = choice(rng, B, [0.22, 0.62, 0.13, 0.03])
+    campus = seg == CAMPUS
+    k[campus] = choice(rng, int(campus.sum()), [0.45, 0.5, 0.05, 0.0])
+    heavy = seg == HEAVY
+    k[heavy] = choice(rng, int(heavy.sum()), [0.02, 0.7, 0.22, 0.06])
+
+    # shared cards: one per family (75% of members use it), one corporate card per company (85%)
+    shared_owner = np.full(B, -1, dtype=np.int64)
+    for s, rate in ((FAMILY, 0.75), (COMPANY, 0.85)):
+        members, local, gids = _group_members(w, s)
+        if not len(members):
+            continue
+        g_country = w.country[L.g_start[gids]]
+        off = w.instruments.add(
+            len(gids), instrument_id=w.tokens.take("pi_", len(gids)), kind=pa.array(["card"] * len(gids)),
+            bin=bins(rng, len(gids)), issuer_country=g_country,
+        )
+        uses = rng.random(len(members)) < rate
+        shared_owner[members[uses]] = off + local[uses]
+        k[members[uses]] = np.maximum(k[members[uses]], 1)
+
+    owner, slot = slots(k)
+    shared = (slot == 0) & (shared_owner[owner] >= 0)
+    own = ~shared
+    n_own = int(own.sum())
+    kind = CARD_KINDS[choice(rng, n_own, [0.78, 0.12, 0.07, 0.02, 0.01])]
+    is_card = kind == "card"
+    bin_ = np.full(n_own, None, dtype=object)
+    prepaid = is_card & (rng.random(n_own) < 0.03)  # gift cards: benign prepaid users
+    bin_[is_card & ~prepaid] = bins(rng, int((is_card & ~prepaid).sum()))
+    bin_[prepaid] = bins(rng, int(prepaid.sum()), prepaid=True)
+    issuer = np.where(rng.random(n_own) < 0.92, w.country[owner[own]], COUNTRIES[choice(rng, n_own, COUNTRY_W)])
+    issuer = np.where(is_card, issuer, None)
+    off = w.instruments.add(n_own, instrument_id=w.tokens.take("pi_", n_own), kind=kind, bin=bin_,
+                            issuer_country=issuer)
+    inst = np.empty(len(owner), dtype=np.int64)
+    inst[own] = off + np.arange(n_own)
+    inst[shared] = shared_owner[owner[shared]]
+    w.pay_rows.add(account=owner, inst=inst, first_seen=after(rng, w.created[owner], 20))
+
+
+def _identifiers(w: World) -> None:
+    L, rng = w.layout, w.rng(12)
+    B = L.n_benign
+    acc = np.arange(B)
+
+    def own(kind: str, prefix: str, owners: np.ndarray) -> None:
+        n = len(owners)
+        off = w.idents.add(n, kind=pa.array([kind] * n), value=w.tokens.take(prefix, n))
+        w.id_rows.add(account=owners, ident=off + np.arange(n), first_seen=after(rng, w.created[owners], 5))
+
+    dev_owner, _ = slots(choice(rng, B, [0.4, 0.48, 0.12]))
+    own("device", "dev_", dev_owner)
+    own("phone_hash", "ph_", acc[rng.random(B) < 0.45])
+    own("oauth_subject", "oa_", acc[rng.random(B) < 0.2])
+
+    # popular referral codes (creators with big audiences): thousands of benign accounts each
+    n_codes = max(20, B // 3000)
+    off = w.idents.add(n_codes, kind=pa.array(["referral_code"] * n_codes), value=w.tokens.take("ref_", n_codes))
+    w.popular_referrals = off + np.arange(n_codes)
+    zipf = 1.0 / np.arange(1, n_codes + 1) ** 1.1
+    users = acc[rng.random(B) < 0.05]
+    w.id_rows.add(account=users, ident=off + choice(rng, len(users), zipf),
+                  first_seen=after(rng, w.created[users], 0.2))
+
+    # family tablets; campus ambassador referral codes
+    for s, kind, prefix, rate in ((FAMILY, "device", "dev_", 0.35), (CAMPUS, "referral_code", "ref_", 0.35)):
+        members, local, gids = _group_members(w, s)
+        if not len(members):
+            continue
+        off = w.idents.add(len(gids), kind=pa.array([kind] * len(gids)), value=w.tokens.take(prefix, len(gids)))
+        uses = rng.random(len(members)) < rate
+        m = members[uses]
+        w.id_rows.add(account=m, ident=off + local[uses], first_seen=after(rng, w.created[m], 3))
+
+
+def _ips(w: World) -> None:
+    """IP observations: mostly own residential addresses, plus each segment's shared ones."""
+    L, p, rng = w.layout, w.params, w.rng(13)
+    B = L.n_benign
+    seg = L.segment[:B]
+    k = 1 + rng.poisson(max(p.ips_per_account - 1, 0), B)
+    heavy = seg == HEAVY
+    k[heavy] = 3 + rng.poisson(5, int(heavy.sum()))
+    owner, slot = slots(k)
+    s = seg[owner]
+    u = rng.random(len(owner))
+    cat = np.full(len(owner), -1, dtype=np.int64)
+
+    # shared pools per group: campus NAT, carrier CGNAT, company egress, family home
+    pool_spec = {
+        CAMPUS: (lambda n: rng.integers(2, 9, n), CAMPUS_OCTETS, (slot == 0) | ((slot == 1) & (u < 0.4))),
+        CGNAT: (lambda n: np.maximum(24, (L.g_size[L.groups_of(CGNAT)] // 60)), CARRIER_OCTETS,
+                (slot == 0) | (u < 0.5)),
+        COMPANY: (lambda n: rng.integers(1, 5, n), COMPANY_OCTETS, slot == 0),
+        FAMILY: (lambda n: np.ones(n, dtype=np.int64), None, (slot == 0) & (u < 0.9)),
+    }
+    for sg, (sizer, octets, when) in pool_spec.items():
+        gids = L.groups_of(sg)
+        if not len(gids):
+            continue
+        sizes = np.asarray(sizer(len(gids)), dtype=np.int64)
+        g_off = np.cumsum(sizes) - sizes
+        n = int(sizes.sum())
+        if sg == FAMILY:  # a family's home address is an ordinary residential one
+            base = w.resi_ips(rng, n)
+            pool_cat = base
+        else:
+            ints = blocks(rng, sizes, octets)
+            if sg == CGNAT:
+                asn = np.repeat(MOBILE_ASNS[np.arange(len(gids)) % len(MOBILE_ASNS)], sizes)
+                provider, dc = None, np.zeros(n, dtype=bool)
+            elif sg == CAMPUS:
+                asn = np.repeat(1100 + np.arange(len(gids)) * 7, sizes)
+                provider, dc = None, np.zeros(n, dtype=bool)
+            else:  # company egress; a quarter route through a secure web gateway (datacenter)
+                asn = asn_of(ints, RESI_ASNS)
+                provider, dc = None, np.zeros(n, dtype=bool)
+            pool_off = w.ips.add(n, ip=_fmt.ipv4(ints), asn=asn, proxy_provider=provider, is_datacenter=dc)
+            pool_cat = pool_off + np.arange(n)
+        rows = np.flatnonzero((s == sg) & when)
+        g_local = np.searchsorted(gids, L.group[owner[rows]])
+        cat[rows] = pool_cat[pick_in(rng, g_off[g_local], sizes[g_local])]
+        if sg == COMPANY:  # companies behind the gateway provider
+            gw = int(np.flatnonzero(PROVIDER_KIND == "gateway")[0])
+            behind = (L.group[owner[rows]] * 2654435761 % 4) == 0
+            r = rows[behind]
+            cat[r] = pick_in(rng, np.full(len(r), w.prov_offset[gw]), np.full(len(r), w.prov_size[gw]))
+
+    # VPN / proxy users: same providers as the rings (mostly consumer VPNs)
+    vpn_kinds = {"vpn": 0.8, "dc_proxy": 0.1, "resi_proxy": 0.1}
+    prov_w = np.array([vpn_kinds.get(k, 0.0) for k in PROVIDER_KIND])
+    vpn_members = L.members(VPN)
+    prov_of = np.full(B, -1, dtype=np.int64)
+    prov_of[vpn_members] = choice(rng, len(vpn_members), prov_w / prov_w.sum())
+    occasional = (s != VPN) & (u < 0.02)  # ordinary people who sometimes turn a VPN on
+    prov_of_rows = prov_of[owner]
+    rows = np.flatnonzero(((s == VPN) & ((slot == 0) | (u < 0.5))) | occasional)
+    pr = np.where(prov_of_rows[rows] >= 0, prov_of_rows[rows], choice(rng, len(rows), prov_w / prov_w.sum()))
+    cat[rows] = pick_in(rng, w.prov_offset[pr], w.prov_size[pr])
+    w.set_accounts(vpn_members, _group=np.array(PROVIDER_NAMES, dtype=object)[prov_of[vpn_members]])
+
+    # heavy users run jobs from cloud machines
+    rows = np.flatnonzero((s == HEAVY) & (cat < 0) & (u < 0.4))
+    text, asn = cloud(rng, len(rows))
+    off = w.ips.add(len(rows), ip=text, asn=asn, is_datacenter=np.ones(len(rows), dtype=bool))
+    cat[rows] = off + np.arange(len(rows))
+
+    rest = np.flatnonzero(cat < 0)
+    cat[rest] = w.resi_ips(rng, len(rest))
+    w.benign_resi = cat[rest]
+
+    first, last = seen(rng, w.created[owner])
+    req = np.exp(rng.normal(3.2, 1.3, len(owner)))
+    req[s == HEAVY] = np.exp(rng.normal(7.5, 1.2, int((s == HEAVY).sum())))
+    w.ip_rows.add(account=owner, ip=cat, first_seen=first, last_seen=last, requests=req.astype(np.int64))
+
+
+def _pairs(w: World) -> None:
+    """Benign behaviour_similarity pairs: the hard negatives of the behavioural signals."""
+    L, p, rng = w.layout, w.params, w.rng(14)
+    B = L.n_benign
+
+    def within(seg: int, per_member: float) -> tuple[np.ndarray, np.ndarray]:
+        gids = L.groups_of(seg)
+        gids = gids[L.g_size[gids] >= 2]
+        m = rng.poisson(L.g_size[gids] * per_member / 2)
+        g, _ = slots(m)
+        st, sz = L.g_start[gids][g], L.g_size[gids][g]
+        return pick_in(rng, st, sz), pick_in(rng, st, sz)
+
+    # campus: the same assignment templates; mostly moderate, some very high
+    a, b = within(CAMPUS, p.campus_pairs_per_student)
+    score = np.where(rng.random(len(a)) < 0.12, rng.beta(8, 2, len(a)), rng.beta(4, 4, len(a)))
+    w.add_pairs(a, b, np.full(len(a), PT), score)
+    # companies: same working hours (timing) and internal tools (templates)
+    a, b = within(COMPANY, p.company_pairs_per_member)
+    sig = np.where(rng.random(len(a)) < 0.6, TS_, PT)
+    w.add_pairs(a, b, sig, rng.beta(5, 3, len(a)))
+    # families: same evenings
+    a, b = within(FAMILY, 0.3)
+    w.add_pairs(a, b, np.full(len(a), TS_), rng.beta(4, 4, len(a)))
+    # popular public prompt templates across the whole population
+    m = int(B * p.benign_template_pairs_per_1k / 1000)
+    a, b = rng.integers(0, B, m), rng.integers(0, B, m)
+    w.add_pairs(a, b, np.full(m, PT), rng.beta(3, 5, m))
+    # enthusiasts switch to the new model on release day, like the rings do
+    heavy = L.members(HEAVY)
+    if len(heavy) >= 2:
+        m = int(len(heavy) * p.heavy_pivot_pairs_per_user)
+        a, b = heavy[rng.integers(0, len(heavy), m)], heavy[rng.integers(0, len(heavy), m)]
+        w.add_pairs(a, b, np.full(m, MP), rng.beta(6, 3, m))
+

@@ -1,0 +1,255 @@
+"""The scenario generator: spec rules, determinism, truth, hard negatives, file formats."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+import pytest
+
+from graphlink.synth import (
+    FORMATS, SEGMENTS, TABLES, Scenario, SynthParams, default_ring_accounts, generate, write_snapshot, write_truth,
+)
+from graphlink.synth.write import as_text
+
+N = 4_000
+
+
+@pytest.fixture(scope="module")
+def sc() -> Scenario:
+    return generate(N, seed=11)
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def test_counts_and_default_ring_size(sc: Scenario) -> None:
+    assert sc.n_ring == default_ring_accounts(N) == 96
+    assert len(sc.accounts) == N + sc.n_ring
+    seg = sc.truth.segment.value_counts()
+    assert seg["ring"] == sc.n_ring
+    assert seg.drop("ring").sum() == N
+    assert default_ring_accounts(1_000_000) == 24_000
+    assert default_ring_accounts(10_000_000) == 24_000
+    assert default_ring_accounts(100) == 60
+
+
+def test_explicit_ring_accounts() -> None:
+    s = generate(1_000, ring_accounts=250, seed=3)
+    assert (s.truth.segment == "ring").sum() == 250
+    assert len(s.accounts) == 1_250
+    none = generate(1_000, ring_accounts=0, seed=3)
+    assert (none.truth.segment == "ring").sum() == 0
+    assert none.truth.campaign.eq("").all()
+
+
+def test_columns_match_spec(sc: Scenario) -> None:
+    assert list(sc.accounts.columns) == ["account_id", "created_at", "email_domain", "country", "plan", "org_id",
+                                         "status"]
+    assert list(sc.payment_instruments.columns) == ["account_id", "instrument_id", "kind", "bin",
+                                                    "issuer_country", "first_seen"]
+    assert list(sc.ip_observations.columns) == ["account_id", "ip", "first_seen", "last_seen", "requests", "asn",
+                                                "proxy_provider", "is_datacenter"]
+    assert list(sc.identifiers.columns) == ["account_id", "kind", "value", "first_seen"]
+    assert list(sc.behaviour_similarity.columns) == ["account_a", "account_b", "score", "signal"]
+    assert list(sc.truth.columns) == ["account_id", "campaign", "segment", "group"]
+    assert str(sc.accounts.created_at.dtype) == "datetime64[ms, UTC]"
+
+
+def test_spec_rules_hold(sc: Scenario) -> None:
+    acc = sc.accounts
+    assert acc.account_id.is_unique
+    known = set(acc.account_id)
+    for name, cols in (("payment_instruments", ["account_id"]), ("ip_observations", ["account_id"]),
+                       ("identifiers", ["account_id"]), ("behaviour_similarity", ["account_a", "account_b"])):
+        df = sc.frame(name)
+        assert len(df) > 0, name
+        for c in cols:
+            assert set(df[c]) <= known, f"{name}.{c} refers to unknown accounts"
+
+    pay = sc.payment_instruments
+    assert pay.instrument_id.str.fullmatch(r"pi_[0-9a-f]{16}").all()
+    for col in (pay.instrument_id, pay.bin.dropna(), sc.identifiers.value):  # the spec checks whole values
+        whole = col.str.replace(r"[ -]", "", regex=True)
+        pans = whole[whole.str.fullmatch(r"\d{13,19}")]
+        assert not any(_luhn_ok(d) for d in pans)
+    assert _luhn_ok("4111111111111111") and not _luhn_ok("4111111111111112")
+    assert set(pay.kind) <= {"card", "bank", "wallet", "crypto", "other"}
+    bins = pay.bin.dropna()
+    assert bins.str.fullmatch(r"\d{6}|\d{8}").all()
+    assert not pay.duplicated(["account_id", "instrument_id"]).any()
+
+    ips = sc.ip_observations
+    normalised = ips.ip.map(lambda x: str(ipaddress.ip_address(x)))
+    assert (normalised == ips.ip).all(), "IPs are written in canonical form"
+    assert ips.ip.str.contains(":").any() and (~ips.ip.str.contains(":")).any(), "IPv4 and IPv6"
+    assert all(ipaddress.ip_address(x).is_global for x in ips.ip.unique())
+    assert (ips.last_seen >= ips.first_seen).all()
+    assert (ips.requests >= 0).all()
+    assert not ips.duplicated(["account_id", "ip"]).any()
+
+    ids = sc.identifiers
+    assert set(ids.kind) == {"device", "phone_hash", "oauth_subject", "referral_code"}
+    assert not ids.duplicated(["account_id", "kind", "value"]).any()
+
+    sim = sc.behaviour_similarity
+    assert ((sim.score > 0) & (sim.score <= 1)).all()
+    assert (sim.account_a != sim.account_b).all()
+    lo = np.minimum(sim.account_a, sim.account_b)
+    hi = np.maximum(sim.account_a, sim.account_b)
+    assert not pd.DataFrame({"lo": lo, "hi": hi, "s": sim.signal}).duplicated().any()
+    assert set(sim.signal) == {"prompt_template", "timing_sync", "model_pivot"}
+
+
+def test_truth_covers_every_account(sc: Scenario) -> None:
+    t = sc.truth
+    assert list(t.account_id) == list(sc.accounts.account_id)
+    assert set(t.segment) == set(SEGMENTS), "every hard-negative segment present"
+    ring = t.segment == "ring"
+    assert t.campaign[ring].str.fullmatch(r"hydra-\d{2}").all()
+    assert t.campaign[~ring].eq("").all()
+    assert t.group[ring].str.fullmatch(r"hydra-\d{2}/r\d+").all()
+    grouped = t.segment.isin(["campus", "cgnat", "company", "family", "vpn_user"])
+    assert t.group[grouped].ne("").all()
+    assert t.group[t.segment.isin(["ordinary", "heavy_user"])].eq("").all()
+
+
+def test_deterministic_and_seed_dependent(tmp_path: Path) -> None:
+    a, b, c = generate(1_500, seed=5), generate(1_500, seed=5), generate(1_500, seed=6)
+    for name in TABLES:
+        assert a.tables[name].equals(b.tables[name]), name
+    assert a.truth_table.equals(b.truth_table)
+    assert not a.tables["ip_observations"].equals(c.tables["ip_observations"])
+    for fmt in FORMATS:
+        pa_, pb = write_snapshot(a, tmp_path / f"a-{fmt}", fmt=fmt), write_snapshot(b, tmp_path / f"b-{fmt}", fmt=fmt)
+        for name in TABLES:
+            assert pa_[name].read_bytes() == pb[name].read_bytes(), f"{name}.{fmt} differs between runs"
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_files_reread_equal(sc: Scenario, fmt: str, tmp_path: Path) -> None:
+    paths = write_snapshot(sc, tmp_path, fmt=fmt)  # type: ignore[arg-type]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{t}.{fmt}" for t in TABLES)
+    for name in TABLES:
+        expected = sc.tables[name]
+        if fmt == "parquet":
+            assert pq.read_table(paths[name]).equals(expected), name
+            continue
+        text = as_text(expected)
+        types = {f.name: f.type for f in text.schema}
+        back = pcsv.read_csv(paths[name], convert_options=pcsv.ConvertOptions(
+            column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=False))
+        assert back.equals(text), name
+    # timestamps on disk are ISO-8601 UTC
+    if fmt != "parquet":
+        head = pd.read_csv(paths["accounts"], nrows=5, dtype=str)
+        assert head.created_at.str.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ").all()
+
+
+def test_switching_format_removes_the_old_files(sc: Scenario, tmp_path: Path) -> None:
+    write_snapshot(sc, tmp_path, fmt="csv")
+    write_snapshot(sc, tmp_path, fmt="parquet")
+    assert not list(tmp_path.glob("*.csv"))
+
+
+def test_write_truth(sc: Scenario, tmp_path: Path) -> None:
+    path = write_truth(sc, tmp_path / "truth.csv")
+    back = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert list(back.columns) == ["account_id", "campaign", "segment", "group"]
+    pd.testing.assert_frame_equal(back, sc.truth.astype(object), check_dtype=False)
+
+
+# --- the scenario is hard in the ways the brief asks -----------------------------------------
+
+def _with_truth(sc: Scenario, name: str) -> pd.DataFrame:
+    return sc.frame(name).merge(sc.truth, on="account_id")
+
+
+def test_rings_share_infrastructure(sc: Scenario) -> None:
+    pay = _with_truth(sc, "payment_instruments")
+    ring_pay = pay[pay.segment == "ring"]
+    per_card = ring_pay.groupby("instrument_id").account_id.nunique()
+    assert per_card.max() >= 10, "a prepaid card shared by tens of ring accounts"
+    ips = _with_truth(sc, "ip_observations")
+    ring_ips = ips[ips.segment == "ring"]
+    assert ring_ips.proxy_provider.notna().mean() > 0.5
+    assert ring_ips.is_datacenter.mean() > 0.2
+    acc = sc.accounts.merge(sc.truth, on="account_id")
+    assert acc[acc.segment == "ring"].plan.isin(["edu", "startup", "free"]).mean() > 0.6
+    sim = sc.behaviour_similarity.merge(sc.truth, left_on="account_a", right_on="account_id")
+    ring_pairs = sim[sim.segment == "ring"]
+    assert ring_pairs.score.median() > 0.7
+    assert ring_pairs.score.min() < 0.4, "rings mix in mundane behaviour"
+
+
+def test_hard_negatives(sc: Scenario) -> None:
+    ips = _with_truth(sc, "ip_observations")
+    seg_of_ip = ips.groupby("ip").segment.agg(set)
+    assert seg_of_ip.map(lambda s: {"ring", "vpn_user"} <= s).any(), "VPN users share exits with rings"
+    assert seg_of_ip.map(lambda s: "ring" in s and len(s) > 1).sum() >= 3, "ring IPs are not ring-only"
+    campus = ips[ips.segment == "campus"].groupby("ip").account_id.nunique()
+    assert campus.max() >= 20, "a campus NAT address carries many students"
+    cgnat = ips[ips.segment == "cgnat"].groupby("ip").account_id.nunique()
+    assert cgnat.max() >= 20
+    pay = _with_truth(sc, "payment_instruments")
+    corp = pay[pay.segment == "company"].groupby("instrument_id").account_id.nunique()
+    assert corp.max() >= 3
+    acc = sc.accounts.merge(sc.truth, on="account_id")
+    company = acc[acc.segment == "company"]
+    assert company.org_id.notna().mean() > 0.8 and company.plan.isin(["team", "enterprise"]).mean() > 0.8
+    assert acc[acc.segment != "company"].org_id.isna().all()
+    sim = sc.behaviour_similarity.merge(sc.truth, left_on="account_a", right_on="account_id")
+    campus_pairs = sim[(sim.segment == "campus") & (sim.signal == "prompt_template")]
+    assert len(campus_pairs) > 10 and 0.3 < campus_pairs.score.median() < 0.7
+    assert (sim.segment != "ring").mean() > 0.2, "a solid share of benign pairs"
+
+
+def test_campaigns_made_of_weakly_linked_subrings() -> None:
+    s = generate(20_000, seed=2)  # 480 ring accounts
+    t = s.truth[s.truth.segment == "ring"]
+    assert t.campaign.nunique() >= 2 and t.group.nunique() >= 3
+    sizes = t.group.value_counts()
+    assert sizes.min() >= 20
+
+
+def test_params_validated() -> None:
+    with pytest.raises(ValueError):
+        SynthParams(ring_size_min=50, ring_size_max=10)
+    with pytest.raises(ValueError):
+        SynthParams(campus_share=0.6, cgnat_share=0.6)
+    with pytest.raises(ValueError):
+        generate(-1)
+
+
+def test_params_change_the_scenario() -> None:
+    loose = generate(2_000, seed=4, params=SynthParams(shared_instrument_rate=0.0, camouflage_rate=0.0))
+    pay = loose.payment_instruments.merge(loose.truth, on="account_id")
+    ring = pay[pay.segment == "ring"]
+    assert ring.groupby("instrument_id").account_id.nunique().max() <= 2  # only the weak sub-ring links
+
+
+def test_cli_writes_snapshot_and_truth(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from graphlink.cli import app
+
+    res = CliRunner().invoke(app, ["synth", "--out", str(tmp_path / "snap"), "--truth", str(tmp_path / "t.csv"),
+                                   "--accounts", "800", "--seed", "2", "--format", "csv.gz"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "snap" / "accounts.csv.gz").exists()
+    truth = pd.read_csv(tmp_path / "t.csv", dtype=str, keep_default_na=False)
+    assert len(truth) == 860 and (truth.segment == "ring").sum() == 60
+    assert "ip_observations" in res.output
