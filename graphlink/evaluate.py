@@ -209,16 +209,27 @@ def metrics_frame(results: list[Metrics]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: Short column names of the evaluation table (segment -> header).
+_SEGMENT_HEADS = {"ordinary": "ordin.", "campus": "campus", "cgnat": "cgnat", "company": "compy",
+                  "family": "family", "vpn_user": "vpn", "heavy_user": "heavy"}
+#: Width the evaluation table needs to print on one line per method.
+TABLE_WIDTH = 170
+
+
 def render_table(results: list[Metrics], *, title: str = "evaluation") -> Any:
-    """A rich table: rows = methods, columns = metrics (graphlink first)."""
+    """A rich table: rows = methods, columns = metrics (print it at least :data:`TABLE_WIDTH` wide)."""
+    from rich import box
     from rich.table import Table
 
-    t = Table(title=title, title_justify="left")
-    heads = ["method", "flagged", "precision", "recall", "F1", "purity", "clusters",
-             "campaigns ≥0.9", "min camp. recall",
-             *[f"FP {s}" for s in BENIGN_SEGMENTS], "whole groups c/co/f", "s"]
+    t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+              caption="P/R/F1: account-level precision/recall/F1 vs planted ring accounts; "
+                      "camp.: campaigns with recall >= 0.9 (min: worst campaign's recall); "
+                      "false bans per benign segment; whole: campus/company/family groups banned whole",
+              caption_justify="left")
+    heads = ["method", "flagged", "P", "R", "F1", "purity", "camp.", "min",
+             *[_SEGMENT_HEADS[s] for s in BENIGN_SEGMENTS], "whole", "s"]
     for h in heads:
-        t.add_column(h, justify="left" if h == "method" else "right", no_wrap=h == "method")
+        t.add_column(h, justify="left" if h == "method" else "right", no_wrap=True)
 
     def num(x: float | None, fmt: str = "{:.4f}") -> str:
         return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else fmt.format(x)
@@ -227,8 +238,8 @@ def render_table(results: list[Metrics], *, title: str = "evaluation") -> Any:
         whole = "/".join(str(m.whole_groups_banned.get(s, 0)) for s in GROUP_SEGMENTS)
         t.add_row(
             m.method, f"{m.n_flagged:,}", num(m.precision), num(m.recall), num(m.f1),
-            num(m.purity), f"{m.n_clusters:,}",
-            f"{m.campaigns_caught}/{len(m.recall_per_campaign)}", num(m.min_campaign_recall, "{:.3f}"),
+            num(m.purity, "{:.3f}"), f"{m.campaigns_caught}/{len(m.recall_per_campaign)}",
+            num(m.min_campaign_recall, "{:.2f}"),
             *[f"{m.false_bans_per_segment.get(s, 0):,}" for s in BENIGN_SEGMENTS],
             whole if m.groups_banned_whole == 0 else f"[bold red]{whole}[/]",
             num(m.seconds, "{:.1f}"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,8 +21,26 @@ from graphlink.banwave import (
     write_wave_files,
 )
 from graphlink.cli._app import app, console, settings, store_for
-from graphlink.evaluate import Metrics, compare_with_baselines, evaluate_flags, read_truth, render_table
+from graphlink.evaluate import (
+    TABLE_WIDTH, Metrics, compare_with_baselines, evaluate_flags, read_truth, render_table,
+)
 from graphlink.store import GraphStore
+
+
+class _DropUnrecognized(logging.Filter):
+    """Hide Neo4j's "unknown label/property" notices: an empty graph (no wave yet, no
+    PREVIOUS link yet) is normal for these commands, not a typo."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "UNRECOGNIZED" not in record.getMessage()
+
+
+logging.getLogger("neo4j.notifications").addFilter(_DropUnrecognized())
+
+
+def print_wide(renderable: object, *, width: int = TABLE_WIDTH) -> None:
+    """Print a wide table on one line per row even where stdout is narrow or a pipe."""
+    Console(width=max(console.width, width), force_terminal=console.is_terminal).print(renderable)
 
 
 def default_wave_path(home: Path, plan: WavePlan) -> Path:
@@ -36,15 +55,18 @@ def print_plan(out: Console, plan: WavePlan, *, top: int = 15) -> None:
     out.print(f"{state} · run {plan.run_id} · min_risk {plan.params.min_risk:g} · "
               f"[bold]{plan.n_accounts:,}[/] accounts in [bold]{plan.n_clusters:,}[/] clusters")
 
-    t = Table(title=f"clusters (top {min(top, len(plan.clusters))} of {len(plan.clusters)})")
-    for col in ("cluster", "size", "risk", "banned", "skipped", "cards", "IPs", "providers",
-                "reasons"):
-        t.add_column(col, justify="left" if col in ("cluster", "reasons") else "right")
+    t = Table(title=f"clusters (top {min(top, len(plan.clusters))} of {len(plan.clusters)}); "
+                    "cards/IPs: shared by >= 2 members", title_justify="left")
+    for col in ("cluster", "size", "risk", "banned", "skip", "cards", "IPs", "prov.", "reasons"):
+        if col == "reasons":
+            t.add_column(col, ratio=1, overflow="fold")
+        else:
+            t.add_column(col, justify="left" if col == "cluster" else "right", no_wrap=True)
     for r in plan.clusters.head(top).to_dict("records"):
         t.add_row(r["cluster_id"], f"{r['size']:,}", f"{r['risk']:.3f}", f"{r['n_banned']:,}",
                   f"{r['n_skipped']:,}", str(r.get("shared_instruments", "–")),
                   str(r.get("shared_ips", "–")), str(r.get("proxy_providers", "–")),
-                  ";".join(r["reasons"]))
+                  " ".join(r["reasons"]))
     out.print(t)
 
     h = plan.risk_histogram()
@@ -187,13 +209,15 @@ def evaluate_in_store(
     committed, and the baselines on the same graph (shared with ``demo``)."""
     truth = read_truth(truth_path)
     wave_id = wave_id or banwave_store.latest_wave_id(store)
+    label = "graphlink"
     if wave_id:
         flagged = banwave_store.read_wave(store, wave_id).entries
-        label = f"graphlink ({wave_id})"
+        console_.print(f"scoring ban wave [bold]{wave_id}[/] ({len(flagged):,} accounts)")
     else:
         plan = banwave_store.plan_wave(store, params or WaveParams(), with_evidence=False)
-        flagged, label = plan.entries, "graphlink (dry run)"
-        console_.print("[dim]no committed wave: evaluating the dry-run plan[/]")
+        flagged = plan.entries
+        console_.print(f"no committed wave: scoring the dry-run plan (min_risk "
+                       f"{plan.params.min_risk:g}, {len(flagged):,} accounts)")
     if not baselines:
         return [evaluate_flags(flagged, truth, method=label)]
     from graphlink.detect import read_links
@@ -222,7 +246,7 @@ def evaluate(
         results = evaluate_in_store(store, truth, wave_id=wave, params=WaveParams(min_risk=min_risk),
                                     baselines=baselines,
                                     baseline_options={"hub_cap": hub_cap, "min_size": min_size})
-    console.print(render_table(results, title=f"evaluation against {truth.name}"))
+    print_wide(render_table(results, title=f"evaluation against {truth}"))
     if json_out:
         import json
 

@@ -100,7 +100,7 @@ def run_demo(
     say: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Every stage in order; returns a summary (run id, wave id, metrics)."""
-    from graphlink.cli.banwave_cmd import evaluate_in_store, run_wave
+    from graphlink.cli.banwave_cmd import evaluate_in_store, print_wide, run_wave
     from graphlink.evaluate import render_table
 
     summary: dict[str, Any] = {}
@@ -161,8 +161,8 @@ def run_demo(
     with stage(6, "evaluate"):
         results = evaluate_in_store(store, truth, wave_id=plan.wave_id, params=params,
                                     baselines=baselines)
-        console.print(render_table(results, title=f"evaluation: {accounts:,} benign accounts, "
-                                                  f"seed {seed} (truth {truth})"))
+        print_wide(render_table(results, title=f"evaluation: {accounts:,} benign accounts, "
+                                               f"seed {seed}, wave {plan.wave_id} (truth {truth})"))
         summary["metrics"] = [m.to_record() for m in results]
     summary["seconds"] = round(time.perf_counter() - t_all, 1)
     (workdir / "demo_summary.json").write_text(json.dumps(summary, indent=2, default=str))
