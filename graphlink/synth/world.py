@@ -23,9 +23,9 @@ from graphlink.synth.params import (
 TS = pa.timestamp("ms", tz="UTC")  # what Parquet stores; seconds would come back as ms
 
 
-
 def _ts(seconds: np.ndarray) -> pa.Array:
     return pa.array(np.asarray(seconds, dtype=np.int64) * 1000).cast(TS)
+
 
 IP_SCHEMA = {"ip": pa.string(), "asn": pa.int64(), "proxy_provider": pa.string(), "is_datacenter": pa.bool_()}
 PAY_SCHEMA = {"instrument_id": pa.string(), "kind": pa.string(), "bin": pa.string(), "issuer_country": pa.string()}
