@@ -15,10 +15,10 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from api.auth import KeyCache
-from api.deps import ApiContext
+from api.deps import ApiContext, reject_unknown_query
 from api.errors import install_handlers
 from api.index import IndexHolder
 from api.routes import accounts, banwaves, clusters, health, signup
@@ -83,6 +83,7 @@ def create_app(
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        dependencies=[Depends(reject_unknown_query)],
         openapi_tags=[
             {"name": "signup", "description": "Real-time sign-up risk"},
             {"name": "investigate", "description": "Accounts and clusters (scope investigate:read)"},

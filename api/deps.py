@@ -15,7 +15,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth import KeyCache, hash_key, is_miss, lookup_hash
-from api.errors import Forbidden, NoDetectionRun, Unauthorized
+from api.errors import Forbidden, InvalidParam, NoDetectionRun, Unauthorized
 from api.index import IndexHolder
 from graphlink.apikeys import KeyInfo
 from graphlink.config import Settings
@@ -44,6 +44,35 @@ async def get_ctx(request: Request) -> ApiContext:
 
 
 Ctx = Annotated[ApiContext, Depends(get_ctx)]
+
+
+_ALLOWED_QUERY: dict[int, frozenset[str]] = {}
+
+
+def _query_names(dependant: Any) -> set[str]:
+    names = {f.alias for f in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+async def reject_unknown_query(request: Request) -> None:
+    """Refuse query parameters the endpoint does not take (422 naming them).
+
+    FastAPI ignores unknown ones; we fail closed, so that a typo such as
+    ``?minrisk=0.9`` is an error instead of an unfiltered answer.
+    """
+    if not request.query_params:
+        return
+    route = request.scope.get("route")
+    if route is None:
+        return
+    allowed = _ALLOWED_QUERY.get(id(route))
+    if allowed is None:
+        allowed = _ALLOWED_QUERY[id(route)] = frozenset(_query_names(route.dependant))
+    for name in request.query_params:
+        if name not in allowed:
+            raise InvalidParam(name, "unknown query parameter")
 
 
 async def get_index(ctx: Ctx) -> RunIndex:

@@ -106,6 +106,13 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # FastAPI's "error parsing the body" (e.g. undecodable bytes): an invalid body.
+            return JSONResponse(
+                error_body(422, "invalid_input", "invalid request: body could not be parsed",
+                           fields=[{"field": "body", "in": "body", "message": str(exc.detail)}]),
+                status_code=422,
+            )
         code = {404: "not_found", 405: "method_not_allowed", 406: "not_acceptable"}.get(
             exc.status_code, "http_error"
         )

@@ -13,14 +13,22 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema, field_validator
 
 from graphlink.signup import BLOCK_AT, REVIEW_AT
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
-Kind = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
-                           pattern=r"^[A-Za-z0-9_.\-]+$")
+# Constraints are all expressible in the OpenAPI schema (no silent stripping), so what the
+# schema calls valid is exactly what the API accepts.
+#: A string that is not blank.
+Text = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=r"\S")]
+Kind = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
+Domain = Annotated[str, StringConstraints(min_length=1, max_length=253, pattern=r"^[^@\s]+$")]
+#: An IPv4 or IPv6 address (normalised by the validator below).
+IpText = Annotated[
+    str,
+    StringConstraints(min_length=2, max_length=64),
+    WithJsonSchema({"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}],
+                    "examples": ["203.0.113.10", "2001:db8::1"]}),
 ]
 
 _CARD_CHARS = re.compile(r"^[0-9 \-]+$")
@@ -75,8 +83,8 @@ class SignupCheckRequest(BaseModel):
         },
     )
 
-    email_domain: Text | None = Field(None, description="Domain of the sign-up e-mail.")
-    ip: Text | None = Field(None, description="IPv4 or IPv6 address the sign-up comes from.")
+    email_domain: Domain | None = Field(None, description="Domain of the sign-up e-mail.")
+    ip: IpText | None = Field(None, description="IPv4 or IPv6 address the sign-up comes from.")
     payment_instrument: Text | None = Field(
         None,
         description="Opaque instrument fingerprint. A raw card number is refused (422) and "
@@ -84,7 +92,7 @@ class SignupCheckRequest(BaseModel):
     )
     device: Text | None = Field(None, description="Device fingerprint (identifier kind 'device').")
     identifiers: list[IdentifierIn] = Field(default_factory=list, max_length=32)
-    plan: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None = None
+    plan: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"\S")] | None = None
 
     @field_validator("ip")
     @classmethod
@@ -101,8 +109,6 @@ class SignupCheckRequest(BaseModel):
     def _domain(cls, v: str | None) -> str | None:
         if v is None:
             return None
-        if "@" in v or any(c.isspace() for c in v):
-            raise ValueError("give the domain only (no '@', no spaces)")
         return v.lower()
 
     @field_validator("payment_instrument")
@@ -373,3 +379,46 @@ class Ready(BaseModel):
     run_id: str | None
     index: dict[str, int] | None
     detail: str | None = None
+
+
+# --------------------------------------------------------------------------- errors
+class FieldError(BaseModel):
+    field: str = Field(description="dotted path of the offending field, e.g. 'ip' or 'identifiers.0.kind'")
+    # ``in`` is a Python keyword: the JSON name is given by the alias.
+    in_: str = Field(alias="in", description="body, query, path or header")
+    message: str
+
+
+class ErrorDetail(BaseModel):
+    status: int
+    code: str = Field(description="unauthorized, forbidden, invalid_input, not_found, stale_cursor, "
+                                  "store_unavailable, no_detection_run, internal_error, …")
+    message: str
+    fields: list[FieldError] | None = Field(None, description="for 422: the fields refused")
+
+
+class ErrorBody(BaseModel):
+    """Every error response has this shape."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"error": {"status": 403, "code": "forbidden",
+                                                   "message": "API key 'ops' lacks scope 'signup:check'"}}]}
+    )
+    error: ErrorDetail
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for the given error statuses."""
+    text = {
+        401: "missing, unknown or revoked API key",
+        403: "the key lacks the endpoint's scope",
+        404: "unknown id",
+        409: "the cursor belongs to an older detection run",
+        422: "invalid body or parameters (each offending field is named)",
+        503: "Neo4j unreachable or no detection run loaded yet",
+    }
+    return {s: {"model": ErrorBody, "description": text[s]} for s in statuses}
+
+
+#: What every authenticated endpoint may answer besides 200.
+AUTH_ERRORS = error_responses(401, 403, 422, 503)

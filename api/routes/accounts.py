@@ -8,11 +8,11 @@ from fastapi import APIRouter, Path
 
 from api.deps import Ctx, Index, ReadKey
 from api.index import native
-from api.models import AccountResponse, BanRef, ClusterRef
+from api.models import AUTH_ERRORS, AccountResponse, BanRef, ClusterRef, error_responses
 from graphlink.errors import NotFound
 from graphlink.store import GraphStore
 
-router = APIRouter(tags=["investigate"])
+router = APIRouter(responses=AUTH_ERRORS, tags=["investigate"])
 
 AccountId = Annotated[str, Path(min_length=1, max_length=256, description="the platform's account key")]
 
@@ -26,7 +26,7 @@ def read_account(store: GraphStore, account_id: str, run_id: str) -> dict[str, A
     "/v1/accounts/{account_id}",
     response_model=AccountResponse,
     summary="An account's cluster in the current run, its risk, reasons and ban status",
-    responses={404: {"description": "unknown account"}, 401: {}, 403: {}, 503: {}},
+    responses=error_responses(404),
 )
 async def get_account(account_id: AccountId, key: ReadKey, ctx: Ctx, index: Index) -> AccountResponse:
     row = await ctx.call(read_account, ctx.store, account_id, index.run_id)

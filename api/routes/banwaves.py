@@ -14,11 +14,18 @@ from api import cursors
 from api.deps import Ctx, ReadKey
 from api.errors import InvalidParam
 from api.index import native
-from api.models import BanWaveDetail, BanWaveEntry, BanWavePage, BanWaveSummary
+from api.models import (
+    AUTH_ERRORS,
+    BanWaveDetail,
+    BanWaveEntry,
+    BanWavePage,
+    BanWaveSummary,
+    error_responses,
+)
 from graphlink.errors import NotFound
 from graphlink.store import GraphStore
 
-router = APIRouter(tags=["banwaves"])
+router = APIRouter(responses=AUTH_ERRORS, tags=["banwaves"])
 
 WaveId = Annotated[str, Path(min_length=1, max_length=128, description="e.g. wave-0001")]
 #: Columns of a ban wave CSV (``shared/spec/input-format.md``, "Outputs").
@@ -43,7 +50,7 @@ def read_wave(store: GraphStore, wave_id: str) -> dict[str, Any] | None:
 
 
 @router.get("/v1/banwaves", response_model=BanWavePage, summary="Committed ban waves, newest first",
-            responses={401: {}, 403: {}, 503: {}})
+)
 async def list_banwaves(
     key: ReadKey, ctx: Ctx,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -92,7 +99,7 @@ def wave_csv(wave_id: str, entries: list[dict[str, Any]]) -> str:
         200: {"content": {"text/csv": {"schema": {"type": "string"},
                                        "example": "wave_id,account_id,cluster_id,cluster_risk,reasons\n"
                                                   "wave-0002,r01,c-000001,0.93,prepaid_card_shared;proxy_provider\n"}}},
-        404: {"description": "no such wave"}, 401: {}, 403: {}, 503: {},
+        **error_responses(404),
     },
 )
 async def get_banwave(

@@ -13,6 +13,8 @@ from api.deps import Ctx, Index, ReadKey
 from api.errors import InvalidParam
 from api.index import native
 from api.models import (
+    AUTH_ERRORS,
+    error_responses,
     ClusterPage,
     ClusterRef,
     ClusterResponse,
@@ -28,7 +30,7 @@ from api.models import (
 from graphlink.errors import NotFound
 from graphlink.store import GraphStore
 
-router = APIRouter(tags=["investigate"])
+router = APIRouter(responses=AUTH_ERRORS, tags=["investigate"])
 
 ClusterId = Annotated[str, Path(min_length=1, max_length=128, description="e.g. c-000123")]
 Limit = Annotated[int, Query(ge=1, le=1000, description="page size")]
@@ -46,8 +48,7 @@ class StaleCursor(InvalidParam):
     "/v1/clusters",
     response_model=ClusterPage,
     summary="Clusters of the current run, riskiest first",
-    responses={409: {"description": "the cursor belongs to an older detection run"},
-               401: {}, 403: {}, 503: {}},
+    responses=error_responses(409),
 )
 async def list_clusters(
     key: ReadKey,
@@ -107,7 +108,7 @@ def _features(raw: Any) -> dict[str, Any] | None:
     "/v1/clusters/{cluster_id}",
     response_model=ClusterResponse,
     summary="A cluster of the current run: summary and the evidence that links its members",
-    responses={404: {"description": "no such cluster in the current run"}, 401: {}, 403: {}, 503: {}},
+    responses=error_responses(404),
 )
 async def get_cluster(cluster_id: ClusterId, key: ReadKey, ctx: Ctx, index: Index) -> ClusterResponse:
     info = index.clusters.get(cluster_id)
@@ -143,7 +144,7 @@ def read_members(store: GraphStore, run_id: str, cluster_id: str, after: str, li
     "/v1/clusters/{cluster_id}/members",
     response_model=MemberPage,
     summary="Members of a cluster, by account id, one page at a time",
-    responses={404: {"description": "no such cluster in the current run"}, 401: {}, 403: {}, 503: {}},
+    responses=error_responses(404),
 )
 async def cluster_members(
     cluster_id: ClusterId, key: ReadKey, ctx: Ctx, index: Index,

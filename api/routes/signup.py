@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from api.deps import Index, SignupKey
 from api.models import (
+    AUTH_ERRORS,
     IpSignals,
     SignupCheckRequest,
     SignupCheckResponse,
@@ -14,16 +15,14 @@ from api.models import (
 )
 from graphlink.signup import Signup, score_signup
 
-router = APIRouter(tags=["signup"])
+router = APIRouter(responses=AUTH_ERRORS, tags=["signup"])
 
 
 @router.post(
     "/v1/signup-check",
     response_model=SignupCheckResponse,
     summary="Score a sign-up in progress against known rings",
-    responses={401: {"description": "missing, unknown or revoked key"},
-               403: {"description": "key lacks scope signup:check"},
-               503: {"description": "no detection run loaded yet"}},
+    
 )
 async def signup_check(body: SignupCheckRequest, key: SignupKey, index: Index) -> SignupCheckResponse:
     """Works for an account that does not exist yet: the IP, instrument, device and other
