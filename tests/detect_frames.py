@@ -80,7 +80,7 @@ def make_links(
             account(aid, f"ring-{r}", start + pd.Timedelta(minutes=int(rng.integers(0, 1200))),
                     str(rng.choice(["free", "edu", "startup"])))
             pay.append({"account_id": aid, "instrument_id": f"{prefix}prepaid-{r}-{k % 3}",
-                        "kind": "card", "bin": "499999", "issuer_country": "PA"})
+                        "kind": "card", "bin": "423916", "issuer_country": "PA"})
             for p in rng.choice(8, size=2, replace=False):
                 ip(aid, f"203.0.{r}.{p}", int(rng.integers(5000, 20000)), proxy="proxyco", dc=True)
             idf.append({"account_id": aid, "kind": "device", "value": f"{prefix}dev-{r}-{k % 5}"})

@@ -85,7 +85,7 @@ def test_run_is_written_complete_and_current(store: GraphStore, first_run):
 EVIDENCE = {
     "shared_payment": "MATCH (a)-[:PAID_WITH]->(:PaymentInstrument)<-[:PAID_WITH]-(b)",
     "prepaid_card_shared": "MATCH (a)-[:PAID_WITH]->(p:PaymentInstrument)<-[:PAID_WITH]-(b) "
-                           "WHERE p.bin STARTS WITH '499999'",
+                           "WHERE p.bin = '423916'",
     "shared_ip": "MATCH (a)-[:USED_IP]->(:IP)<-[:USED_IP]-(b)",
     "shared_device": "MATCH (a)-[:HAS_IDENTIFIER]->(i:Identifier {kind: 'device'})"
                      "<-[:HAS_IDENTIFIER]-(b)",

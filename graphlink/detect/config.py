@@ -27,7 +27,7 @@ class DetectionConfig:
     """Weights, caps and thresholds of linking, Leiden, scoring and lineage.
 
     >>> DetectionConfig().resolution
-    0.05
+    0.02
     >>> DetectionConfig().with_(resolution=0.1).resolution
     0.1
     """
@@ -37,7 +37,7 @@ class DetectionConfig:
     w_payment: float = 1.0
     #: An IP is shared by households, offices, campuses and carriers (NAT), so it
     #: says less per link; rarity (below) does most of the work.
-    w_ip: float = 0.6
+    w_ip: float = 0.3
     #: Identifier kinds by how personal they are; kinds not listed get
     #: ``w_identifier_default``.
     w_identifier: tuple[tuple[str, float], ...] = (
@@ -49,7 +49,7 @@ class DetectionConfig:
     )
     w_identifier_default: float = 0.6
     #: Behavioural similarity pairs: weight = w_similarity x score, summed over signals.
-    w_similarity: float = 0.8
+    w_similarity: float = 2.0
 
     # -- linking: rarity (IDF-like) ---------------------------------------------------
     #: A thing shared by k accounts weighs ``(2 / k) ** exponent`` of its base weight:
@@ -67,9 +67,15 @@ class DetectionConfig:
     #: Datacenter IPs (not residential) behind API traffic: weaker than a named proxy.
     datacenter_boost: float = 1.5
     #: Instruments of these kinds, or whose BIN starts with one of ``prepaid_bins``,
-    #: count as prepaid (shared prepaid cards are a ring's favourite).
+    #: count as prepaid (shared prepaid cards are a ring's favourite).  The input
+    #: spec's kinds are card/bank/wallet/crypto/other, so in practice prepaid is
+    #: known from the BIN: this is the prepaid BIN table of the generated world
+    #: (``graphlink.synth.benign.bins``); in production, load the issuers' table.
     prepaid_kinds: tuple[str, ...] = ("prepaid", "gift_card", "virtual_card")
-    prepaid_bins: tuple[str, ...] = ("499999",)
+    prepaid_bins: tuple[str, ...] = (
+        "423916", "442790", "485340", "530133", "537410", "544768", "404038", "520423",
+        "41592204", "51078600",
+    )
     prepaid_boost: float = 1.5
     #: A thing whose sharers all belong to the same verified org (a corporate card,
     #: the office IP) is explained by the org: its weight is multiplied by this.
@@ -90,9 +96,15 @@ class DetectionConfig:
     engine: Engine = "igraph"
     objective: Objective = "cpm"
     #: CPM density threshold on the weight scale above.
-    resolution: float = 0.05
+    resolution: float = 0.02
     n_iterations: int = 2
     beta: float = 0.01
+    #: Periphery pruning after Leiden (``communities.prune_periphery``): a member
+    #: whose summed link weight inside its cluster is below ``prune_rel`` x the
+    #: cluster's median member, or below ``prune_abs``, is detached.
+    prune_rel: float = 0.2
+    prune_abs: float = 0.0
+    prune_rounds: int = 2
     #: Second, coarser CPM pass over the written clusters (campaign grouping):
     #: clusters joined by links of summed density above this share a parent.
     parent_resolution: float = 0.002
@@ -100,17 +112,15 @@ class DetectionConfig:
     # -- scoring ------------------------------------------------------------------------
     min_cluster_size: int = 2
     #: Logistic model: risk = 1 / (1 + exp(-(bias + sum coef x feature))).
-    risk_bias: float = -4.0
+    risk_bias: float = -7.0
     risk_coef: tuple[tuple[str, float], ...] = (
-        ("proxy_share", 2.5),
-        ("datacenter_share", 1.0),
-        ("shared_payment_share", 1.2),
+        ("proxy_link_share", 3.0),
         ("prepaid_share", 2.0),
-        ("similarity_share", 2.0),
+        ("signal_mix", 4.0),
         ("burst_share", 1.5),
-        ("entry_plan_share", 0.8),
-        ("volume_ratio_log10", 0.8),
-        ("log10_size", 0.5),
+        ("entry_plan_share", 1.5),
+        ("identifier_share", 1.0),
+        ("log10_size", 1.0),
         ("org_share", -5.0),
     )
     #: Sign-up burst window (hours) and the plans abuse enters by.

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from graphlink.detect.config import DetectionConfig
 from graphlink.model import Links
@@ -119,14 +121,18 @@ def project(
     allowed), ``org`` the org code per account (-1: none).
     """
     n_acct = len(org)
-    key = np.unique(thing.astype(np.int64) * n_acct + acct.astype(np.int64))
+    key = thing.astype(np.int64) * n_acct + acct.astype(np.int64)
+    # Sort by thing, then (within a thing) by a hash of the link: deterministic,
+    # unrelated to id order (so the sparse circulant does not follow account
+    # numbering), and duplicate links end up adjacent.  One int64 argsort.
+    sort_key = (key // n_acct << np.int64(40)) | (_mix(key) >> np.uint64(24)).astype(np.int64)
+    order = np.argsort(sort_key, kind="stable")
+    key = key[order]
+    keep = np.r_[True, key[1:] != key[:-1]] if len(key) else np.array([], bool)
+    key = key[keep]
     t = key // n_acct
     a = key - t * n_acct
     sharers = np.bincount(t, minlength=n_things)
-    # Within a thing, order sharers by a hash (deterministic, but unrelated to
-    # id order, so the sparse circulant does not follow account numbering).
-    order = np.lexsort((_mix(key), t))
-    t, a = t[order], a[order]
     starts = np.flatnonzero(np.r_[True, t[1:] != t[:-1]]) if len(t) else np.array([], np.int64)
     sizes = np.diff(np.r_[starts, len(t)])
     k = np.repeat(sizes, sizes)
@@ -172,9 +178,35 @@ def _rarity(k: np.ndarray, exponent: float) -> np.ndarray:
     return np.power(2.0 / np.maximum(k, 2), exponent)
 
 
-def _codes(values: pd.Series) -> tuple[np.ndarray, int, pd.Index]:
-    codes, uniques = pd.factorize(values, sort=True)
-    return codes.astype(np.int64), len(uniques), pd.Index(uniques)
+def _arrow_strings(values: pd.Series | np.ndarray) -> pa.Array:
+    arr = pa.array(values, from_pandas=True) if not isinstance(values, pa.Array) else values
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if not pa.types.is_string(arr.type):
+        arr = pc.cast(arr, pa.string())
+    return arr
+
+
+def _codes(values: pd.Series | np.ndarray) -> tuple[np.ndarray, int, pd.Index]:
+    """Integer codes ordered by value (so codes do not depend on row order); null -> -1.
+
+    Arrow's hash encoding plus a sort of the distinct values only: several
+    times faster than ``pd.factorize(sort=True)`` on millions of strings.
+    """
+    enc = pc.dictionary_encode(_arrow_strings(values))
+    dictionary = enc.dictionary
+    rank = np.empty(len(dictionary), dtype=np.int64)
+    rank[pc.array_sort_indices(dictionary).to_numpy()] = np.arange(len(dictionary))
+    idx = enc.indices.fill_null(-1).to_numpy().astype(np.int64)
+    codes = np.where(idx >= 0, rank[np.maximum(idx, 0)], -1) if len(rank) else np.full(len(idx), -1)
+    uniques = pd.Index(np.asarray(pc.take(dictionary, pc.array_sort_indices(dictionary)),
+                                  dtype=object))
+    return codes, len(dictionary), uniques
+
+
+def _index_of(values: pd.Series, ids: pa.Array) -> np.ndarray:
+    """Position of each value in the sorted account ids (-1: unknown account)."""
+    return pc.index_in(_arrow_strings(values), value_set=ids).fill_null(-1).to_numpy().astype(np.int64)
 
 
 def _truthy(s: pd.Series) -> np.ndarray:
@@ -185,12 +217,20 @@ def _truthy(s: pd.Series) -> np.ndarray:
 
 
 def _nonempty(s: pd.Series) -> np.ndarray:
-    return (s.notna() & (s.astype("string").str.strip().fillna("") != "")).to_numpy(dtype=bool)
+    trimmed = pc.utf8_trim_whitespace(_arrow_strings(s))
+    return pc.fill_null(pc.not_equal(trimmed, ""), False).to_numpy(zero_copy_only=False)
 
 
 def _build_nodes(links: Links) -> pd.DataFrame:
-    acc = links.accounts.drop_duplicates("account_id").sort_values("account_id", kind="stable")
-    nodes = pd.DataFrame({"account_id": acc["account_id"].astype(str).to_numpy()})
+    acc = links.accounts
+    ids = _arrow_strings(acc["account_id"])
+    order = pc.array_sort_indices(ids).to_numpy()
+    sorted_ids = pc.take(ids, order)
+    first = np.r_[True, (sorted_ids.to_numpy(zero_copy_only=False)[1:]
+                         != sorted_ids.to_numpy(zero_copy_only=False)[:-1])] if len(ids) else []
+    order = order[np.asarray(first, dtype=bool)]
+    acc = acc.iloc[order]
+    nodes = pd.DataFrame({"account_id": np.asarray(pc.take(ids, order), dtype=object)})
     created = pd.to_datetime(acc["created_at"], utc=True, errors="coerce") if "created_at" in acc \
         else pd.Series(pd.NaT, index=acc.index)
     ns = created.to_numpy(dtype="datetime64[ns]").astype("int64").astype(np.float64)
@@ -219,7 +259,7 @@ def build_account_graph(links: Links, config: DetectionConfig = DetectionConfig(
     """
     nodes = _build_nodes(links)
     n = len(nodes)
-    index = pd.Index(nodes["account_id"])
+    ids = pa.array(nodes["account_id"].to_numpy(), type=pa.string())
     org_codes, _, _ = _codes(nodes["org_id"])  # NA -> -1
     org = org_codes
 
@@ -237,7 +277,7 @@ def build_account_graph(links: Links, config: DetectionConfig = DetectionConfig(
         stats[f"edges_{kind}"] = len(src)
 
     def known(frame: pd.DataFrame, col: str = "account_id") -> tuple[pd.DataFrame, np.ndarray]:
-        idx = index.get_indexer(frame[col].astype(str))
+        idx = _index_of(frame[col], ids)
         keep = idx >= 0
         return frame[keep], idx[keep].astype(np.int64)
 
@@ -249,7 +289,7 @@ def build_account_graph(links: Links, config: DetectionConfig = DetectionConfig(
     pay = links.payments
     if len(pay):
         pay, acct = known(pay)
-        tcode, nt, _ = _codes(pay["instrument_id"].astype(str))
+        tcode, nt, _ = _codes(pay["instrument_id"])
         kind = pay["kind"].astype("string").str.lower().fillna("") if "kind" in pay \
             else pd.Series("", index=pay.index, dtype="string")
         prepaid_row = np.array(kind.isin(list(config.prepaid_kinds)), dtype=bool)
@@ -272,7 +312,7 @@ def build_account_graph(links: Links, config: DetectionConfig = DetectionConfig(
     ips = links.ips
     if len(ips):
         ips, acct = known(ips)
-        tcode, nt, _ = _codes(ips["ip"].astype(str))
+        tcode, nt, _ = _codes(ips["ip"])
         proxy_row = _nonempty(ips["proxy_provider"]) if "proxy_provider" in ips \
             else np.zeros(len(ips), bool)
         dc_row = _truthy(ips["is_datacenter"]) if "is_datacenter" in ips \
@@ -301,8 +341,8 @@ def build_account_graph(links: Links, config: DetectionConfig = DetectionConfig(
     idf = links.identifiers
     if len(idf):
         idf, acct = known(idf)
-        kinds = idf["kind"].astype(str).str.lower()
-        tcode, nt, _ = _codes(kinds + ":" + idf["value"].astype(str))
+        kinds = pc.utf8_lower(_arrow_strings(idf["kind"]))
+        tcode, nt, _ = _codes(pc.binary_join_element_wise(kinds, _arrow_strings(idf["value"]), ":"))
         kind_codes, _, kind_names = _codes(kinds)
         base_per_kind = np.array([config.identifier_weight(kk) for kk in kind_names])
         bit_per_kind = np.array([DEVICE if kk == "device" else IDENTIFIER for kk in kind_names])
@@ -320,8 +360,8 @@ def build_account_graph(links: Links, config: DetectionConfig = DetectionConfig(
     # -- behavioural similarity ----------------------------------------------------
     sim = links.similarity
     if len(sim):
-        ia = index.get_indexer(sim["account_a"].astype(str))
-        ib = index.get_indexer(sim["account_b"].astype(str))
+        ia = _index_of(sim["account_a"], ids)
+        ib = _index_of(sim["account_b"], ids)
         keep = (ia >= 0) & (ib >= 0) & (ia != ib)
         ia, ib = ia[keep].astype(np.int64), ib[keep].astype(np.int64)
         score = pd.to_numeric(sim["score"], errors="coerce").fillna(0).to_numpy(np.float64)[keep]

@@ -104,15 +104,17 @@ def detect_links(
     t = time.perf_counter()
     part = communities.leiden(ig_graph, config, seed=seed)
     del ig_graph
+    membership, detached = communities.prune_periphery(part.membership, g.src, g.dst, g.weight,
+                                                       config)
     secs["leiden"] = time.perf_counter() - t
 
     say("scoring")
     t = time.perf_counter()
-    scored = scoring.score_clusters(g, part.membership, config)
+    scored = scoring.score_clusters(g, membership, config)
     all_clusters = len(scored.clusters)
     kept = scored.clusters[scored.clusters["risk"] >= config.min_write_risk].reset_index(drop=True)
     kept_members = scored.members[scored.members["label"].isin(kept["label"])]
-    group = _campaigns(g, part.membership, kept, config, seed=seed)
+    group = _campaigns(g, membership, kept, config, seed=seed)
     secs["scoring"] = time.perf_counter() - t
 
     say("lineage")
@@ -151,7 +153,7 @@ def detect_links(
 
     params = asdict(config) | {"seed": seed, "quality": part.quality}
     stats: dict[str, Any] = dict(g.stats) | {
-        "accounts": g.n, "clusters_all": all_clusters, "clusters_written": len(clusters),
+        "accounts": g.n, "detached": detached, "clusters_all": all_clusters, "clusters_written": len(clusters),
         "clusters_flagged": int(clusters["flagged"].sum()),
         "accounts_flagged": int((members["cluster_risk"] >= config.risk_threshold).sum()),
         "lineage_matched": lin.n_matched, "lineage_new": lin.n_new,

@@ -13,6 +13,7 @@ feature                    share of members ...
 ``prepaid_share``          sharing a *prepaid* instrument with another member
 ``ip_share`` ...           sharing an IP / device / other identifier with another member
 ``similarity_share``       with a behavioural-similarity link to another member
+``signal_mix``             mean of the prompt_template / timing_sync / model_pivot shares
 ``burst_share``            created inside the densest ``burst_hours`` window
 ``entry_plan_share``       on an entry-point plan (edu / startup / free)
 ``org_share``              in the cluster's most common verified org
@@ -58,7 +59,7 @@ FEATURES: tuple[str, ...] = (
     "density", "mean_edge_weight", "internal_edges", "proxy_share", "datacenter_share",
     "shared_payment_share", "prepaid_share", "ip_share", "proxy_link_share", "device_share",
     "identifier_share", "similarity_share", "prompt_template_share", "timing_sync_share",
-    "model_pivot_share", "burst_share", "entry_plan_share", "org_share", "median_requests",
+    "model_pivot_share", "signal_mix", "burst_share", "entry_plan_share", "org_share", "median_requests",
     "volume_ratio_log10", "log10_size",
 )
 
@@ -182,6 +183,10 @@ def score_clusters(g: AccountGraph, membership: np.ndarray, config: DetectionCon
     f["prompt_template_share"] = share(mb & L.PROMPT_TEMPLATE != 0)
     f["timing_sync_share"] = share(mb & L.TIMING_SYNC != 0)
     f["model_pivot_share"] = share(mb & L.MODEL_PIVOT != 0)
+    # Rings are alike on every behavioural signal at once; benign look-alikes on
+    # one (a campus on templates, heavy users on the model pivot, colleagues on timing).
+    f["signal_mix"] = (f["prompt_template_share"] + f["timing_sync_share"]
+                       + f["model_pivot_share"]) / 3.0
 
     window = config.burst_hours * 3600.0
     burst_count, in_burst = _densest_window(mc, nodes["created_s"].to_numpy()[members], n_c, window)
