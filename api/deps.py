@@ -34,9 +34,9 @@ class ApiContext:
     holder: IndexHolder
     keys: KeyCache
 
-    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+    async def call(self, fn: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
         """Blocking store work, off the event loop, bounded (503 on timeout)."""
-        return await self.holder.call(fn, *args)
+        return await self.holder.call(fn, *args, timeout=timeout)
 
 
 async def get_ctx(request: Request) -> ApiContext:

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema, field_validator
 
+from graphlink.banwave import DEFAULT_MIN_RISK, DEFAULT_VERIFIED_ORG_MIN_RISK
 from graphlink.signup import BLOCK_AT, REVIEW_AT
 
 # Constraints are all expressible in the OpenAPI schema (no silent stripping), so what the
@@ -367,6 +368,69 @@ class BanWaveDetail(BanWaveSummary):
     params: dict[str, Any] | None
     evidence: Any = None
     entries: list[BanWaveEntry]
+
+
+class BanWaveRequest(BaseModel):
+    """Plan a ban wave from the current (or given) detection run; commit it if asked.
+
+    Same selection as ``graphlink banwave``: members of clusters with risk >= ``min_risk``,
+    never an allowlisted account, verified-organisation accounts only from
+    ``verified_org_min_risk`` on, every banned account with a reason.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"commit": False, "min_risk": 0.85,
+                                         "allowlist": ["acct-000042"], "entries_limit": 100}]},
+    )
+
+    commit: bool = Field(False, description="record the wave (default: dry run, nothing written)")
+    min_risk: float = Field(DEFAULT_MIN_RISK, ge=0, le=1)
+    verified_org_min_risk: float = Field(DEFAULT_VERIFIED_ORG_MIN_RISK, ge=0, le=1)
+    allowlist: list[Text] = Field(default_factory=list, max_length=100_000,
+                                  description="account ids never to ban")
+    run_id: Text | None = Field(None, description="detection run (default: the current one)")
+    entries_limit: int = Field(1000, ge=0, le=100_000,
+                               description="at most this many entries in the response")
+
+
+class WaveChanges(BaseModel):
+    previous_wave_id: str | None
+    new: int
+    dropped: int
+    kept: int
+
+
+class BanWavePlanResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"committed": True, "wave_id": "wave-0003", "run_id": "run-2",
+                 "params": {"min_risk": 0.85, "protect_verified_orgs": True,
+                            "verified_org_min_risk": 0.98, "allowlist": 1, "allowlist_source": None},
+                 "n_accounts": 8, "n_clusters": 1, "n_skipped": 1, "protected_skipped": 1,
+                 "accounts_per_reason": {"prepaid_card_shared": 8, "proxy_provider": 8},
+                 "changes": {"previous_wave_id": "wave-0002", "new": 0, "dropped": 1, "kept": 8},
+                 "entries": [{"account_id": "r01", "cluster_id": "c-000001", "cluster_risk": 0.93,
+                              "reasons": ["prepaid_card_shared", "proxy_provider"]}],
+                 "entries_truncated": False, "note": None}
+            ]
+        }
+    )
+
+    committed: bool
+    wave_id: str | None = Field(description="null for a dry run")
+    run_id: str | None
+    params: dict[str, Any]
+    n_accounts: int
+    n_clusters: int
+    n_skipped: int
+    protected_skipped: int
+    accounts_per_reason: dict[str, int]
+    changes: WaveChanges = Field(description="against the latest committed wave")
+    entries: list[BanWaveEntry]
+    entries_truncated: bool
+    note: str | None = None
 
 
 class Health(BaseModel):

@@ -74,6 +74,7 @@ ENDPOINTS = [
     ("GET", "/v1/clusters/c-000001/members", "investigate:read"),
     ("GET", "/v1/banwaves", "investigate:read"),
     ("GET", "/v1/banwaves/wave-0002", "investigate:read"),
+    ("POST", "/v1/banwaves", "banwave:write"),  # {}: a dry run, writes nothing
 ]
 
 

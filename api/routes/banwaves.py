@@ -1,104 +1,95 @@
-"""``GET /v1/banwaves``, ``GET /v1/banwaves/{wave_id}`` (JSON or CSV) and ``POST /v1/banwaves``."""
+"""``GET /v1/banwaves``, ``GET /v1/banwaves/{wave_id}`` (JSON or CSV) and ``POST /v1/banwaves``.
+
+A thin shell over :mod:`graphlink.banwave_store` (the same calls as
+``graphlink banwave`` / ``graphlink waves``): readers see committed waves
+only; a POST plans a wave (dry run) and commits it when asked.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
+import math
 from typing import Annotated, Any
 
+import pandas as pd
 from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import Response
 
 from api import cursors
-from api.deps import Ctx, ReadKey
+from api.deps import Ctx, ReadKey, WaveKey
 from api.errors import InvalidParam
-from api.index import native
 from api.models import (
     AUTH_ERRORS,
     BanWaveDetail,
     BanWaveEntry,
     BanWavePage,
+    BanWavePlanResponse,
+    BanWaveRequest,
     BanWaveSummary,
+    WaveChanges,
     error_responses,
 )
-from graphlink.errors import NotFound
+from graphlink import banwave_store
+from graphlink.banwave import SKIP_ALLOWLIST, SKIP_VERIFIED_ORG, WaveParams, wave_csv_frame
 from graphlink.store import GraphStore
 
 router = APIRouter(responses=AUTH_ERRORS, tags=["banwaves"])
 
 WaveId = Annotated[str, Path(min_length=1, max_length=128, description="e.g. wave-0001")]
-#: Columns of a ban wave CSV (``shared/spec/input-format.md``, "Outputs").
-CSV_COLUMNS = ["wave_id", "account_id", "cluster_id", "cluster_risk", "reasons"]
+#: Seconds a wave may take to plan or commit (large waves write in batches).
+WAVE_TIMEOUT = 600.0
 
 
-def _summary(r: dict[str, Any]) -> dict[str, Any]:
-    return dict(
-        wave_id=r["wave_id"], created_at=native(r.get("created_at")), run_id=r.get("run_id"),
-        min_risk=r.get("min_risk"), n_accounts=r.get("n_accounts"), n_clusters=r.get("n_clusters"),
-        protected_skipped=r.get("protected_skipped"), previous_wave_id=r.get("previous_wave_id"),
-    )
+def _clean(v: Any) -> Any:
+    """pandas/numpy scalars -> JSON-safe Python (NaN/NaT -> None)."""
+    if v is None or v is pd.NaT:
+        return None
+    if hasattr(v, "item") and not isinstance(v, list | tuple):
+        v = v.item()
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    return v
 
 
-def read_wave_page(store: GraphStore, before: str, limit: int) -> list[dict[str, Any]]:
-    return store.read("api/banwave_list", before=before, limit=limit)
+def _entries(df: pd.DataFrame, limit: int | None = None) -> list[BanWaveEntry]:
+    rows = df if limit is None else df.head(limit)
+    return [
+        BanWaveEntry(account_id=str(r.account_id), cluster_id=_clean(r.cluster_id),
+                     cluster_risk=_clean(r.cluster_risk), reasons=[str(c) for c in r.reasons or []])
+        for r in rows.itertuples(index=False)
+    ]
 
 
-def read_wave(store: GraphStore, wave_id: str) -> dict[str, Any] | None:
-    rows = store.read("api/banwave_get", wave_id=wave_id)
-    return rows[0] if rows else None
-
-
-@router.get("/v1/banwaves", response_model=BanWavePage, summary="Committed ban waves, newest first",
-)
+@router.get("/v1/banwaves", response_model=BanWavePage, summary="Committed ban waves, newest first")
 async def list_banwaves(
     key: ReadKey, ctx: Ctx,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
 ) -> BanWavePage:
-    before = ""
+    waves = await ctx.call(banwave_store.list_waves, ctx.store)
     if cursor is not None:
         before = cursors.decode(cursor, required=("k",))["k"]
         if not isinstance(before, str) or not before:
             raise InvalidParam("cursor", "not a cursor this API issued")
-    rows = await ctx.call(read_wave_page, ctx.store, before, limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
+        waves = waves[waves["wave_id"] < before]
+    page = waves.head(limit)
     return BanWavePage(
-        items=[BanWaveSummary(**_summary(r)) for r in rows],
-        next_cursor=cursors.encode({"k": rows[-1]["wave_id"]}) if more else None,
+        items=[BanWaveSummary(**{k: _clean(v) for k, v in r.items()})
+               for r in page.to_dict("records")],
+        next_cursor=cursors.encode({"k": str(page["wave_id"].iloc[-1])})
+        if len(waves) > limit else None,
     )
-
-
-def _json(raw: Any) -> Any:
-    if not raw:
-        return None
-    try:
-        return json.loads(raw)
-    except (TypeError, ValueError):
-        return None
-
-
-def wave_csv(wave_id: str, entries: list[dict[str, Any]]) -> str:
-    """The wave as the CSV of the spec: ``reasons`` joined by ';'."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(CSV_COLUMNS)
-    for e in entries:
-        w.writerow([wave_id, e["account_id"], e.get("cluster_id") or "",
-                    "" if e.get("cluster_risk") is None else e["cluster_risk"],
-                    ";".join(e.get("reasons") or [])])
-    return buf.getvalue()
 
 
 @router.get(
     "/v1/banwaves/{wave_id}",
     response_model=BanWaveDetail,
-    summary="One ban wave: parameters, evidence and every account (JSON, or CSV with Accept: text/csv)",
+    summary="One committed ban wave: parameters, evidence and every account "
+            "(JSON, or the spec's CSV with Accept: text/csv)",
     responses={
-        200: {"content": {"text/csv": {"schema": {"type": "string"},
-                                       "example": "wave_id,account_id,cluster_id,cluster_risk,reasons\n"
-                                                  "wave-0002,r01,c-000001,0.93,prepaid_card_shared;proxy_provider\n"}}},
+        200: {"content": {"text/csv": {
+            "schema": {"type": "string"},
+            "example": "wave_id,account_id,cluster_id,cluster_risk,reasons\n"
+                       "wave-0002,r01,c-000001,0.93,prepaid_card_shared;proxy_provider\n"}}},
         **error_responses(404),
     },
 )
@@ -106,21 +97,65 @@ async def get_banwave(
     wave_id: WaveId, key: ReadKey, ctx: Ctx,
     accept: Annotated[str | None, Header(max_length=1024)] = None,
 ) -> BanWaveDetail | Response:
-    row = await ctx.call(read_wave, ctx.store, wave_id)
-    if row is None:
-        raise NotFound(f"no ban wave {wave_id!r}")
-    entries = [e for e in row.get("entries") or [] if e]
+    wave = await ctx.call(banwave_store.read_wave, ctx.store, wave_id)
     if accept and "text/csv" in accept.lower():
         return Response(
-            wave_csv(row["wave_id"], entries), media_type="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{row["wave_id"]}.csv"'},
+            wave_csv_frame(wave.entries, wave.wave_id).to_csv(index=False),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{wave.wave_id}.csv"'},
         )
-    params = _json(row.get("params_json"))
     return BanWaveDetail(
-        **_summary(row),
-        params=params if isinstance(params, dict) else None,
-        evidence=_json(row.get("evidence_json")),
-        entries=[BanWaveEntry(account_id=e["account_id"], cluster_id=e.get("cluster_id"),
-                              cluster_risk=e.get("cluster_risk"), reasons=e.get("reasons") or [])
-                 for e in entries],
+        wave_id=wave.wave_id, created_at=wave.created_at, run_id=wave.run_id,
+        min_risk=wave.min_risk, n_accounts=wave.n_accounts, n_clusters=wave.n_clusters,
+        protected_skipped=wave.protected_skipped, previous_wave_id=wave.previous_wave_id,
+        params=wave.params, evidence=wave.evidence, entries=_entries(wave.entries),
+    )
+
+
+def plan_and_maybe_commit(store: GraphStore, body: BanWaveRequest) -> dict[str, Any]:
+    """What ``graphlink banwave [--commit]`` does, minus printing and files."""
+    params = WaveParams(
+        min_risk=body.min_risk,
+        verified_org_min_risk=body.verified_org_min_risk,
+        allowlist=frozenset(body.allowlist),
+        allowlist_source="api" if body.allowlist else None,
+    )
+    plan = banwave_store.plan_wave(store, params, run_id=body.run_id)
+    note = None
+    if body.commit and plan.n_accounts == 0:
+        note = "the wave selects no account: nothing committed"
+    elif body.commit:
+        plan = plan.with_wave_id(banwave_store.commit_wave(store, plan))
+    diff = (banwave_store.wave_diff(store, plan.wave_id) if plan.committed
+            else banwave_store.diff_with_latest(store, plan))
+    return {"plan": plan, "diff": diff, "note": note}
+
+
+@router.post(
+    "/v1/banwaves",
+    response_model=BanWavePlanResponse,
+    summary="Plan a ban wave (dry run) or commit it: the same selection as `graphlink banwave`",
+    responses=error_responses(404),
+)
+async def post_banwave(body: BanWaveRequest, key: WaveKey, ctx: Ctx) -> BanWavePlanResponse:
+    """404 when there is no complete detection run (or no run `run_id`); 422 when `run_id`
+    is not complete.  Large waves take a while to commit: the call waits for the commit."""
+    out = await ctx.call(plan_and_maybe_commit, ctx.store, body, timeout=WAVE_TIMEOUT)
+    plan, diff = out["plan"], out["diff"]
+    protected = int(plan.skipped["why"].isin([SKIP_ALLOWLIST, SKIP_VERIFIED_ORG]).sum()) \
+        if len(plan.skipped) else 0
+    return BanWavePlanResponse(
+        committed=plan.committed,
+        wave_id=plan.wave_id,
+        run_id=plan.run_id,
+        params=plan.params.to_record(),
+        n_accounts=plan.n_accounts,
+        n_clusters=plan.n_clusters,
+        n_skipped=len(plan.skipped),
+        protected_skipped=protected,
+        accounts_per_reason={str(k): int(v) for k, v in plan.reason_counts().items()},
+        changes=WaveChanges(previous_wave_id=diff.previous_wave_id, **diff.counts()),
+        entries=_entries(plan.entries, body.entries_limit),
+        entries_truncated=plan.n_accounts > body.entries_limit,
+        note=out["note"],
     )
