@@ -209,8 +209,11 @@ def test_hard_negatives(sc: Scenario) -> None:
     assert corp.max() >= 3
     acc = sc.accounts.merge(sc.truth, on="account_id")
     company = acc[acc.segment == "company"]
-    assert company.org_id.notna().mean() > 0.8 and company.plan.isin(["team", "enterprise"]).mean() > 0.8
-    assert acc[acc.segment != "company"].org_id.isna().all()
+    assert company.org_id.notna().mean() > 0.8
+    assert company.plan.isin(["team", "enterprise", "startup"]).mean() > 0.8
+    assert acc[~acc.segment.isin(["company", "ring"])].org_id.isna().all()
+    ring = acc[acc.segment == "ring"]
+    assert ring[ring.plan != "startup"].org_id.isna().all(), "only shells for startup credits got verified"
     sim = sc.behaviour_similarity.merge(sc.truth, left_on="account_a", right_on="account_id")
     campus_pairs = sim[(sim.segment == "campus") & (sim.signal == "prompt_template")]
     assert len(campus_pairs) > 10 and 0.3 < campus_pairs.score.median() < 0.7
@@ -253,3 +256,19 @@ def test_cli_writes_snapshot_and_truth(tmp_path: Path) -> None:
     truth = pd.read_csv(tmp_path / "t.csv", dtype=str, keep_default_na=False)
     assert len(truth) == 860 and (truth.segment == "ring").sum() == 60
     assert "ip_observations" in res.output
+
+
+def test_rings_pivot_within_a_day_of_the_release(sc: Scenario) -> None:
+    from graphlink.synth import MODEL_RELEASE
+
+    release = pd.Timestamp(MODEL_RELEASE, unit="s", tz="UTC")
+    ips = _with_truth(sc, "ip_observations")
+    in_day = ips.first_seen.between(release, release + pd.Timedelta(hours=24))
+    by_seg = in_day.groupby(ips.segment).mean()
+    assert by_seg["ring"] > 0.2
+    assert by_seg["ordinary"] < 0.1
+    assert by_seg["heavy_user"] > 0.1, "early adopters pivot too"
+    acc = sc.accounts.merge(sc.truth, on="account_id")
+    ring_created = acc[acc.segment == "ring"].set_index("group").created_at
+    spread = ring_created.groupby(level=0).agg(lambda s: s.quantile(0.5) - s.quantile(0.25))
+    assert (spread < pd.Timedelta(days=30)).mean() > 0.5, "sign-ups come in bursts"

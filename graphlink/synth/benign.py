@@ -25,7 +25,8 @@ from graphlink.synth._tables import (
 )
 from graphlink.synth.layout import CAMPUS, CGNAT, COMPANY, FAMILY, HEAVY, VPN
 from graphlink.synth.params import (
-    CAMPUS_OCTETS, CARRIER_OCTETS, COMPANY_OCTETS, COUNTRIES, COUNTRY_W, MOBILE_ASNS, PLATFORM_START,
+    CAMPUS_OCTETS, CARRIER_OCTETS, COMPANY_OCTETS, COUNTRIES, COUNTRY_W, MOBILE_ASNS, MODEL_RELEASE,
+    PLATFORM_START,
     PROVIDER_KIND, PROVIDER_NAMES, RESI_ASNS, SEMESTER_STARTS, WEBMAIL, WEBMAIL_W, WINDOW_END,
 )
 from graphlink.synth.world import World
@@ -101,8 +102,10 @@ def _accounts(w: World) -> None:
         elif s == COMPANY:
             g_domain = np.array([f"company-{g + 1:04d}.com" for g in range(len(gids))], dtype=object)
             domain[members] = np.where(rng.random(len(members)) < 0.95, g_domain[local], domain[members])
-            big = L.g_size[gids][local] > 100
-            plan[members] = np.where(rng.random(len(members)) < 0.9, np.where(big, "enterprise", "team"), "pro")
+            size = L.g_size[gids][local]
+            tier = np.where(size > 100, "enterprise", "team")
+            tier = np.where((size <= 12) & (rng.random(len(gids))[local] < 0.5), "startup", tier)  # startup credits
+            plan[members] = np.where(rng.random(len(members)) < 0.9, tier, "pro")
             g_org = w.tokens.take("org_", len(gids)).to_numpy(zero_copy_only=False)
             verified = rng.random(len(members)) < 0.92
             org[members[verified]] = g_org[local[verified]]
@@ -284,6 +287,10 @@ def _ips(w: World) -> None:
     w.benign_resi = cat[rest]
 
     first, last = seen(rng, w.created[owner])
+    # enthusiasts try the new model on release day from their usual addresses
+    early = (s == HEAVY) & (rng.random(len(owner)) < 0.2)
+    first[early] = np.maximum(first[early], MODEL_RELEASE + (rng.random(int(early.sum())) * DAY).astype(np.int64))
+    last[early] = np.maximum(last[early], first[early])
     req = np.exp(rng.normal(3.2, 1.3, len(owner)))
     req[s == HEAVY] = np.exp(rng.normal(7.5, 1.2, int((s == HEAVY).sum())))
     w.ip_rows.add(account=owner, ip=cat, first_seen=first, last_seen=last, requests=req.astype(np.int64))

@@ -40,7 +40,7 @@ class SynthParams:
     shared_phone_rate: float = 0.5
     referral_rate: float = 0.4
     #: Mean behaviour_similarity pairs each ring account takes part in.
-    ring_pairs_per_account: float = 10.0
+    ring_pairs_per_account: float = 11.0
     #: Share of ring pairs that are mundane (low score: the ordinary prompts rings mix in).
     ring_mundane_pair_rate: float = 0.15
     #: Ring accounts with a camouflage link to a benign account (shared
@@ -61,7 +61,7 @@ class SynthParams:
     ips_per_account: float = 3.0
     ipv6_share: float = 0.15
     #: Benign pairs per 1,000 benign accounts from popular prompt templates.
-    benign_template_pairs_per_1k: float = 20.0
+    benign_template_pairs_per_1k: float = 25.0
     campus_pairs_per_student: float = 1.2
     company_pairs_per_member: float = 0.5
     #: Heavy users who also jump on the new model on release day.

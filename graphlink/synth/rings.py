@@ -21,7 +21,8 @@ from graphlink.synth._tables import DAY, HOUR, after, choice, pick_in, seen, slo
 from graphlink.synth.benign import MP, PT, TS_, bins
 from graphlink.synth.layout import CAMPUS, RING
 from graphlink.synth.params import (
-    COUNTRIES, COUNTRY_W, PLATFORM_START, PROVIDER_KIND, RING_BURSTS, WEBMAIL, WEBMAIL_W, WINDOW_END,
+    COUNTRIES, COUNTRY_W, MODEL_RELEASE, PLATFORM_START, PROVIDER_KIND, RING_BURSTS, WEBMAIL, WEBMAIL_W,
+    WINDOW_END, WINDOW_START,
 )
 from graphlink.synth.world import World
 
@@ -81,11 +82,18 @@ def _accounts(w: World) -> None:
     shells = local[startup] * 3 + rng.integers(0, 3, int(startup.sum()))
     domain[startup] = np.array([f"company-{5000 + s:04d}.com" for s in shells], dtype=object)
 
+    # startup credits need an organisation: some shells got verified
+    shell_org = w.tokens.take("org_", G * 3).to_numpy(zero_copy_only=False)
+    org = np.full(n, None, dtype=object)
+    verified = startup.copy()
+    verified[startup] = rng.random(int(startup.sum())) < 0.4
+    org[verified] = shell_org[(local * 3 + rng.integers(0, 3, n))[verified]]
+
     status = np.where(rng.random(n) < p.ring_suspended_rate, "suspended", "active").astype(object)
     w.created[members] = created
     w.country[members] = country
     w.set_accounts(members, email_domain=domain, country=country, plan=plan,
-                   org_id=np.full(n, None, dtype=object), status=status)
+                   org_id=org, status=status)
 
 
 def _payments(w: World) -> None:
@@ -202,8 +210,27 @@ def _ips(w: World) -> None:
     acc = np.concatenate(owners)
     cat = np.concatenate(cats)
     first, last = seen(rng, w.created[acc], mean_days=6)
+    # proxy traffic is orchestrated: a sub-ring's accounts come online together, and rotate
+    # onto fresh exits within a day of the model release (the pivot)
+    n_pool = len(owner)
+    act = _activation(w, rng, gids)
+    start = act[g] + rng.exponential(2 * DAY, n_pool).astype(np.int64)
+    pivot = rng.random(n_pool) < 0.35
+    start[pivot] = MODEL_RELEASE + (rng.random(int(pivot.sum())) * DAY).astype(np.int64)
+    start = np.clip(np.maximum(start, w.created[acc[:n_pool]]), WINDOW_START, WINDOW_END - HOUR)
+    first[:n_pool] = start
+    last[:n_pool] = np.minimum(start + rng.exponential(6 * DAY, n_pool).astype(np.int64), WINDOW_END - 1)
     req = np.exp(rng.normal(3.0, 1.0, len(acc))).astype(np.int64)
     w.ip_rows.add(account=acc, ip=cat, first_seen=first, last_seen=last, requests=req)
+
+
+def _activation(w: World, rng: np.random.Generator, gids: np.ndarray) -> np.ndarray:
+    """When each sub-ring's traffic starts: days after its last sign-up burst, inside the window."""
+    L = w.layout
+    last_signup = np.array([w.created[s:s + n].max() for s, n in zip(L.g_start[gids], L.g_size[gids])])
+    act = last_signup + (rng.random(len(gids)) * 5 * DAY).astype(np.int64)
+    lo = WINDOW_START + (rng.random(len(gids)) * 10 * DAY).astype(np.int64)
+    return np.minimum(np.maximum(act, lo), MODEL_RELEASE - DAY)
 
 
 def _pairs(w: World) -> None:
