@@ -29,46 +29,7 @@ from rich.table import Table  # noqa: E402
 from graphlink import queries  # noqa: E402
 from graphlink.config import get_settings  # noqa: E402
 from graphlink.reports import build_banwave_report, build_cluster_report  # noqa: E402
-from graphlink.reports.html import to_timestamps  # noqa: E402
-from graphlink.store import GraphStore, open_store  # noqa: E402
-
-
-def discover(store: GraphStore) -> dict[str, dict[str, Any]]:
-    """Parameters for every saved query, taken from the riskiest cluster of the current run."""
-    top = queries.run(store, "top_risky_clusters", {"limit": 1})
-    if top.empty:
-        raise SystemExit("no clusters in the current run: run `graphlink demo` first")
-    cluster_id, run_id = str(top.iloc[0]["cluster_id"]), str(top.iloc[0]["run_id"])
-    members = queries.run(store, "cluster_members", {"cluster_id": cluster_id})
-    a, b = str(members.iloc[0]["account_id"]), str(members.iloc[-1]["account_id"])
-    links = store.read_df("report/cluster_links", cluster_key=f"{run_id}/{cluster_id}", min_shared=2)
-    first = {k: g.iloc[0] for k, g in links.groupby("kind")} if not links.empty else {}
-    ip = str(first["IP"]["target"]) if "IP" in first else "0.0.0.0"
-    provider = next((p for p in links.get("proxy_provider", []) if isinstance(p, str) and p), "")
-    ident = str(first["Identifier"]["target"]) if "Identifier" in first else "device:none"
-    kind, _, value = ident.partition(":")
-    since = to_timestamps(members["created_at"]).min().to_pydatetime()
-    wave = store.read("report/latest_wave")
-    wave_id = wave[0]["wave_id"] if wave else "wave-0000"
-    return {
-        "account_neighbourhood": {"account_id": a, "k": 2},
-        "account_profile": {"account_id": a},
-        "banwave_changes": {"wave_id": wave_id},
-        "banwave_entry_evidence": {"wave_id": wave_id, "account_id": a},
-        "bridge_ips": {},
-        "cluster_history": {"cluster_id": cluster_id},
-        "cluster_members": {"cluster_id": cluster_id},
-        "identifier_accounts": {"kind": kind, "value": value},
-        "ip_accounts": {"ip": ip},
-        "linking_path": {"account_a": a, "account_b": b},
-        "new_signups_near_risky_clusters": {"since": since},
-        "protected_in_banwave": {"wave_id": wave_id},
-        "proxy_provider_accounts": {"provider": provider},
-        "shared_payment_instruments": {"min_accounts": 3},
-        "similar_accounts": {"account_id": a},
-        "top_risky_clusters": {},
-        "_reports": {"cluster_id": cluster_id, "wave_id": wave_id},
-    }
+from graphlink.store import open_store  # noqa: E402
 
 
 def leaf(op: str) -> str:
@@ -93,26 +54,28 @@ def main() -> None:
     args = ap.parse_args()
     console = Console(width=170)
     store = open_store(get_settings())
-    params = discover(store)
+    params = queries.example_params(store)
     counts = store.query("MATCH (a:Account) RETURN count(a) AS n", name="bench/count")[0]["n"]
     table = Table(title=f"saved queries on {counts:,} accounts ({args.repeat} runs after warm-up)")
-    for col in ("query", "rows", "median ms", "max ms", "plan leaves"):
+    for col in ("query", "rows", "median ms", "max ms", "plan", "plan leaves"):
         table.add_column(col, justify="right" if "ms" in col or col == "rows" else "left")
     for name in sorted(queries.saved()):
         p = params.get(name, {})
         df, times = timed(lambda: queries.run(store, name, p), args.repeat)
-        leaves = sorted({leaf(op) for op in queries.explain(store, name, p)
-                         if "Seek" in op or "Scan" in op})
+        ops = queries.explain(store, name, p)
+        leaves = sorted({leaf(op) for op in ops if "Seek" in op or "Scan" in op})
+        problems = queries.plan_problems(ops, queries.get(name).anchors)
         table.add_row(name, str(len(df)), f"{statistics.median(times):.1f}", f"{max(times):.1f}",
-                      ", ".join(leaves))
-    r = params["_reports"]
+                      "ok" if not problems else "; ".join(problems), ", ".join(leaves))
+    r = {"cluster_id": params["cluster_members"]["cluster_id"],
+         "wave_id": params["banwave_changes"]["wave_id"]}
     page, times = timed(lambda: build_cluster_report(store, r["cluster_id"]), max(1, args.repeat // 2))
     table.add_row(f"report cluster {r['cluster_id']}", f"{len(page) / 1e6:.1f} MB",
-                  f"{statistics.median(times):.1f}", f"{max(times):.1f}", "")
-    if r["wave_id"] != "wave-0000":
+                  f"{statistics.median(times):.1f}", f"{max(times):.1f}", "", "")
+    if r["wave_id"]:
         page, times = timed(lambda: build_banwave_report(store, r["wave_id"]), max(1, args.repeat // 2))
         table.add_row(f"report banwave {r['wave_id']}", f"{len(page) / 1e6:.1f} MB",
-                      f"{statistics.median(times):.1f}", f"{max(times):.1f}", "")
+                      f"{statistics.median(times):.1f}", f"{max(times):.1f}", "", "")
     console.print(table)
     store.close()
 

@@ -73,9 +73,18 @@ class SavedQuery:
     params: tuple[Param, ...]
     example: str
     body: str
+    #: ``// anchor:`` the index or constraint the plan starts from (``Label(property)``,
+    #: alternatives separated by ``|``); ``none (why)`` for aggregates with no anchor.
+    anchor: str = ""
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
+
+    @property
+    def anchors(self) -> tuple[str, ...]:
+        if not self.anchor or self.anchor.lower().startswith("none"):
+            return ()
+        return tuple(a.strip() for a in self.anchor.split("|") if a.strip())
 
 
 def coerce(value: Any, type_: str, *, name: str = "value") -> Any:
@@ -167,6 +176,7 @@ def from_file(cf: cypher_files.CypherFile) -> SavedQuery:
         params=parse_params(cf.header.get("params", "")),
         example=cf.header.get("example", ""),
         body=cf.body,
+        anchor=cf.header.get("anchor", ""),
     )
 
 
@@ -251,6 +261,64 @@ def explain(store: GraphStore, name: str, raw: Mapping[str, Any] | None = None) 
         return ops
 
     return store.run_in_session(f"queries/{name}/explain", _plan)
+
+
+def example_params(store: GraphStore) -> dict[str, dict[str, Any]]:
+    """Parameters for every saved query, taken from the data (benchmarks, smoke tests).
+
+    Anchors on the riskiest cluster of the current run: two of its members, an
+    IP, proxy provider, identifier and card they share, its earliest sign-up,
+    and the newest ban wave.  Raises :class:`NotFound` when no run has clusters.
+    """
+    top = run(store, "top_risky_clusters", {"limit": 1})
+    if top.empty:
+        raise NotFound("no clusters in the current detection run: run graphlink detect first")
+    cluster_id, run_id = str(top.iloc[0]["cluster_id"]), str(top.iloc[0]["run_id"])
+    members = run(store, "cluster_members", {"cluster_id": cluster_id})
+    a, b = str(members.iloc[0]["account_id"]), str(members.iloc[-1]["account_id"])
+    links = store.read_df("report/cluster_links", cluster_key=f"{run_id}/{cluster_id}", min_shared=2)
+    first = {str(k): g.iloc[0] for k, g in links.groupby("kind")} if not links.empty else {}
+    ip = str(first["IP"]["target"]) if "IP" in first else ""
+    provider = next((p for p in links.get("proxy_provider", []) if isinstance(p, str) and p), "")
+    kind, _, value = (str(first["Identifier"]["target"]) if "Identifier" in first else ":").partition(":")
+    created = [v.to_native() if hasattr(v, "to_native") else v for v in members["created_at"]]
+    since = min(created)
+    wave = store.read("report/latest_wave")
+    wave_id = str(wave[0]["wave_id"]) if wave else ""
+    return {
+        "account_neighbourhood": {"account_id": a, "k": 2},
+        "account_profile": {"account_id": a},
+        "banwave_changes": {"wave_id": wave_id},
+        "banwave_entry_evidence": {"wave_id": wave_id, "account_id": a},
+        "bridge_ips": {},
+        "cluster_history": {"cluster_id": cluster_id},
+        "cluster_members": {"cluster_id": cluster_id},
+        "identifier_accounts": {"kind": kind, "value": value},
+        "ip_accounts": {"ip": ip},
+        "linking_path": {"account_a": a, "account_b": b},
+        "new_signups_near_risky_clusters": {"since": since},
+        "protected_in_banwave": {"wave_id": wave_id},
+        "proxy_provider_accounts": {"provider": provider},
+        "shared_payment_instruments": {"min_accounts": 3},
+        "similar_accounts": {"account_id": a},
+        "top_risky_clusters": {},
+    }
+
+
+def plan_problems(ops: list[str], anchors: tuple[str, ...]) -> list[str]:
+    """What is wrong with a plan (operators from :func:`explain`); empty when fine.
+
+    A saved query must not scan every node or every Account, and must seek one
+    of its declared ``// anchor:`` indexes (``Label(property)``).
+
+    >>> plan_problems(["NodeByLabelScan@neo4j a:Account"], ())
+    ['NodeByLabelScan@neo4j a:Account']
+    """
+    problems = [op for op in ops if op.startswith("AllNodesScan")]
+    problems += [op for op in ops if op.startswith("NodeByLabelScan") and ":Account" in op]
+    if anchors and not any("Seek" in op and a in op for op in ops for a in anchors):
+        problems.append(f"no index seek on {' or '.join(anchors)}")
+    return problems
 
 
 # -- presenting results --------------------------------------------------------

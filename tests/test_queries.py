@@ -63,28 +63,6 @@ PARAMS: dict[str, dict[str, str]] = {
     "top_risky_clusters": {},
 }
 
-#: The index (or unique constraint) each anchored query must start from.
-ANCHOR_SEEK: dict[str, str] = {
-    "account_neighbourhood": "Account(account_id)",
-    "account_profile": "Account(account_id)",
-    "banwave_changes": "BanWave(wave_id)",
-    "banwave_entry_evidence": "BanWave(wave_id)",
-    "bridge_ips": "Cluster(run_id)",
-    "cluster_history": "Cluster(cluster_id)",
-    "cluster_members": "Cluster(cluster_key)",
-    "identifier_accounts": "Identifier(key)",
-    "ip_accounts": "IP(ip)",
-    "linking_path": "Account(account_id)",
-    "new_signups_near_risky_clusters": "Account(created_at)",
-    "protected_in_banwave": "BanWave(wave_id)",
-    "proxy_provider_accounts": "ProxyProvider(name)",
-    "similar_accounts": "Account(account_id)",
-    "top_risky_clusters": "Cluster(",
-}
-#: Aggregate questions with no anchor value: they read every instrument by design.
-NO_ANCHOR = {"shared_payment_instruments"}
-
-
 # -- documentation and parameters (no database) ---------------------------------------
 def test_at_least_the_required_queries_exist() -> None:
     names = set(queries.saved())
@@ -103,6 +81,8 @@ def test_query_file_is_documented_and_params_match(name: str) -> None:
     )
     assert [p.name for p in q.params] == list(cf.declared_params)
     assert q.example.startswith(f"graphlink query {name}"), "// example: shows a CLI call"
+    assert q.anchor, "// anchor: names the index the plan starts from (or none (why))"
+    assert q.anchors or "(" in q.anchor, "an unanchored query says why"
     # the example's parameters are exactly enough to run it
     example_params = queries.parse_assignments(q.example.split(" --param ")[1:])
     queries.bind(q.params, example_params, query=name)
@@ -282,17 +262,22 @@ def test_banwave_changes(planted: GraphStore) -> None:
 
 
 # -- plans: anchored queries start from an index --------------------------------------------
+
+
 @pytest.mark.parametrize("name", sorted(PARAMS))
-def test_plan_starts_from_an_index(planted: GraphStore, name: str) -> None:
+def test_plan_starts_from_the_declared_anchor(planted: GraphStore, name: str) -> None:
+    q = queries.get(name)
     ops = queries.explain(planted, name, PARAMS[name])
-    leaves = [op for op in ops if "Scan" in op or "Seek" in op]
-    assert not [op for op in ops if op.startswith("AllNodesScan")], ops
-    assert not [op for op in leaves if op.startswith("NodeByLabelScan") and ":Account" in op], (
-        f"{name} scans every Account: {leaves}")
-    if name in NO_ANCHOR:
-        return
-    assert any("Seek" in op and ANCHOR_SEEK[name] in op for op in leaves), (
-        f"{name} does not seek {ANCHOR_SEEK[name]}: {leaves}")
+    leaves = [op for op in ops if "Seek" in op or "Scan" in op]
+    assert queries.plan_problems(ops, q.anchors) == [], leaves
+
+
+def test_plan_check_can_fail(planted: GraphStore) -> None:
+    ops = queries.explain(planted, "shared_payment_instruments", {})
+    assert queries.plan_problems(ops, ("PaymentInstrument(instrument_id)",)) == [
+        "no index seek on PaymentInstrument(instrument_id)"]
+    scan = ["NodeByLabelScan@neo4j a:Account"]
+    assert queries.plan_problems(scan, ()) == scan
 
 
 # -- CLI ----------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 // name: account_profile
 // description: Everything about one account: attributes, org, payment instruments, IPs, identifiers, similar accounts, clusters by run and ban waves.
 // params: $account_id: string
+// anchor: Account(account_id)
 // example: graphlink query account_profile --param account_id=r01
 // One row; each list entry says how many accounts share the thing.
 MATCH (a:Account {account_id: $account_id})

@@ -1,6 +1,7 @@
 // name: banwave_changes
 // description: What a ban wave changed against the previous wave: accounts added (new) and accounts of the previous wave not included again (dropped).
 // params: $wave_id: string
+// anchor: BanWave(wave_id)
 // example: graphlink query banwave_changes --param wave_id=wave-0002
 MATCH (w:BanWave {wave_id: $wave_id})
 OPTIONAL MATCH (w)-[:PREVIOUS]->(prev:BanWave)

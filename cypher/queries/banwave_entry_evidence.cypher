@@ -1,6 +1,7 @@
 // name: banwave_entry_evidence
 // description: The evidence behind one ban-wave entry: the account's reasons, its cluster in the wave's run and everything it shares with other members.
 // params: $wave_id: string, $account_id: string
+// anchor: BanWave(wave_id) | Account(account_id)
 // example: graphlink query banwave_entry_evidence --param wave_id=wave-0001 --param account_id=r01
 // One row per piece of evidence (a shared card, IP, identifier or a similarity
 // link), with how many cluster members share it and a sample of them.

@@ -1,6 +1,7 @@
 // name: bridge_ips
 // description: IPs used by members of at least $min_clusters different clusters of the current run (bridges between rings).
 // params: $min_clusters: int = 2, $limit: int = 100
+// anchor: Cluster(run_id)
 // example: graphlink query bridge_ips
 CALL () {
   MATCH (r:DetectionRun {status: 'complete'})

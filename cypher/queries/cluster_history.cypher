@@ -1,6 +1,7 @@
 // name: cluster_history
 // description: A cluster's lineage across detection runs (CONTINUES): size and risk per run, and whether it was new, grew, shrank, merged or split.
 // params: $cluster_id: string
+// anchor: Cluster(cluster_id)
 // example: graphlink query cluster_history --param cluster_id=c-000001
 // Follows CONTINUES up to 20 runs back (ancestors) and forward (descendants) from
 // every cluster carrying this id, so merged-in and split-off clusters show too;

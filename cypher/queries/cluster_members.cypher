@@ -1,6 +1,7 @@
 // name: cluster_members
 // description: Members of a cluster (current detection run unless $run_id is given) with their risk, reasons and what each shares with other members.
 // params: $cluster_id: string, $run_id: string = ""
+// anchor: Cluster(cluster_key)
 // example: graphlink query cluster_members --param cluster_id=c-000001
 // shares lists "Kind:id (n)" for every payment instrument, IP or identifier the
 // account has in common with n other members; similarity_signals the SIMILAR_TO

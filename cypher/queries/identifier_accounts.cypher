@@ -1,6 +1,7 @@
 // name: identifier_accounts
 // description: Accounts carrying one shared identifier (device, phone hash, ...) with when each first showed it and its current cluster.
 // params: $kind: string, $value: string
+// anchor: Identifier(key)
 // example: graphlink query identifier_accounts --param kind=device --param value=dev-ring-1
 CALL () {
   MATCH (r:DetectionRun {status: 'complete'})

@@ -1,6 +1,7 @@
 // name: ip_accounts
 // description: Accounts seen on one IP (normalised form, e.g. 2001:db8::1) with first/last use, requests and current cluster.
 // params: $ip: string, $limit: int = 500
+// anchor: IP(ip)
 // example: graphlink query ip_accounts --param ip=203.0.113.10
 CALL () {
   MATCH (r:DetectionRun {status: 'complete'})

@@ -1,6 +1,7 @@
 // name: linking_path
 // description: Shortest path (max 8 hops) linking two accounts through what they share, one row per step.
 // params: $account_a: string, $account_b: string, $include_similarity: bool = true
+// anchor: Account(account_id)
 // example: graphlink query linking_path --param account_a=r01 --param account_b=r08
 // Each row is a node on the path and the relationship leading to the next one;
 // include_similarity=false keeps to hard links (cards, IPs, identifiers).

@@ -1,6 +1,7 @@
 // name: new_signups_near_risky_clusters
 // description: Accounts created since $since that share a card, IP or identifier with a member of a current-run cluster of risk >= $min_risk.
 // params: $since: datetime, $min_risk: float = 0.7, $limit: int = 500
+// anchor: Account(created_at)
 // example: graphlink query new_signups_near_risky_clusters --param since=now-7d
 // Starts from the Account.created_at range index; accounts already in the
 // cluster are not reported.  since accepts ISO dates or now-<n>[smhdw].

@@ -1,6 +1,7 @@
 // name: protected_in_banwave
 // description: Accounts included in a ban wave that belong to a verified (protected) organisation - each needs a second look.
 // params: $wave_id: string
+// anchor: BanWave(wave_id)
 // example: graphlink query protected_in_banwave --param wave_id=wave-0002
 MATCH (w:BanWave {wave_id: $wave_id})-[i:INCLUDES]->(a:Account)
 OPTIONAL MATCH (a)-[:IN_ORG]->(o:Org)

@@ -1,6 +1,7 @@
 // name: proxy_provider_accounts
 // description: Accounts seen behind a proxy provider's IPs, with their traffic and current cluster.
 // params: $provider: string, $limit: int = 500
+// anchor: ProxyProvider(name)
 // example: graphlink query proxy_provider_accounts --param provider=SwiftProxy
 CALL () {
   MATCH (r:DetectionRun {status: 'complete'})

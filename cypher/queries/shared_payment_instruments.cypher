@@ -1,6 +1,7 @@
 // name: shared_payment_instruments
 // description: Payment instruments used by at least $min_accounts accounts, most shared first ($kind filters e.g. prepaid; empty = any).
 // params: $min_accounts: int = 3, $kind: string = "", $limit: int = 100
+// anchor: none (an aggregate over every payment instrument)
 // example: graphlink query shared_payment_instruments --param min_accounts=5 --param kind=prepaid
 MATCH (p:PaymentInstrument)
 WHERE $kind = '' OR p.kind = $kind

@@ -1,6 +1,7 @@
 // name: top_risky_clusters
 // description: The riskiest clusters of the current detection run with size, reasons and how many members are already banned.
 // params: $min_risk: float = 0.0, $limit: int = 20
+// anchor: Cluster(risk) | Cluster(run_id)
 // example: graphlink query top_risky_clusters --param limit=10
 CALL () {
   MATCH (r:DetectionRun {status: 'complete'})

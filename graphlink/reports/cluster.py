@@ -134,7 +134,9 @@ def graph_elements(data: ClusterData) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def layout(nodes: pd.DataFrame, edges: pd.DataFrame, *, seed: int = 7) -> pd.DataFrame:
-    """``nodes`` with ``x``/``y``: Fruchterman-Reingold (DrL past 1,500 nodes), seeded."""
+    """``nodes`` with ``x``/``y``: Kamada-Kawai for small connected drawings,
+    Fruchterman-Reingold otherwise (DrL past 1,500 nodes); seeded, so the same
+    data always gives the same picture."""
     out = nodes.copy()
     if out.empty:
         return out.assign(x=[], y=[])
@@ -148,8 +150,10 @@ def layout(nodes: pd.DataFrame, edges: pd.DataFrame, *, seed: int = 7) -> pd.Dat
     try:
         if len(out) > 1500:
             coords = g.layout_drl(seed=start).coords
-        else:
+        elif len(out) > 300 or not g.is_connected():
             coords = g.layout_fruchterman_reingold(seed=start, niter=600).coords
+        else:  # small and connected: Kamada-Kawai spreads a dense ring more evenly
+            coords = g.layout_kamada_kawai(seed=start, maxiter=50 * len(out)).coords
     finally:
         ig.set_random_number_generator(random)
     xy = np.asarray(coords, dtype=float).reshape(len(out), 2)
@@ -174,11 +178,12 @@ def graph_figure(nodes: pd.DataFrame, edges: pd.DataFrame, *, title: str = "") -
                   "dash": "dot" if kind == "SIMILAR_TO" else "solid"},
             legendgroup="links",
         ))
-    show_labels = len(placed) <= 120
     for kind in h.KIND_COLOURS:
         group = placed[placed["kind"] == kind]
         if group.empty:
             continue
+        # Label shared things while they are few; accounts only in small drawings (hover has all).
+        show_labels = len(group) <= 60 and (kind != "Account" or len(placed) <= 40)
         fig.add_trace(go.Scatter(
             x=group["x"], y=group["y"], mode="markers+text" if show_labels else "markers",
             name=f"{kind} ({len(group)})", text=group["label"] if show_labels else None,
@@ -255,7 +260,7 @@ def render(data: ClusterData, *, generated_at: datetime | None = None) -> str:
     n_banned = int(data.accounts["in_ban_wave"].sum()) if not data.accounts.empty else 0
     n_org = int(data.accounts["org_id"].notna().sum()) if not data.accounts.empty else 0
     head = h.kpis([
-        ("risk", f"{risk:.2f}", h.risk_class(risk)),
+        ("risk", f"{risk:.3f}", h.risk_class(risk)),
         ("accounts", int(s["size"] or len(data.accounts)), ""),
         ("shared things drawn", int((nodes["kind"] != "Account").sum()), ""),
         ("similarity links", len(data.similarity), ""),
@@ -271,7 +276,7 @@ def render(data: ClusterData, *, generated_at: datetime | None = None) -> str:
             "What ties the accounts together",
             h.figure(graph_figure(nodes, edges), "cluster-graph")
             + '<p class="muted">Drawn: members and the instruments, IPs and identifiers at least '
-            "two members share; hover for details. Layout: Fruchterman-Reingold (igraph).</p>",
+            "two members share; hover for details; drag to zoom. Layout: igraph (Kamada-Kawai / Fruchterman-Reingold).</p>",
         ),
         h.section("Shared evidence", h.table(shared_things(data.links),
                                              empty="no instrument, IP or identifier is shared")),
