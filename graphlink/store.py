@@ -58,14 +58,14 @@ class GraphStore:
     ) -> None:
         self.uri = uri
         self.database = database
-        self._driver = GraphDatabase.driver(
-            uri,
+        self._driver_args: dict[str, Any] = dict(
             auth=auth,
             connection_timeout=connect_timeout,
             connection_acquisition_timeout=connect_timeout * 2,
             max_transaction_retry_time=retry_time,
             liveness_check_timeout=30.0,
         )
+        self._driver = GraphDatabase.driver(uri, **self._driver_args)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, retry_time: float = 15.0) -> GraphStore:
@@ -80,6 +80,16 @@ class GraphStore:
     # -- lifecycle ---------------------------------------------------------
     def close(self) -> None:
         self._driver.close()
+
+    def reconnect(self) -> None:
+        """Replace the driver: fresh connection pool and causal-consistency bookmarks.
+
+        Needed after the database files were replaced offline (``ingest --bulk``):
+        the old bookmarks name transactions the new store never had, and the
+        server would wait for them forever (``BookmarkTimeout``).
+        """
+        self._driver.close()
+        self._driver = GraphDatabase.driver(self.uri, **self._driver_args)
 
     def __enter__(self) -> GraphStore:
         return self
