@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,7 +57,7 @@ def find_chromium() -> str | None:
 
 def render(
     html_file: Path, png: Path | None = None, *, chromium: str | None = None,
-    width: int = 1300, height: int = 900,
+    width: int = 1300, height: int = 900, full_page: bool = True,
 ) -> BrowserCheck:
     """Load ``html_file`` offline in headless Chromium; optionally save a full-page PNG."""
     from playwright.sync_api import sync_playwright
@@ -97,20 +96,25 @@ def render(
             check.title = page.title()
             if png is not None:
                 Path(png).parent.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=str(png), full_page=True)
+                page.screenshot(path=str(png), full_page=full_page)
         finally:
             browser.close()
     return check
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = argv if argv is not None else sys.argv[1:]
-    if len(args) != 2:
-        print("usage: python -m graphlink.reports.screenshot REPORT.html OUT.png", file=sys.stderr)
-        return 2
-    check = render(Path(args[0]), Path(args[1]))
-    print(f"{args[1]}: {len(check.plots)} plots, console errors: {check.console_errors or 'none'}")
-    return 1 if check.console_errors else 0
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Render a report in headless Chromium and save a PNG.")
+    ap.add_argument("report", type=Path)
+    ap.add_argument("png", type=Path)
+    ap.add_argument("--height", type=int, default=900, help="viewport height")
+    ap.add_argument("--viewport-only", action="store_true", help="no full-page screenshot")
+    args = ap.parse_args(argv)
+    check = render(args.report, args.png, height=args.height, full_page=not args.viewport_only)
+    print(f"{args.png}: {len(check.plots)} plots, console errors: {check.console_errors or 'none'}, "
+          f"blocked requests: {check.blocked_requests or 'none'}")
+    return 1 if check.console_errors or check.blocked_requests else 0
 
 
 if __name__ == "__main__":
