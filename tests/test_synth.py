@@ -272,3 +272,39 @@ def test_rings_pivot_within_a_day_of_the_release(sc: Scenario) -> None:
     ring_created = acc[acc.segment == "ring"].set_index("group").created_at
     spread = ring_created.groupby(level=0).agg(lambda s: s.quantile(0.5) - s.quantile(0.25))
     assert (spread < pd.Timedelta(days=30)).mean() > 0.5, "sign-ups come in bursts"
+
+
+def test_research_labs_look_like_rings(sc: Scenario) -> None:
+    ips = _with_truth(sc, "ip_observations")
+    lab_servers = ips[(ips.segment == "campus") & ips.is_datacenter].groupby("ip").account_id.nunique()
+    assert lab_servers.max() >= 5, "lab servers: datacenter addresses shared by students"
+    pay = _with_truth(sc, "payment_instruments")
+    lab_cards = pay[pay.segment == "campus"].groupby("instrument_id").account_id.nunique()
+    assert lab_cards.max() >= 3
+    sim = sc.behaviour_similarity.merge(sc.truth, left_on="account_a", right_on="account_id")
+    campus = sim[sim.segment == "campus"]
+    assert (campus.signal == "model_pivot").any() and (campus.score > 0.8).sum() >= 20
+
+
+def test_ring_accounts_appear_in_pairs_unevenly(sc: Scenario) -> None:
+    sim = sc.behaviour_similarity
+    ring = sc.truth.account_id[sc.truth.segment == "ring"]
+    deg = pd.concat([sim.account_a, sim.account_b]).value_counts().reindex(ring, fill_value=0)
+    assert deg.mean() > 5
+    assert (deg <= 1).mean() > 0.05, "some ring accounts are (nearly) silent"
+    assert deg.max() > 4 * deg.median(), "template hubs"
+    even = generate(N, seed=11, params=SynthParams(ring_activity_sigma=0.0))
+    sim = even.behaviour_similarity
+    deg_even = pd.concat([sim.account_a, sim.account_b]).value_counts().reindex(ring, fill_value=0)
+    assert (deg_even <= 1).mean() < (deg <= 1).mean()
+
+
+def test_proxy_intel_coverage() -> None:
+    blind = generate(2_000, seed=8, params=SynthParams(proxy_intel_coverage=0.0, resi_proxy_intel_coverage=0.0))
+    assert blind.ip_observations.proxy_provider.isna().all()
+    full = generate(2_000, seed=8, params=SynthParams(proxy_intel_coverage=1.0, resi_proxy_intel_coverage=1.0))
+    named = full.ip_observations.merge(full.truth, on="account_id")
+    ring = named[named.segment == "ring"]
+    assert ring.proxy_provider.notna().mean() > blind.ip_observations.proxy_provider.notna().mean()
+    default = generate(2_000, seed=8).ip_observations
+    assert 0 < default.proxy_provider.notna().sum() < named.proxy_provider.notna().sum()

@@ -60,13 +60,15 @@ import pyarrow.csv as pcsv
 from graphlink.model import Links
 from graphlink.synth.benign import generate_benign
 from graphlink.synth.layout import SEGMENTS, build_layout
-from graphlink.synth.params import MODEL_RELEASE, PROVIDER_NAMES, SynthParams, default_ring_accounts
+from graphlink.synth.params import (
+    MODEL_RELEASE, PREPAID_BINS, PROVIDER_NAMES, SynthParams, default_ring_accounts,
+)
 from graphlink.synth.rings import generate_rings
 from graphlink.synth.world import World, assemble
 from graphlink.synth.write import FORMATS, Format, write_table
 
 __all__ = [
-    "FORMATS", "MODEL_RELEASE", "PROVIDER_NAMES", "SEGMENTS", "TABLES", "Scenario", "SynthParams",
+    "FORMATS", "MODEL_RELEASE", "PREPAID_BINS", "PROVIDER_NAMES", "SEGMENTS", "TABLES", "Scenario", "SynthParams",
     "default_ring_accounts", "generate", "write_snapshot", "write_truth",
 ]
 

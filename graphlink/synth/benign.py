@@ -3,6 +3,9 @@
 * **campus**: hundreds of students behind a few NAT addresses, signing up in
   semester-start bursts on the edu plan, with moderately (sometimes highly)
   similar prompt templates: course assignments.
+  Research labs inside campuses are the hardest of all: 5-25 students
+  sharing a lab card and lab servers (datacenter addresses), running the
+  same eval templates in sync and moving to the new model on release day.
 * **cgnat**: mobile-carrier customers; thousands of accounts over a small pool
   of carrier addresses.
 * **company**: a verified org (``org_id``), team/enterprise plan, one corporate
@@ -26,7 +29,7 @@ from graphlink.synth._tables import (
 from graphlink.synth.layout import CAMPUS, CGNAT, COMPANY, FAMILY, HEAVY, VPN
 from graphlink.synth.params import (
     CAMPUS_OCTETS, CARRIER_OCTETS, COMPANY_OCTETS, COUNTRIES, COUNTRY_W, MOBILE_ASNS, MODEL_RELEASE,
-    PLATFORM_START,
+    PLATFORM_START, PREPAID_BINS,
     PROVIDER_KIND, PROVIDER_NAMES, RESI_ASNS, SEMESTER_STARTS, WEBMAIL, WEBMAIL_W, WINDOW_END,
 )
 from graphlink.synth.world import World
@@ -38,8 +41,7 @@ PT, TS_, MP = 0, 1, 2  # signal codes: prompt_template, timing_sync, model_pivot
 def bins(rng: np.random.Generator, n: int, *, prepaid: bool = False) -> np.ndarray:
     """Card BINs (6 or 8 digits) as text; prepaid ones come from a small fixed range."""
     if prepaid:
-        pool = np.array(["423916", "442790", "485340", "530133", "537410", "544768", "404038", "520423",
-                         "41592204", "51078600"], dtype=object)
+        pool = np.array(PREPAID_BINS, dtype=object)
         return pool[rng.integers(0, len(pool), n)]
     lead = np.array([4, 5, 2, 3, 6])[choice(rng, n, [0.55, 0.35, 0.04, 0.04, 0.02])]
     six = lead * 100000 + rng.integers(0, 100000, n)
@@ -56,6 +58,7 @@ def generate_benign(w: World) -> None:
     _identifiers(w)
     _ips(w)
     _pairs(w)
+    _labs(w)
 
 
 def _group_members(w: World, seg: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -331,3 +334,58 @@ def _pairs(w: World) -> None:
         a, b = heavy[rng.integers(0, len(heavy), m)], heavy[rng.integers(0, len(heavy), m)]
         w.add_pairs(a, b, np.full(m, MP), rng.beta(6, 3, m))
 
+
+
+def lab_layout(w: World, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(start, size) of each research lab: the first members of each campus, 5-25 per lab."""
+    L, p = w.layout, w.params
+    gids = L.groups_of(CAMPUS)
+    if not len(gids) or p.lab_share <= 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    n_labs = np.maximum(1, np.round(L.g_size[gids] * p.lab_share / 15)).astype(np.int64)
+    campus, _ = slots(n_labs)
+    size = np.minimum(rng.integers(5, 26, len(campus)), L.g_size[gids][campus] // n_labs[campus])
+    before = np.cumsum(size) - size  # labs sit side by side from the campus's first member
+    offset = before - before[(np.cumsum(n_labs) - n_labs)[campus]]
+    keep = size >= 2
+    return (L.g_start[gids][campus] + offset)[keep], size[keep]
+
+
+def _labs(w: World) -> None:
+    """Research labs: ring-like on every signal, and benign."""
+    rng = w.rng(15)
+    start, size = lab_layout(w, rng)
+    if not len(start):
+        return
+    from graphlink.synth.layout import expand
+
+    lab, _ = slots(size)
+    members = expand(start, size)
+    n_labs, n = len(start), len(members)
+    # the lab's card (a university purchasing card) for most members
+    off = w.instruments.add(n_labs, instrument_id=w.tokens.take("pi_", n_labs), kind=pa.array(["card"] * n_labs),
+                            bin=bins(rng, n_labs), issuer_country=w.country[start])
+    uses = rng.random(n) < 0.7
+    m = members[uses]
+    w.pay_rows.add(account=m, inst=off + lab[uses], first_seen=after(rng, w.created[m], 10))
+    # lab servers in the cloud, running batch evals: many requests from datacenter addresses
+    n_srv = rng.integers(1, 4, n_labs)
+    text, asn = cloud(rng, int(n_srv.sum()))
+    off = w.ips.add(int(n_srv.sum()), ip=text, asn=asn, is_datacenter=np.ones(int(n_srv.sum()), dtype=bool))
+    srv_start = off + np.cumsum(n_srv) - n_srv
+    k = (rng.random(n) < 0.8).astype(np.int64) + (rng.random(n) < 0.4)
+    owner, _ = slots(k)
+    acc = members[owner]
+    first, last = seen(rng, w.created[acc], mean_days=15)
+    pivot = rng.random(len(acc)) < 0.3
+    first[pivot] = np.maximum(first[pivot], MODEL_RELEASE + (rng.random(int(pivot.sum())) * DAY).astype(np.int64))
+    last = np.maximum(last, first)
+    w.ip_rows.add(account=acc, ip=pick_in(rng, srv_start[lab[owner]], n_srv[lab[owner]]), first_seen=first,
+                  last_seen=last, requests=np.exp(rng.normal(6.0, 1.2, len(acc))).astype(np.int64))
+    # same eval templates, in sync, first on the new model
+    m = rng.poisson(size * 3)
+    g, _ = slots(m)
+    a, b = pick_in(rng, start[g], size[g]), pick_in(rng, start[g], size[g])
+    sig = choice(rng, len(g), [0.5, 0.2, 0.3])
+    score = np.where(sig == TS_, rng.beta(5, 3, len(g)), rng.beta(7, 2, len(g)))
+    w.add_pairs(a, b, sig, score)

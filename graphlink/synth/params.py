@@ -41,6 +41,9 @@ class SynthParams:
     referral_rate: float = 0.4
     #: Mean behaviour_similarity pairs each ring account takes part in.
     ring_pairs_per_account: float = 11.0
+    #: Spread (lognormal sigma) of how often ring accounts appear in pairs: a few
+    #: template hubs, many accounts in one pair or none.  0 = every account alike.
+    ring_activity_sigma: float = 1.0
     #: Share of ring pairs that are mundane (low score: the ordinary prompts rings mix in).
     ring_mundane_pair_rate: float = 0.15
     #: Ring accounts with a camouflage link to a benign account (shared
@@ -49,6 +52,12 @@ class SynthParams:
     #: Ring accounts bought/aged rather than created in a burst.
     aged_account_rate: float = 0.15
     ring_suspended_rate: float = 0.02
+
+    # --- what the proxy-intelligence feed knows (sets ``proxy_provider``) ---
+    #: Share of datacenter proxy / VPN exits the feed names.
+    proxy_intel_coverage: float = 0.85
+    #: Share of residential-proxy exits the feed names (they look like home addresses).
+    resi_proxy_intel_coverage: float = 0.4
 
     # --- benign population (shares of the benign accounts) ---
     campus_share: float = 0.03
@@ -63,6 +72,10 @@ class SynthParams:
     #: Benign pairs per 1,000 benign accounts from popular prompt templates.
     benign_template_pairs_per_1k: float = 25.0
     campus_pairs_per_student: float = 1.2
+    #: Research labs inside campuses: 5-25 students sharing a lab card and lab servers
+    #: (datacenter IPs), running the same eval templates, first on a new model.
+    #: Share of campus students in a lab.
+    lab_share: float = 0.12
     company_pairs_per_member: float = 0.5
     #: Heavy users who also jump on the new model on release day.
     heavy_pivot_pairs_per_user: float = 0.5
@@ -148,5 +161,10 @@ WEBMAIL = np.array(["gmail.com", "outlook.com", "yahoo.com", "icloud.com", "hotm
                     "qq.com", "gmx.de", "mail.ru", "naver.com", "yandex.ru", "163.com"])
 WEBMAIL_W = np.array([45, 12, 6, 8, 4, 2, 3, 2, 2, 2, 1, 2], dtype=float)
 WEBMAIL_W /= WEBMAIL_W.sum()
+
+#: BINs of prepaid / gift cards in the generated world (rings buy these in bulk; a few
+#: benign people hold one too).  Detection's ``prepaid_bins`` mirrors this list.
+PREPAID_BINS: tuple[str, ...] = ("423916", "442790", "485340", "530133", "537410", "544768", "404038", "520423",
+                                 "41592204", "51078600")
 
 PLANS = np.array(["free", "pro", "team", "enterprise", "edu", "startup", "api"])

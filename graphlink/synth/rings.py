@@ -233,6 +233,12 @@ def _activation(w: World, rng: np.random.Generator, gids: np.ndarray) -> np.ndar
     return np.minimum(np.maximum(act, lo), MODEL_RELEASE - DAY)
 
 
+def _weighted(rng: np.random.Generator, cum: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """One index in ``[lo, hi]`` per row, drawn with the weights whose running sum is ``cum``."""
+    u = cum[lo] + rng.random(len(lo)) * (cum[hi + 1] - cum[lo])
+    return np.clip(np.searchsorted(cum, u, side="right") - 1, lo, hi)
+
+
 def _pairs(w: World) -> None:
     p, rng = w.params, w.rng(24)
     L = w.layout
@@ -240,11 +246,16 @@ def _pairs(w: World) -> None:
     sizes, starts = L.g_size[gids], L.g_start[gids]
     m = rng.poisson(sizes * p.ring_pairs_per_account / 2)
     g, _ = slots(m)
-    sz, st = sizes[g], starts[g]
-    i = (rng.random(len(g)) * sz).astype(np.int64)
+    lo, hi = starts[g] - L.n_benign, starts[g] + sizes[g] - 1 - L.n_benign  # ring-local index ranges
+    # how often an account shows up in pairs is uneven: a few template hubs, many near-silent accounts
+    cum = np.concatenate([[0.0], np.cumsum(rng.lognormal(0.0, p.ring_activity_sigma, L.n_ring))])
+    i = _weighted(rng, cum, lo, hi)
     # cohorts work in sync: most partners are near in the sub-ring's order, some anywhere in it
-    near = (i + 1 + (rng.random(len(g)) * np.minimum(30, sz - 1)).astype(np.int64)) % sz
-    j = np.where(rng.random(len(g)) < 0.7, near, (rng.random(len(g)) * sz).astype(np.int64))
+    w_lo = np.where(i < hi, i + 1, np.maximum(lo, i - 30))
+    w_hi = np.where(i < hi, np.minimum(hi, i + 30), i - 1)
+    near = rng.random(len(g)) < 0.7
+    j = np.where(near, _weighted(rng, cum, w_lo, w_hi), _weighted(rng, cum, lo, hi))
+    i, j = i + L.n_benign, j + L.n_benign
     sig = choice(rng, len(g), [0.45, 0.3, 0.25])
     score = np.select(
         [sig == PT, sig == TS_, sig == MP],
@@ -252,7 +263,7 @@ def _pairs(w: World) -> None:
     )
     mundane = rng.random(len(g)) < p.ring_mundane_pair_rate
     score[mundane] = rng.beta(2, 5, int(mundane.sum()))
-    w.add_pairs(st + i, st + j, sig, score)
+    w.add_pairs(i, j, sig, score)
 
     # camouflage: mundane prompts alike a benign account's
     members = L.members(RING)

@@ -96,8 +96,11 @@ class World:
                 asn = np.full(n, PROVIDER_ASNS[i % len(PROVIDER_ASNS)])
                 t6, _ = resi_v6(rng, n6, V6_PROVIDER_PREFIX)
                 text = pa.concat_arrays([_fmt.ipv4(ints), t6])
+            coverage = self.params.resi_proxy_intel_coverage if kind == "resi_proxy" else self.params.proxy_intel_coverage
+            known = rng.random(n) < coverage  # the intel feed names only some exits
             offsets.append(self.ips.add(
-                n, ip=text, asn=asn, proxy_provider=pa.array([name] * n), is_datacenter=np.full(n, dc)
+                n, ip=text, asn=asn, proxy_provider=pa.array(np.where(known, name, None), pa.string()),
+                is_datacenter=np.full(n, dc),
             ))
         self.prov_offset = np.array(offsets)
         self.prov_size = sizes
