@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import ipaddress
-import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 import pytest
 
 from graphlink.synth import (
-    FORMATS, SEGMENTS, TABLES, Scenario, SynthParams, default_ring_accounts, generate, write_snapshot, write_truth,
+    FORMATS,
+    SEGMENTS,
+    TABLES,
+    Scenario,
+    SynthParams,
+    default_ring_accounts,
+    generate,
+    write_snapshot,
+    write_truth,
 )
 from graphlink.synth.write import as_text
 
@@ -57,12 +63,33 @@ def test_explicit_ring_accounts() -> None:
 
 
 def test_columns_match_spec(sc: Scenario) -> None:
-    assert list(sc.accounts.columns) == ["account_id", "created_at", "email_domain", "country", "plan", "org_id",
-                                         "status"]
-    assert list(sc.payment_instruments.columns) == ["account_id", "instrument_id", "kind", "bin",
-                                                    "issuer_country", "first_seen"]
-    assert list(sc.ip_observations.columns) == ["account_id", "ip", "first_seen", "last_seen", "requests", "asn",
-                                                "proxy_provider", "is_datacenter"]
+    assert list(sc.accounts.columns) == [
+        "account_id",
+        "created_at",
+        "email_domain",
+        "country",
+        "plan",
+        "org_id",
+        "status",
+    ]
+    assert list(sc.payment_instruments.columns) == [
+        "account_id",
+        "instrument_id",
+        "kind",
+        "bin",
+        "issuer_country",
+        "first_seen",
+    ]
+    assert list(sc.ip_observations.columns) == [
+        "account_id",
+        "ip",
+        "first_seen",
+        "last_seen",
+        "requests",
+        "asn",
+        "proxy_provider",
+        "is_datacenter",
+    ]
     assert list(sc.identifiers.columns) == ["account_id", "kind", "value", "first_seen"]
     assert list(sc.behaviour_similarity.columns) == ["account_a", "account_b", "score", "signal"]
     assert list(sc.truth.columns) == ["account_id", "campaign", "segment", "group"]
@@ -73,8 +100,12 @@ def test_spec_rules_hold(sc: Scenario) -> None:
     acc = sc.accounts
     assert acc.account_id.is_unique
     known = set(acc.account_id)
-    for name, cols in (("payment_instruments", ["account_id"]), ("ip_observations", ["account_id"]),
-                       ("identifiers", ["account_id"]), ("behaviour_similarity", ["account_a", "account_b"])):
+    for name, cols in (
+        ("payment_instruments", ["account_id"]),
+        ("ip_observations", ["account_id"]),
+        ("identifiers", ["account_id"]),
+        ("behaviour_similarity", ["account_a", "account_b"]),
+    ):
         df = sc.frame(name)
         assert len(df) > 0, name
         for c in cols:
@@ -82,7 +113,11 @@ def test_spec_rules_hold(sc: Scenario) -> None:
 
     pay = sc.payment_instruments
     assert pay.instrument_id.str.fullmatch(r"pi_[0-9a-f]{16}").all()
-    for col in (pay.instrument_id, pay.bin.dropna(), sc.identifiers.value):  # the spec checks whole values
+    for col in (
+        pay.instrument_id,
+        pay.bin.dropna(),
+        sc.identifiers.value,
+    ):  # the spec checks whole values
         whole = col.str.replace(r"[ -]", "", regex=True)
         pans = whole[whole.str.fullmatch(r"\d{13,19}")]
         assert not any(_luhn_ok(d) for d in pans)
@@ -134,9 +169,14 @@ def test_deterministic_and_seed_dependent(tmp_path: Path) -> None:
     assert a.truth_table.equals(b.truth_table)
     assert not a.tables["ip_observations"].equals(c.tables["ip_observations"])
     for fmt in FORMATS:
-        pa_, pb = write_snapshot(a, tmp_path / f"a-{fmt}", fmt=fmt), write_snapshot(b, tmp_path / f"b-{fmt}", fmt=fmt)
+        pa_, pb = (
+            write_snapshot(a, tmp_path / f"a-{fmt}", fmt=fmt),
+            write_snapshot(b, tmp_path / f"b-{fmt}", fmt=fmt),
+        )
         for name in TABLES:
-            assert pa_[name].read_bytes() == pb[name].read_bytes(), f"{name}.{fmt} differs between runs"
+            assert (
+                pa_[name].read_bytes() == pb[name].read_bytes()
+            ), f"{name}.{fmt} differs between runs"
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -150,8 +190,12 @@ def test_files_reread_equal(sc: Scenario, fmt: str, tmp_path: Path) -> None:
             continue
         text = as_text(expected)
         types = {f.name: f.type for f in text.schema}
-        back = pcsv.read_csv(paths[name], convert_options=pcsv.ConvertOptions(
-            column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=False))
+        back = pcsv.read_csv(
+            paths[name],
+            convert_options=pcsv.ConvertOptions(
+                column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=False
+            ),
+        )
         assert back.equals(text), name
     # timestamps on disk are ISO-8601 UTC
     if fmt != "parquet":
@@ -173,6 +217,7 @@ def test_write_truth(sc: Scenario, tmp_path: Path) -> None:
 
 
 # --- the scenario is hard in the ways the brief asks -----------------------------------------
+
 
 def _with_truth(sc: Scenario, name: str) -> pd.DataFrame:
     return sc.frame(name).merge(sc.truth, on="account_id")
@@ -198,8 +243,12 @@ def test_rings_share_infrastructure(sc: Scenario) -> None:
 def test_hard_negatives(sc: Scenario) -> None:
     ips = _with_truth(sc, "ip_observations")
     seg_of_ip = ips.groupby("ip").segment.agg(set)
-    assert seg_of_ip.map(lambda s: {"ring", "vpn_user"} <= s).any(), "VPN users share exits with rings"
-    assert seg_of_ip.map(lambda s: "ring" in s and len(s) > 1).sum() >= 3, "ring IPs are not ring-only"
+    assert seg_of_ip.map(
+        lambda s: {"ring", "vpn_user"} <= s
+    ).any(), "VPN users share exits with rings"
+    assert (
+        seg_of_ip.map(lambda s: "ring" in s and len(s) > 1).sum() >= 3
+    ), "ring IPs are not ring-only"
     campus = ips[ips.segment == "campus"].groupby("ip").account_id.nunique()
     assert campus.max() >= 20, "a campus NAT address carries many students"
     cgnat = ips[ips.segment == "cgnat"].groupby("ip").account_id.nunique()
@@ -213,7 +262,9 @@ def test_hard_negatives(sc: Scenario) -> None:
     assert company.plan.isin(["team", "enterprise", "startup"]).mean() > 0.8
     assert acc[~acc.segment.isin(["company", "ring"])].org_id.isna().all()
     ring = acc[acc.segment == "ring"]
-    assert ring[ring.plan != "startup"].org_id.isna().all(), "only shells for startup credits got verified"
+    assert (
+        ring[ring.plan != "startup"].org_id.isna().all()
+    ), "only shells for startup credits got verified"
     sim = sc.behaviour_similarity.merge(sc.truth, left_on="account_a", right_on="account_id")
     campus_pairs = sim[(sim.segment == "campus") & (sim.signal == "prompt_template")]
     assert len(campus_pairs) > 10 and 0.3 < campus_pairs.score.median() < 0.7
@@ -238,10 +289,14 @@ def test_params_validated() -> None:
 
 
 def test_params_change_the_scenario() -> None:
-    loose = generate(2_000, seed=4, params=SynthParams(shared_instrument_rate=0.0, camouflage_rate=0.0))
+    loose = generate(
+        2_000, seed=4, params=SynthParams(shared_instrument_rate=0.0, camouflage_rate=0.0)
+    )
     pay = loose.payment_instruments.merge(loose.truth, on="account_id")
     ring = pay[pay.segment == "ring"]
-    assert ring.groupby("instrument_id").account_id.nunique().max() <= 2  # only the weak sub-ring links
+    assert (
+        ring.groupby("instrument_id").account_id.nunique().max() <= 2
+    )  # only the weak sub-ring links
 
 
 def test_cli_writes_snapshot_and_truth(tmp_path: Path) -> None:
@@ -249,8 +304,22 @@ def test_cli_writes_snapshot_and_truth(tmp_path: Path) -> None:
 
     from graphlink.cli import app
 
-    res = CliRunner().invoke(app, ["synth", "--out", str(tmp_path / "snap"), "--truth", str(tmp_path / "t.csv"),
-                                   "--accounts", "800", "--seed", "2", "--format", "csv.gz"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "synth",
+            "--out",
+            str(tmp_path / "snap"),
+            "--truth",
+            str(tmp_path / "t.csv"),
+            "--accounts",
+            "800",
+            "--seed",
+            "2",
+            "--format",
+            "csv.gz",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert (tmp_path / "snap" / "accounts.csv.gz").exists()
     truth = pd.read_csv(tmp_path / "t.csv", dtype=str, keep_default_na=False)
@@ -276,7 +345,9 @@ def test_rings_pivot_within_a_day_of_the_release(sc: Scenario) -> None:
 
 def test_research_labs_look_like_rings(sc: Scenario) -> None:
     ips = _with_truth(sc, "ip_observations")
-    lab_servers = ips[(ips.segment == "campus") & ips.is_datacenter].groupby("ip").account_id.nunique()
+    lab_servers = (
+        ips[(ips.segment == "campus") & ips.is_datacenter].groupby("ip").account_id.nunique()
+    )
     assert lab_servers.max() >= 5, "lab servers: datacenter addresses shared by students"
     pay = _with_truth(sc, "payment_instruments")
     lab_cards = pay[pay.segment == "campus"].groupby("instrument_id").account_id.nunique()
@@ -300,9 +371,13 @@ def test_ring_accounts_appear_in_pairs_unevenly(sc: Scenario) -> None:
 
 
 def test_proxy_intel_coverage() -> None:
-    blind = generate(2_000, seed=8, params=SynthParams(proxy_intel_coverage=0.0, resi_proxy_intel_coverage=0.0))
+    blind = generate(
+        2_000, seed=8, params=SynthParams(proxy_intel_coverage=0.0, resi_proxy_intel_coverage=0.0)
+    )
     assert blind.ip_observations.proxy_provider.isna().all()
-    full = generate(2_000, seed=8, params=SynthParams(proxy_intel_coverage=1.0, resi_proxy_intel_coverage=1.0))
+    full = generate(
+        2_000, seed=8, params=SynthParams(proxy_intel_coverage=1.0, resi_proxy_intel_coverage=1.0)
+    )
     named = full.ip_observations.merge(full.truth, on="account_id")
     ring = named[named.segment == "ring"]
     assert ring.proxy_provider.notna().mean() > blind.ip_observations.proxy_provider.notna().mean()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 
@@ -24,31 +25,45 @@ class SnapshotFormat(str, Enum):
 
 @app.command("synth")
 def synth_cmd(
-    out: Path = typer.Option(..., "--out", "-o", help="Snapshot directory to write (created if missing)."),
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="Snapshot directory to write (created if missing)."
+    ),
     truth: Path = typer.Option(..., "--truth", help="Ground-truth CSV to write."),
     accounts: int = typer.Option(1_000_000, "--accounts", "-n", min=0, help="Benign accounts."),
     seed: int = typer.Option(7, "--seed", help="Random seed: same seed, same files."),
     ring_accounts: int = typer.Option(
-        None, "--ring-accounts", min=0, help="Ring accounts on top (default 2.4% of --accounts, 60..24,000)."
+        None,
+        "--ring-accounts",
+        min=0,
+        help="Ring accounts on top (default 2.4% of --accounts, 60..24,000).",
     ),
-    fmt: SnapshotFormat = typer.Option(SnapshotFormat.csv, "--format", "-f", help="csv, csv.gz or parquet."),
+    fmt: SnapshotFormat = typer.Option(
+        SnapshotFormat.csv, "--format", "-f", help="csv, csv.gz or parquet."
+    ),
 ) -> None:
     """Generate a synthetic snapshot with hydra-style rings and hard benign negatives."""
     total_steps = len(_GEN_STAGES) + len(synth.TABLES) + 1
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-        console=console, transient=True,
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
     ) as bars:
         task = bars.add_task("generating", total=total_steps)
 
-        def step(prefix: str):
+        def step(prefix: str) -> Callable[[str], None]:
             def on(stage: str) -> None:
                 bars.update(task, description=f"{prefix} {stage}")
                 bars.advance(task)
+
             return on
 
         t0 = time.perf_counter()
-        sc = synth.generate(accounts, ring_accounts=ring_accounts, seed=seed, progress=step("generating"))
+        sc = synth.generate(
+            accounts, ring_accounts=ring_accounts, seed=seed, progress=step("generating")
+        )
         t_gen = time.perf_counter() - t0
         t1 = time.perf_counter()
         paths = synth.write_snapshot(sc, out, fmt=fmt.value, progress=step("writing"))

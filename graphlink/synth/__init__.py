@@ -53,6 +53,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pcsv
@@ -61,19 +62,39 @@ from graphlink.model import Links
 from graphlink.synth.benign import generate_benign
 from graphlink.synth.layout import SEGMENTS, build_layout
 from graphlink.synth.params import (
-    MODEL_RELEASE, PREPAID_BINS, PROVIDER_NAMES, SynthParams, default_ring_accounts,
+    MODEL_RELEASE,
+    PREPAID_BINS,
+    PROVIDER_NAMES,
+    SynthParams,
+    default_ring_accounts,
 )
 from graphlink.synth.rings import generate_rings
 from graphlink.synth.world import World, assemble
 from graphlink.synth.write import FORMATS, Format, write_table
 
 __all__ = [
-    "FORMATS", "MODEL_RELEASE", "PREPAID_BINS", "PROVIDER_NAMES", "SEGMENTS", "TABLES", "Scenario", "SynthParams",
-    "default_ring_accounts", "generate", "write_snapshot", "write_truth",
+    "FORMATS",
+    "MODEL_RELEASE",
+    "PREPAID_BINS",
+    "PROVIDER_NAMES",
+    "SEGMENTS",
+    "TABLES",
+    "Scenario",
+    "SynthParams",
+    "default_ring_accounts",
+    "generate",
+    "write_snapshot",
+    "write_truth",
 ]
 
 #: Spec tables in the order they are written (accounts first: links refer to it).
-TABLES = ("accounts", "payment_instruments", "ip_observations", "identifiers", "behaviour_similarity")
+TABLES = (
+    "accounts",
+    "payment_instruments",
+    "ip_observations",
+    "identifiers",
+    "behaviour_similarity",
+)
 TRUTH_COLUMNS = ("account_id", "campaign", "segment", "group")
 
 
@@ -157,7 +178,7 @@ def generate(
     ``progress`` (optional) is called with the name of each stage as it starts.
 
     >>> sc = generate(2_000, seed=1)
-    >>> sorted(set(sc.truth.segment)) [:3]
+    >>> sorted(set(sc.truth.segment))[:3]
     ['campus', 'cgnat', 'company']
     """
     if n_accounts < 0:
@@ -171,7 +192,7 @@ def generate(
     say = progress or (lambda _stage: None)
     t0 = time.perf_counter()
     say("layout")
-    layout = build_layout(__import__("numpy").random.default_rng([seed, 0]), n_accounts, n_ring, p)
+    layout = build_layout(np.random.default_rng([seed, 0]), n_accounts, n_ring, p)
     w = World(seed=seed, params=p, layout=layout)
     w.build_provider_pools()
     say("benign accounts")
@@ -180,8 +201,15 @@ def generate(
     generate_rings(w)
     say("assemble")
     tables, truth = assemble(w)
-    return Scenario(tables=tables, truth_table=truth, seed=seed, n_benign=n_accounts, n_ring=n_ring, params=p,
-                    seconds=time.perf_counter() - t0)
+    return Scenario(
+        tables=tables,
+        truth_table=truth,
+        seed=seed,
+        n_benign=n_accounts,
+        n_ring=n_ring,
+        params=p,
+        seconds=time.perf_counter() - t0,
+    )
 
 
 def write_snapshot(

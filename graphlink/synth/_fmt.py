@@ -29,7 +29,10 @@ def join(*parts: pa.Array | str, sep: str = "") -> pa.Array:
 def ipv4(ints: np.ndarray) -> pa.Array:
     """Dotted quads of 32-bit integers."""
     v = np.asarray(ints, dtype=np.uint64)
-    parts = [_DEC256.take(((v >> np.uint64(s)) & np.uint64(255)).astype(np.int32)) for s in (24, 16, 8, 0)]
+    parts = [
+        _DEC256.take(((v >> np.uint64(s)) & np.uint64(255)).astype(np.int32))
+        for s in (24, 16, 8, 0)
+    ]
     return join(*parts, sep=".")
 
 
@@ -58,14 +61,19 @@ def mix64(x: np.ndarray) -> np.ndarray:
 def hex64(values: np.ndarray, prefix: str) -> pa.Array:
     """``prefix`` + 16 lower-case hex digits of each uint64 value."""
     v = np.asarray(values, dtype=np.uint64)
-    parts = [_HEX4.take(((v >> np.uint64(s)) & np.uint64(0xFFFF)).astype(np.int32)) for s in (48, 32, 16, 0)]
+    parts = [
+        _HEX4.take(((v >> np.uint64(s)) & np.uint64(0xFFFF)).astype(np.int32))
+        for s in (48, 32, 16, 0)
+    ]
     return join(prefix, *parts)
 
 
 def padded(numbers: np.ndarray, prefix: str) -> pa.Array:
     """``prefix`` + 8-digit zero-padded decimal (numbers < 10**8)."""
     n = np.asarray(numbers, dtype=np.int64)
-    return join(prefix, _DIG4.take((n // 10000).astype(np.int32)), _DIG4.take((n % 10000).astype(np.int32)))
+    return join(
+        prefix, _DIG4.take((n // 10000).astype(np.int32)), _DIG4.take((n % 10000).astype(np.int32))
+    )
 
 
 @cache

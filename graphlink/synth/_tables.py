@@ -17,7 +17,13 @@ import pyarrow as pa
 
 from graphlink.synth import _fmt
 from graphlink.synth.params import (
-    CLOUD_ASNS, CLOUD_OCTETS, RESI_ASNS, RESI_OCTETS, V6_RESI_PREFIX, WINDOW_END, WINDOW_START,
+    CLOUD_ASNS,
+    CLOUD_OCTETS,
+    RESI_ASNS,
+    RESI_OCTETS,
+    V6_RESI_PREFIX,
+    WINDOW_END,
+    WINDOW_START,
 )
 
 DAY = 86_400
@@ -92,10 +98,13 @@ class Tokens:
         self.next[prefix] += n
         tag = sum(prefix.encode()) * 0x1000003
         base = ((self.salt ^ tag) & 0xFFFFFFFF) << 32
-        return _fmt.hex64(_fmt.mix64(np.arange(start, start + n, dtype=np.uint64) + np.uint64(base)), prefix)
+        return _fmt.hex64(
+            _fmt.mix64(np.arange(start, start + n, dtype=np.uint64) + np.uint64(base)), prefix
+        )
 
 
 # --- sampling helpers -------------------------------------------------------
+
 
 def choice(rng: np.random.Generator, n: int, p: np.ndarray | list[float]) -> np.ndarray:
     """``n`` category codes drawn with probabilities ``p`` (inverse CDF: fast)."""
@@ -118,18 +127,26 @@ def slots(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def after(rng: np.random.Generator, t0: np.ndarray, mean_days: float) -> np.ndarray:
     """``t0`` plus an exponential delay, never past the end of the window."""
-    return np.minimum(np.asarray(t0) + (rng.exponential(mean_days * DAY, len(t0))).astype(np.int64), WINDOW_END - 60)
+    return np.minimum(
+        np.asarray(t0) + (rng.exponential(mean_days * DAY, len(t0))).astype(np.int64),
+        WINDOW_END - 60,
+    )
 
 
-def seen(rng: np.random.Generator, created: np.ndarray, *, mean_days: float = 10.0) -> tuple[np.ndarray, np.ndarray]:
+def seen(
+    rng: np.random.Generator, created: np.ndarray, *, mean_days: float = 10.0
+) -> tuple[np.ndarray, np.ndarray]:
     """(first_seen, last_seen) of an IP inside the export window, after sign-up."""
     lo = np.maximum(created, WINDOW_START)
     first = lo + (rng.random(len(lo)) * 0.9 * (WINDOW_END - lo)).astype(np.int64)
-    last = np.minimum(first + rng.exponential(mean_days * DAY, len(first)).astype(np.int64), WINDOW_END - 1)
+    last = np.minimum(
+        first + rng.exponential(mean_days * DAY, len(first)).astype(np.int64), WINDOW_END - 1
+    )
     return first, last
 
 
 # --- addresses --------------------------------------------------------------
+
 
 def resi_v4(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Random residential IPv4 addresses (as ints) and their ASN."""
@@ -142,11 +159,15 @@ def resi_v4(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def asn_of(ips: np.ndarray, asns: np.ndarray) -> np.ndarray:
     """A stable ASN per /16 so the same address always has the same ASN."""
-    h = ((np.asarray(ips, dtype=np.uint64) >> np.uint64(16)) * np.uint64(2654435761)) >> np.uint64(7)
+    h = ((np.asarray(ips, dtype=np.uint64) >> np.uint64(16)) * np.uint64(2654435761)) >> np.uint64(
+        7
+    )
     return asns[(h % np.uint64(len(asns))).astype(np.int64)]
 
 
-def resi_v6(rng: np.random.Generator, n: int, prefixes: np.ndarray = V6_RESI_PREFIX) -> tuple[pa.Array, np.ndarray]:
+def resi_v6(
+    rng: np.random.Generator, n: int, prefixes: np.ndarray = V6_RESI_PREFIX
+) -> tuple[pa.Array, np.ndarray]:
     groups = rng.integers(1, 65536, size=(n, 8))
     groups[:, 0] = prefixes[rng.integers(0, len(prefixes), n)]
     asn = RESI_ASNS[(groups[:, 0] * 7 + groups[:, 1]) % len(RESI_ASNS)]
@@ -168,9 +189,9 @@ def blocks(rng: np.random.Generator, sizes: np.ndarray, octets: np.ndarray) -> n
     """Each group's addresses, contiguous inside /24 blocks of its own (ints, groups in order)."""
     sizes = np.asarray(sizes, dtype=np.int64)
     n_blocks = -(-sizes // 254)
-    bases = (octets[rng.integers(0, len(octets), int(n_blocks.sum()))].astype(np.uint64) << np.uint64(24)) | (
-        rng.integers(0, 65536, int(n_blocks.sum())).astype(np.uint64) << np.uint64(8)
-    )
+    bases = (
+        octets[rng.integers(0, len(octets), int(n_blocks.sum()))].astype(np.uint64) << np.uint64(24)
+    ) | (rng.integers(0, 65536, int(n_blocks.sum())).astype(np.uint64) << np.uint64(8))
     owner, j = slots(sizes)
     first_block = np.cumsum(n_blocks) - n_blocks
     b = first_block[owner] + j // 254
@@ -179,7 +200,9 @@ def blocks(rng: np.random.Generator, sizes: np.ndarray, octets: np.ndarray) -> n
 
 def cloud(rng: np.random.Generator, n: int) -> tuple[pa.Array, np.ndarray]:
     o1 = CLOUD_OCTETS[rng.integers(0, len(CLOUD_OCTETS), n)].astype(np.uint64)
-    ips = (o1 << np.uint64(24)) | (rng.integers(0, 65536, n).astype(np.uint64) << np.uint64(8)) | rng.integers(
-        1, 255, n
-    ).astype(np.uint64)
+    ips = (
+        (o1 << np.uint64(24))
+        | (rng.integers(0, 65536, n).astype(np.uint64) << np.uint64(8))
+        | rng.integers(1, 255, n).astype(np.uint64)
+    )
     return _fmt.ipv4(ips), asn_of(ips, CLOUD_ASNS)

@@ -24,13 +24,35 @@ import pyarrow as pa
 
 from graphlink.synth import _fmt
 from graphlink.synth._tables import (
-    DAY, HOUR, after, asn_of, blocks, choice, cloud, pick_in, seen, slots,
+    DAY,
+    HOUR,
+    after,
+    asn_of,
+    blocks,
+    choice,
+    cloud,
+    pick_in,
+    seen,
+    slots,
 )
 from graphlink.synth.layout import CAMPUS, CGNAT, COMPANY, FAMILY, HEAVY, VPN
 from graphlink.synth.params import (
-    CAMPUS_OCTETS, CARRIER_OCTETS, COMPANY_OCTETS, COUNTRIES, COUNTRY_W, MOBILE_ASNS, MODEL_RELEASE,
-    PLATFORM_START, PREPAID_BINS,
-    PROVIDER_KIND, PROVIDER_NAMES, RESI_ASNS, SEMESTER_STARTS, WEBMAIL, WEBMAIL_W, WINDOW_END,
+    CAMPUS_OCTETS,
+    CARRIER_OCTETS,
+    COMPANY_OCTETS,
+    COUNTRIES,
+    COUNTRY_W,
+    MOBILE_ASNS,
+    MODEL_RELEASE,
+    PLATFORM_START,
+    PREPAID_BINS,
+    PROVIDER_KIND,
+    PROVIDER_NAMES,
+    RESI_ASNS,
+    SEMESTER_STARTS,
+    WEBMAIL,
+    WEBMAIL_W,
+    WINDOW_END,
 )
 from graphlink.synth.world import World
 
@@ -73,14 +95,16 @@ def _group_members(w: World, seg: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
 def _accounts(w: World) -> None:
     L, rng = w.layout, w.rng(10)
     B = L.n_benign
-    seg = L.segment[:B]
     u = rng.random(B)
-    created = PLATFORM_START + (u ** 0.6 * (WINDOW_END - 2 * DAY - PLATFORM_START)).astype(np.int64)
+    created = PLATFORM_START + (u**0.6 * (WINDOW_END - 2 * DAY - PLATFORM_START)).astype(np.int64)
     country = COUNTRIES[choice(rng, B, COUNTRY_W)].astype(object)
     domain = WEBMAIL[choice(rng, B, WEBMAIL_W)].astype(object)
     vanity = rng.random(B) < 0.08
-    domain[vanity] = _fmt.join("mail", pa.compute.cast(pa.array(rng.integers(1, 5000, int(vanity.sum()))),
-                                                       pa.string()), ".net").to_numpy(zero_copy_only=False)
+    domain[vanity] = _fmt.join(
+        "mail",
+        pa.compute.cast(pa.array(rng.integers(1, 5000, int(vanity.sum()))), pa.string()),
+        ".net",
+    ).to_numpy(zero_copy_only=False)
     plan = np.array(["free", "pro", "api", "startup", "edu"], dtype=object)[
         choice(rng, B, [0.55, 0.35, 0.04, 0.03, 0.03])
     ]
@@ -98,35 +122,56 @@ def _accounts(w: World) -> None:
             g_domain = np.array([f"univ{g:04d}.edu" for g in range(len(gids))], dtype=object)
             on_domain = rng.random(len(members)) < 0.8
             domain[members[on_domain]] = g_domain[local[on_domain]]
-            plan[members] = np.array(["edu", "free", "pro"], dtype=object)[choice(rng, len(members), [0.75, 0.2, 0.05])]
+            plan[members] = np.array(["edu", "free", "pro"], dtype=object)[
+                choice(rng, len(members), [0.75, 0.2, 0.05])
+            ]
             burst = rng.random(len(members)) < 0.55
             starts = SEMESTER_STARTS[rng.integers(0, len(SEMESTER_STARTS), int(burst.sum()))]
-            created[members[burst]] = starts + rng.exponential(4 * DAY, int(burst.sum())).astype(np.int64)
+            created[members[burst]] = starts + rng.exponential(4 * DAY, int(burst.sum())).astype(
+                np.int64
+            )
         elif s == COMPANY:
-            g_domain = np.array([f"company-{g + 1:04d}.com" for g in range(len(gids))], dtype=object)
-            domain[members] = np.where(rng.random(len(members)) < 0.95, g_domain[local], domain[members])
+            g_domain = np.array(
+                [f"company-{g + 1:04d}.com" for g in range(len(gids))], dtype=object
+            )
+            domain[members] = np.where(
+                rng.random(len(members)) < 0.95, g_domain[local], domain[members]
+            )
             size = L.g_size[gids][local]
             tier = np.where(size > 100, "enterprise", "team")
-            tier = np.where((size <= 12) & (rng.random(len(gids))[local] < 0.5), "startup", tier)  # startup credits
+            tier = np.where(
+                (size <= 12) & (rng.random(len(gids))[local] < 0.5), "startup", tier
+            )  # startup credits
             plan[members] = np.where(rng.random(len(members)) < 0.9, tier, "pro")
             g_org = w.tokens.take("org_", len(gids)).to_numpy(zero_copy_only=False)
             verified = rng.random(len(members)) < 0.92
             org[members[verified]] = g_org[local[verified]]
-            onboard = PLATFORM_START + (rng.random(len(gids)) * (WINDOW_END - 30 * DAY - PLATFORM_START)).astype(np.int64)
+            onboard = PLATFORM_START + (
+                rng.random(len(gids)) * (WINDOW_END - 30 * DAY - PLATFORM_START)
+            ).astype(np.int64)
             t0 = onboard[local]
             together = rng.random(len(members)) < 0.7
             created[members] = np.where(
-                together, t0 + rng.exponential(2 * DAY, len(members)).astype(np.int64),
+                together,
+                t0 + rng.exponential(2 * DAY, len(members)).astype(np.int64),
                 t0 + (rng.random(len(members)) * (WINDOW_END - DAY - t0)).astype(np.int64),
             )
         elif s == FAMILY:
-            anchor = PLATFORM_START + (rng.random(len(gids)) * (WINDOW_END - 30 * DAY - PLATFORM_START)).astype(np.int64)
-            created[members] = anchor[local] + rng.exponential(60 * DAY, len(members)).astype(np.int64)
+            anchor = PLATFORM_START + (
+                rng.random(len(gids)) * (WINDOW_END - 30 * DAY - PLATFORM_START)
+            ).astype(np.int64)
+            created[members] = anchor[local] + rng.exponential(60 * DAY, len(members)).astype(
+                np.int64
+            )
     heavy = L.members(HEAVY)
-    plan[heavy] = np.array(["pro", "api", "free"], dtype=object)[choice(rng, len(heavy), [0.45, 0.45, 0.1])]
+    plan[heavy] = np.array(["pro", "api", "free"], dtype=object)[
+        choice(rng, len(heavy), [0.45, 0.45, 0.1])
+    ]
 
     created = np.minimum(created, WINDOW_END - HOUR)
-    status = np.array(["active", "suspended", "banned"], dtype=object)[choice(rng, B, [0.9965, 0.003, 0.0005])]
+    status = np.array(["active", "suspended", "banned"], dtype=object)[
+        choice(rng, B, [0.9965, 0.003, 0.0005])
+    ]
     idx = np.arange(B)
     w.created[idx] = created
     w.country[idx] = country
@@ -151,8 +196,11 @@ def _payments(w: World) -> None:
             continue
         g_country = w.country[L.g_start[gids]]
         off = w.instruments.add(
-            len(gids), instrument_id=w.tokens.take("pi_", len(gids)), kind=pa.array(["card"] * len(gids)),
-            bin=bins(rng, len(gids)), issuer_country=g_country,
+            len(gids),
+            instrument_id=w.tokens.take("pi_", len(gids)),
+            kind=pa.array(["card"] * len(gids)),
+            bin=bins(rng, len(gids)),
+            issuer_country=g_country,
         )
         uses = rng.random(len(members)) < rate
         shared_owner[members[uses]] = off + local[uses]
@@ -168,10 +216,13 @@ def _payments(w: World) -> None:
     prepaid = is_card & (rng.random(n_own) < 0.03)  # gift cards: benign prepaid users
     bin_[is_card & ~prepaid] = bins(rng, int((is_card & ~prepaid).sum()))
     bin_[prepaid] = bins(rng, int(prepaid.sum()), prepaid=True)
-    issuer = np.where(rng.random(n_own) < 0.92, w.country[owner[own]], COUNTRIES[choice(rng, n_own, COUNTRY_W)])
+    issuer = np.where(
+        rng.random(n_own) < 0.92, w.country[owner[own]], COUNTRIES[choice(rng, n_own, COUNTRY_W)]
+    )
     issuer = np.where(is_card, issuer, None)
-    off = w.instruments.add(n_own, instrument_id=w.tokens.take("pi_", n_own), kind=kind, bin=bin_,
-                            issuer_country=issuer)
+    off = w.instruments.add(
+        n_own, instrument_id=w.tokens.take("pi_", n_own), kind=kind, bin=bin_, issuer_country=issuer
+    )
     inst = np.empty(len(owner), dtype=np.int64)
     inst[own] = off + np.arange(n_own)
     inst[shared] = shared_owner[owner[shared]]
@@ -186,7 +237,9 @@ def _identifiers(w: World) -> None:
     def own(kind: str, prefix: str, owners: np.ndarray) -> None:
         n = len(owners)
         off = w.idents.add(n, kind=pa.array([kind] * n), value=w.tokens.take(prefix, n))
-        w.id_rows.add(account=owners, ident=off + np.arange(n), first_seen=after(rng, w.created[owners], 5))
+        w.id_rows.add(
+            account=owners, ident=off + np.arange(n), first_seen=after(rng, w.created[owners], 5)
+        )
 
     dev_owner, _ = slots(choice(rng, B, [0.4, 0.48, 0.12]))
     own("device", "dev_", dev_owner)
@@ -195,19 +248,29 @@ def _identifiers(w: World) -> None:
 
     # popular referral codes (creators with big audiences): thousands of benign accounts each
     n_codes = max(20, B // 3000)
-    off = w.idents.add(n_codes, kind=pa.array(["referral_code"] * n_codes), value=w.tokens.take("ref_", n_codes))
+    off = w.idents.add(
+        n_codes, kind=pa.array(["referral_code"] * n_codes), value=w.tokens.take("ref_", n_codes)
+    )
     w.popular_referrals = off + np.arange(n_codes)
     zipf = 1.0 / np.arange(1, n_codes + 1) ** 1.1
     users = acc[rng.random(B) < 0.05]
-    w.id_rows.add(account=users, ident=off + choice(rng, len(users), zipf),
-                  first_seen=after(rng, w.created[users], 0.2))
+    w.id_rows.add(
+        account=users,
+        ident=off + choice(rng, len(users), zipf),
+        first_seen=after(rng, w.created[users], 0.2),
+    )
 
     # family tablets; campus ambassador referral codes
-    for s, kind, prefix, rate in ((FAMILY, "device", "dev_", 0.35), (CAMPUS, "referral_code", "ref_", 0.35)):
+    for s, kind, prefix, rate in (
+        (FAMILY, "device", "dev_", 0.35),
+        (CAMPUS, "referral_code", "ref_", 0.35),
+    ):
         members, local, gids = _group_members(w, s)
         if not len(members):
             continue
-        off = w.idents.add(len(gids), kind=pa.array([kind] * len(gids)), value=w.tokens.take(prefix, len(gids)))
+        off = w.idents.add(
+            len(gids), kind=pa.array([kind] * len(gids)), value=w.tokens.take(prefix, len(gids))
+        )
         uses = rng.random(len(members)) < rate
         m = members[uses]
         w.id_rows.add(account=m, ident=off + local[uses], first_seen=after(rng, w.created[m], 3))
@@ -228,9 +291,16 @@ def _ips(w: World) -> None:
 
     # shared pools per group: campus NAT, carrier CGNAT, company egress, family home
     pool_spec = {
-        CAMPUS: (lambda n: rng.integers(2, 9, n), CAMPUS_OCTETS, (slot == 0) | ((slot == 1) & (u < 0.4))),
-        CGNAT: (lambda n: np.maximum(24, (L.g_size[L.groups_of(CGNAT)] // 60)), CARRIER_OCTETS,
-                (slot == 0) | (u < 0.5)),
+        CAMPUS: (
+            lambda n: rng.integers(2, 9, n),
+            CAMPUS_OCTETS,
+            (slot == 0) | ((slot == 1) & (u < 0.4)),
+        ),
+        CGNAT: (
+            lambda n: np.maximum(24, (L.g_size[L.groups_of(CGNAT)] // 60)),
+            CARRIER_OCTETS,
+            (slot == 0) | (u < 0.5),
+        ),
         COMPANY: (lambda n: rng.integers(1, 5, n), COMPANY_OCTETS, slot == 0),
         FAMILY: (lambda n: np.ones(n, dtype=np.int64), None, (slot == 0) & (u < 0.9)),
     }
@@ -255,7 +325,9 @@ def _ips(w: World) -> None:
             else:  # company egress; a quarter route through a secure web gateway (datacenter)
                 asn = asn_of(ints, RESI_ASNS)
                 provider, dc = None, np.zeros(n, dtype=bool)
-            pool_off = w.ips.add(n, ip=_fmt.ipv4(ints), asn=asn, proxy_provider=provider, is_datacenter=dc)
+            pool_off = w.ips.add(
+                n, ip=_fmt.ipv4(ints), asn=asn, proxy_provider=provider, is_datacenter=dc
+            )
             pool_cat = pool_off + np.arange(n)
         rows = np.flatnonzero((s == sg) & when)
         g_local = np.searchsorted(gids, L.group[owner[rows]])
@@ -264,7 +336,9 @@ def _ips(w: World) -> None:
             gw = int(np.flatnonzero(PROVIDER_KIND == "gateway")[0])
             behind = (L.group[owner[rows]] * 2654435761 % 4) == 0
             r = rows[behind]
-            cat[r] = pick_in(rng, np.full(len(r), w.prov_offset[gw]), np.full(len(r), w.prov_size[gw]))
+            cat[r] = pick_in(
+                rng, np.full(len(r), w.prov_offset[gw]), np.full(len(r), w.prov_size[gw])
+            )
 
     # VPN / proxy users: same providers as the rings (mostly consumer VPNs)
     vpn_kinds = {"vpn": 0.8, "dc_proxy": 0.1, "resi_proxy": 0.1}
@@ -275,7 +349,9 @@ def _ips(w: World) -> None:
     occasional = (s != VPN) & (u < 0.02)  # ordinary people who sometimes turn a VPN on
     prov_of_rows = prov_of[owner]
     rows = np.flatnonzero(((s == VPN) & ((slot == 0) | (u < 0.5))) | occasional)
-    pr = np.where(prov_of_rows[rows] >= 0, prov_of_rows[rows], choice(rng, len(rows), prov_w / prov_w.sum()))
+    pr = np.where(
+        prov_of_rows[rows] >= 0, prov_of_rows[rows], choice(rng, len(rows), prov_w / prov_w.sum())
+    )
     cat[rows] = pick_in(rng, w.prov_offset[pr], w.prov_size[pr])
     w.set_accounts(vpn_members, _group=np.array(PROVIDER_NAMES, dtype=object)[prov_of[vpn_members]])
 
@@ -292,11 +368,15 @@ def _ips(w: World) -> None:
     first, last = seen(rng, w.created[owner])
     # enthusiasts try the new model on release day from their usual addresses
     early = (s == HEAVY) & (rng.random(len(owner)) < 0.2)
-    first[early] = np.maximum(first[early], MODEL_RELEASE + (rng.random(int(early.sum())) * DAY).astype(np.int64))
+    first[early] = np.maximum(
+        first[early], MODEL_RELEASE + (rng.random(int(early.sum())) * DAY).astype(np.int64)
+    )
     last[early] = np.maximum(last[early], first[early])
     req = np.exp(rng.normal(3.2, 1.3, len(owner)))
     req[s == HEAVY] = np.exp(rng.normal(7.5, 1.2, int((s == HEAVY).sum())))
-    w.ip_rows.add(account=owner, ip=cat, first_seen=first, last_seen=last, requests=req.astype(np.int64))
+    w.ip_rows.add(
+        account=owner, ip=cat, first_seen=first, last_seen=last, requests=req.astype(np.int64)
+    )
 
 
 def _pairs(w: World) -> None:
@@ -335,7 +415,6 @@ def _pairs(w: World) -> None:
         w.add_pairs(a, b, np.full(m, MP), rng.beta(6, 3, m))
 
 
-
 def lab_layout(w: World, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """(start, size) of each research lab: the first members of each campus, 5-25 per lab."""
     L, p = w.layout, w.params
@@ -363,25 +442,39 @@ def _labs(w: World) -> None:
     members = expand(start, size)
     n_labs, n = len(start), len(members)
     # the lab's card (a university purchasing card) for most members
-    off = w.instruments.add(n_labs, instrument_id=w.tokens.take("pi_", n_labs), kind=pa.array(["card"] * n_labs),
-                            bin=bins(rng, n_labs), issuer_country=w.country[start])
+    off = w.instruments.add(
+        n_labs,
+        instrument_id=w.tokens.take("pi_", n_labs),
+        kind=pa.array(["card"] * n_labs),
+        bin=bins(rng, n_labs),
+        issuer_country=w.country[start],
+    )
     uses = rng.random(n) < 0.7
     m = members[uses]
     w.pay_rows.add(account=m, inst=off + lab[uses], first_seen=after(rng, w.created[m], 10))
     # lab servers in the cloud, running batch evals: many requests from datacenter addresses
     n_srv = rng.integers(1, 4, n_labs)
     text, asn = cloud(rng, int(n_srv.sum()))
-    off = w.ips.add(int(n_srv.sum()), ip=text, asn=asn, is_datacenter=np.ones(int(n_srv.sum()), dtype=bool))
+    off = w.ips.add(
+        int(n_srv.sum()), ip=text, asn=asn, is_datacenter=np.ones(int(n_srv.sum()), dtype=bool)
+    )
     srv_start = off + np.cumsum(n_srv) - n_srv
     k = (rng.random(n) < 0.8).astype(np.int64) + (rng.random(n) < 0.4)
     owner, _ = slots(k)
     acc = members[owner]
     first, last = seen(rng, w.created[acc], mean_days=15)
     pivot = rng.random(len(acc)) < 0.3
-    first[pivot] = np.maximum(first[pivot], MODEL_RELEASE + (rng.random(int(pivot.sum())) * DAY).astype(np.int64))
+    first[pivot] = np.maximum(
+        first[pivot], MODEL_RELEASE + (rng.random(int(pivot.sum())) * DAY).astype(np.int64)
+    )
     last = np.maximum(last, first)
-    w.ip_rows.add(account=acc, ip=pick_in(rng, srv_start[lab[owner]], n_srv[lab[owner]]), first_seen=first,
-                  last_seen=last, requests=np.exp(rng.normal(6.0, 1.2, len(acc))).astype(np.int64))
+    w.ip_rows.add(
+        account=acc,
+        ip=pick_in(rng, srv_start[lab[owner]], n_srv[lab[owner]]),
+        first_seen=first,
+        last_seen=last,
+        requests=np.exp(rng.normal(6.0, 1.2, len(acc))).astype(np.int64),
+    )
     # same eval templates, in sync, first on the new model
     m = rng.poisson(size * 3)
     g, _ = slots(m)

@@ -18,7 +18,12 @@ SEGMENTS = ("ring", "ordinary", "campus", "cgnat", "company", "family", "vpn_use
 RING, ORDINARY, CAMPUS, CGNAT, COMPANY, FAMILY, VPN, HEAVY = range(len(SEGMENTS))
 
 # (segment, smallest group, largest group, log-uniform sizes?) of the grouped benign segments
-_GROUPED = {CAMPUS: (80, 800, True), CGNAT: (1500, 15000, True), COMPANY: (3, 300, True), FAMILY: (2, 6, False)}
+_GROUPED = {
+    CAMPUS: (80, 800, True),
+    CGNAT: (1500, 15000, True),
+    COMPANY: (3, 300, True),
+    FAMILY: (2, 6, False),
+}
 _GROUP_PREFIX = {CAMPUS: "campus", CGNAT: "carrier", COMPANY: "company", FAMILY: "family"}
 
 
@@ -54,7 +59,9 @@ class Layout:
         return np.flatnonzero(self.segment == segment)
 
 
-def partition(rng: np.random.Generator, total: int, lo: int, hi: int, *, log: bool = True) -> np.ndarray:
+def partition(
+    rng: np.random.Generator, total: int, lo: int, hi: int, *, log: bool = True
+) -> np.ndarray:
     """Group sizes in ``[lo, hi]`` summing to ``total`` (a remainder below ``lo`` joins the last group).
 
     >>> int(partition(np.random.default_rng(0), 1000, 20, 200).sum())
@@ -99,7 +106,11 @@ def build_layout(rng: np.random.Generator, n_benign: int, n_ring: int, p: SynthP
             sizes = partition(rng, counts[seg], lo, hi, log=log)
             g_seg.append(np.full(len(sizes), seg))
             g_size.append(sizes)
-            g_name.append(np.array([f"{_GROUP_PREFIX[seg]}-{i + 1:04d}" for i in range(len(sizes))], dtype=object))
+            g_name.append(
+                np.array(
+                    [f"{_GROUP_PREFIX[seg]}-{i + 1:04d}" for i in range(len(sizes))], dtype=object
+                )
+            )
             g_campaign.append(np.full(len(sizes), -1))
 
     # rings: sub-ring sizes, then consecutive sub-rings grouped into campaigns
@@ -109,7 +120,9 @@ def build_layout(rng: np.random.Generator, n_benign: int, n_ring: int, p: SynthP
     rng.shuffle(ring_sizes)
     k_max = max(1, p.subrings_max)
     weights = 1.0 / np.arange(1, k_max + 1)
-    per_campaign = rng.choice(np.arange(1, k_max + 1), size=len(ring_sizes) + 1, p=weights / weights.sum())
+    per_campaign = rng.choice(
+        np.arange(1, k_max + 1), size=len(ring_sizes) + 1, p=weights / weights.sum()
+    )
     campaign_of = np.repeat(np.arange(len(per_campaign)), per_campaign)[: len(ring_sizes)]
     if len(ring_sizes) >= 2 and campaign_of[-1] == 0:  # at least two campaigns
         campaign_of[-1] = 1
@@ -119,7 +132,9 @@ def build_layout(rng: np.random.Generator, n_benign: int, n_ring: int, p: SynthP
     seg_parts.append(np.full(n_ring, RING, dtype=np.int8))
     g_seg.append(np.full(len(ring_sizes), RING))
     g_size.append(ring_sizes)
-    g_name.append(np.array([f"{campaigns[c]}/r{s + 1}" for c, s in zip(campaign_of, sub_no)], dtype=object))
+    g_name.append(
+        np.array([f"{campaigns[c]}/r{s + 1}" for c, s in zip(campaign_of, sub_no)], dtype=object)
+    )
     g_campaign.append(campaign_of)
 
     segment = np.concatenate(seg_parts)
@@ -134,8 +149,15 @@ def build_layout(rng: np.random.Generator, n_benign: int, n_ring: int, p: SynthP
     group = np.full(len(segment), -1, dtype=np.int64)
     group[expand(g_start, sizes)] = np.repeat(np.arange(len(sizes)), sizes)
     return Layout(
-        n_benign=n_benign, n_ring=n_ring, segment=segment, group=group, g_segment=g_segment,
-        g_start=g_start, g_size=sizes, g_name=np.concatenate(g_name), g_campaign=np.concatenate(g_campaign),
+        n_benign=n_benign,
+        n_ring=n_ring,
+        segment=segment,
+        group=group,
+        g_segment=g_segment,
+        g_start=g_start,
+        g_size=sizes,
+        g_name=np.concatenate(g_name),
+        g_campaign=np.concatenate(g_campaign),
         campaigns=campaigns,
     )
 

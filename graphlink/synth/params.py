@@ -83,8 +83,14 @@ class SynthParams:
     def __post_init__(self) -> None:
         if not 2 <= self.ring_size_min <= self.ring_size_max:
             raise ValueError("need 2 <= ring_size_min <= ring_size_max")
-        shares = (self.campus_share, self.cgnat_share, self.company_share, self.family_share,
-                  self.vpn_share, self.heavy_share)
+        shares = (
+            self.campus_share,
+            self.cgnat_share,
+            self.company_share,
+            self.family_share,
+            self.vpn_share,
+            self.heavy_share,
+        )
         if min(shares) < 0 or sum(shares) > 1:
             raise ValueError("benign segment shares must be >= 0 and sum to at most 1")
 
@@ -109,7 +115,17 @@ MODEL_RELEASE = _ts("2026-02-03T17:00:00")
 RING_BURSTS = (_ts("2025-11-10T00:00:00"), _ts("2026-01-31T00:00:00"))
 #: Semester starts: campus sign-up bursts (a hard negative for signup_burst).
 SEMESTER_STARTS = np.array(
-    [_ts(d) for d in ("2023-09-04", "2024-01-29", "2024-09-02", "2025-01-27", "2025-09-01", "2026-01-26")]
+    [
+        _ts(d)
+        for d in (
+            "2023-09-04",
+            "2024-01-29",
+            "2024-09-02",
+            "2025-01-27",
+            "2025-09-01",
+            "2026-01-26",
+        )
+    ]
 )
 
 # Proxy / VPN providers: (name, kind, datacenter, pool size at 1M accounts).
@@ -128,43 +144,257 @@ PROVIDER_KIND = np.array([p[1] for p in PROVIDERS])
 
 # Disjoint first octets per kind of address space, so a random residential
 # address never lands in a carrier's or provider's block by accident.
-RESI_OCTETS = np.array([24, 31, 37, 46, 47, 50, 62, 67, 68, 69, 70, 71, 72, 73, 75, 76, 77, 78, 79, 80,
-                        81, 82, 83, 84, 85, 86, 87, 88, 90, 92, 93, 94, 95, 96, 97, 98, 99, 108, 109,
-                        112, 115, 116, 118, 121, 122, 124, 125, 151, 176, 177, 178, 179, 180, 181, 182,
-                        183, 186, 187, 188, 189, 190, 200, 201, 210, 211, 212, 213, 217, 218, 219, 220,
-                        221, 222])
+RESI_OCTETS = np.array(
+    [
+        24,
+        31,
+        37,
+        46,
+        47,
+        50,
+        62,
+        67,
+        68,
+        69,
+        70,
+        71,
+        72,
+        73,
+        75,
+        76,
+        77,
+        78,
+        79,
+        80,
+        81,
+        82,
+        83,
+        84,
+        85,
+        86,
+        87,
+        88,
+        90,
+        92,
+        93,
+        94,
+        95,
+        96,
+        97,
+        98,
+        99,
+        108,
+        109,
+        112,
+        115,
+        116,
+        118,
+        121,
+        122,
+        124,
+        125,
+        151,
+        176,
+        177,
+        178,
+        179,
+        180,
+        181,
+        182,
+        183,
+        186,
+        187,
+        188,
+        189,
+        190,
+        200,
+        201,
+        210,
+        211,
+        212,
+        213,
+        217,
+        218,
+        219,
+        220,
+        221,
+        222,
+    ]
+)
 CARRIER_OCTETS = np.array([39, 42, 49, 101, 106, 110, 111, 113, 114, 117, 120, 223])
-CAMPUS_OCTETS = np.array([128, 129, 130, 131, 132, 134, 136, 137, 140, 143, 144, 147, 150, 152, 155,
-                          157, 158, 160, 161, 163, 164, 165])
+CAMPUS_OCTETS = np.array(
+    [
+        128,
+        129,
+        130,
+        131,
+        132,
+        134,
+        136,
+        137,
+        140,
+        143,
+        144,
+        147,
+        150,
+        152,
+        155,
+        157,
+        158,
+        160,
+        161,
+        163,
+        164,
+        165,
+    ]
+)
 COMPANY_OCTETS = np.array([12, 13, 15, 16, 17, 19, 32, 33, 38, 44, 48, 53, 56, 57, 63, 65, 74])
-PROVIDER_OCTETS = np.array([5, 23, 45, 89, 91, 102, 103, 104, 107, 138, 139, 141, 146, 149, 154, 156,
-                            162, 167, 185, 193, 194, 195, 206, 209])
+PROVIDER_OCTETS = np.array(
+    [
+        5,
+        23,
+        45,
+        89,
+        91,
+        102,
+        103,
+        104,
+        107,
+        138,
+        139,
+        141,
+        146,
+        149,
+        154,
+        156,
+        162,
+        167,
+        185,
+        193,
+        194,
+        195,
+        206,
+        209,
+    ]
+)
 CLOUD_OCTETS = np.array([3, 18, 34, 35, 52, 54])
-V6_RESI_PREFIX = np.array([0x2A02, 0x2A01, 0x2600, 0x2601, 0x2603, 0x2A00, 0x2405, 0x2409, 0x2804, 0x2406])
+V6_RESI_PREFIX = np.array(
+    [0x2A02, 0x2A01, 0x2600, 0x2601, 0x2603, 0x2A00, 0x2405, 0x2409, 0x2804, 0x2406]
+)
 V6_PROVIDER_PREFIX = np.array([0x2A0D, 0x2A0E, 0x2602, 0x2A12])
 
-RESI_ASNS = np.array([7922, 3320, 3215, 2856, 701, 20115, 5089, 6830, 12322, 3352, 4134, 9121, 4766,
-                      17676, 7018, 22773, 812, 1221, 4837, 9829, 6739, 8708, 3269, 5432, 1136, 6805,
-                      28573, 18881, 8151, 9299])
-MOBILE_ASNS = np.array([21928, 22394, 20057, 12430, 3209, 45609, 55836, 26599, 9808, 56040, 24560, 16232])
+RESI_ASNS = np.array(
+    [
+        7922,
+        3320,
+        3215,
+        2856,
+        701,
+        20115,
+        5089,
+        6830,
+        12322,
+        3352,
+        4134,
+        9121,
+        4766,
+        17676,
+        7018,
+        22773,
+        812,
+        1221,
+        4837,
+        9829,
+        6739,
+        8708,
+        3269,
+        5432,
+        1136,
+        6805,
+        28573,
+        18881,
+        8151,
+        9299,
+    ]
+)
+MOBILE_ASNS = np.array(
+    [21928, 22394, 20057, 12430, 3209, 45609, 55836, 26599, 9808, 56040, 24560, 16232]
+)
 PROVIDER_ASNS = np.array([9009, 212238, 60068, 136787, 16276, 24940, 14061, 20473, 51167, 62240])
 CLOUD_ASNS = np.array([16509, 14618, 15169, 396982, 8075])
 
-COUNTRIES = np.array(["US", "IN", "GB", "DE", "FR", "BR", "CA", "JP", "KR", "ES", "IT", "NL", "AU", "PL",
-                      "MX", "ID", "TR", "VN", "PH", "NG", "SG", "SE", "CH", "IE", "AR", "CO", "EG",
-                      "ZA", "TW", "IL"])
-COUNTRY_W = np.array([30, 9, 6, 6, 4, 5, 4, 4, 3, 3, 3, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-                      1, 1, 1], dtype=float)
+COUNTRIES = np.array(
+    [
+        "US",
+        "IN",
+        "GB",
+        "DE",
+        "FR",
+        "BR",
+        "CA",
+        "JP",
+        "KR",
+        "ES",
+        "IT",
+        "NL",
+        "AU",
+        "PL",
+        "MX",
+        "ID",
+        "TR",
+        "VN",
+        "PH",
+        "NG",
+        "SG",
+        "SE",
+        "CH",
+        "IE",
+        "AR",
+        "CO",
+        "EG",
+        "ZA",
+        "TW",
+        "IL",
+    ]
+)
+COUNTRY_W = np.array(
+    [30, 9, 6, 6, 4, 5, 4, 4, 3, 3, 3, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1],
+    dtype=float,
+)
 COUNTRY_W /= COUNTRY_W.sum()
 
-WEBMAIL = np.array(["gmail.com", "outlook.com", "yahoo.com", "icloud.com", "hotmail.com", "proton.me",
-                    "qq.com", "gmx.de", "mail.ru", "naver.com", "yandex.ru", "163.com"])
+WEBMAIL = np.array(
+    [
+        "gmail.com",
+        "outlook.com",
+        "yahoo.com",
+        "icloud.com",
+        "hotmail.com",
+        "proton.me",
+        "qq.com",
+        "gmx.de",
+        "mail.ru",
+        "naver.com",
+        "yandex.ru",
+        "163.com",
+    ]
+)
 WEBMAIL_W = np.array([45, 12, 6, 8, 4, 2, 3, 2, 2, 2, 1, 2], dtype=float)
 WEBMAIL_W /= WEBMAIL_W.sum()
 
 #: BINs of prepaid / gift cards in the generated world (rings buy these in bulk; a few
 #: benign people hold one too).  Detection's ``prepaid_bins`` mirrors this list.
-PREPAID_BINS: tuple[str, ...] = ("423916", "442790", "485340", "530133", "537410", "544768", "404038", "520423",
-                                 "41592204", "51078600")
+PREPAID_BINS: tuple[str, ...] = (
+    "423916",
+    "442790",
+    "485340",
+    "530133",
+    "537410",
+    "544768",
+    "404038",
+    "520423",
+    "41592204",
+    "51078600",
+)
 
 PLANS = np.array(["free", "pro", "team", "enterprise", "edu", "startup", "api"])

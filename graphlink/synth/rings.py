@@ -21,8 +21,16 @@ from graphlink.synth._tables import DAY, HOUR, after, choice, pick_in, seen, slo
 from graphlink.synth.benign import MP, PT, TS_, bins
 from graphlink.synth.layout import CAMPUS, RING
 from graphlink.synth.params import (
-    COUNTRIES, COUNTRY_W, MODEL_RELEASE, PLATFORM_START, PROVIDER_KIND, RING_BURSTS, WEBMAIL, WEBMAIL_W,
-    WINDOW_END, WINDOW_START,
+    COUNTRIES,
+    COUNTRY_W,
+    MODEL_RELEASE,
+    PLATFORM_START,
+    PROVIDER_KIND,
+    RING_BURSTS,
+    WEBMAIL,
+    WEBMAIL_W,
+    WINDOW_END,
+    WINDOW_START,
 )
 from graphlink.synth.world import World
 
@@ -53,7 +61,9 @@ def _accounts(w: World) -> None:
     members, local, gids = _members(w)
     n, G = len(members), len(gids)
     # sign-up bursts: 1-3 per sub-ring, a few hours wide
-    centres = RING_BURSTS[0] + (rng.random((G, 3)) * (RING_BURSTS[1] - RING_BURSTS[0])).astype(np.int64)
+    centres = RING_BURSTS[0] + (rng.random((G, 3)) * (RING_BURSTS[1] - RING_BURSTS[0])).astype(
+        np.int64
+    )
     n_bursts = rng.integers(1, 4, G)
     which = (rng.random(n) * n_bursts[local]).astype(np.int64)
     created = centres[local, which] + np.abs(rng.normal(0, 3 * HOUR, n)).astype(np.int64)
@@ -67,15 +77,19 @@ def _accounts(w: World) -> None:
 
     entry = np.array(["edu", "startup", "free"], dtype=object)
     dominant = entry[choice(rng, G, [0.45, 0.35, 0.2])][local]
-    other = np.array(["free", "pro", "edu", "startup"], dtype=object)[choice(rng, n, [0.5, 0.2, 0.15, 0.15])]
+    other = np.array(["free", "pro", "edu", "startup"], dtype=object)[
+        choice(rng, n, [0.5, 0.2, 0.15, 0.15])
+    ]
     plan = np.where(rng.random(n) < 0.65, dominant, other)
 
     domain = WEBMAIL[choice(rng, n, WEBMAIL_W)].astype(object)
     edu = plan == "edu"
     n_campus = len(w.layout.groups_of(CAMPUS))
     real = edu & (rng.random(n) < 0.5) & (n_campus > 0)  # student addresses on real campuses
-    domain[real] = np.array([f"univ{g:04d}.edu" for g in rng.integers(0, max(n_campus, 1), int(real.sum()))],
-                            dtype=object)
+    domain[real] = np.array(
+        [f"univ{g:04d}.edu" for g in rng.integers(0, max(n_campus, 1), int(real.sum()))],
+        dtype=object,
+    )
     fake = edu & ~real
     domain[fake] = np.array([f"univ{9000 + g:04d}.edu" for g in local[fake] % 1000], dtype=object)
     startup = plan == "startup"
@@ -92,8 +106,9 @@ def _accounts(w: World) -> None:
     status = np.where(rng.random(n) < p.ring_suspended_rate, "suspended", "active").astype(object)
     w.created[members] = created
     w.country[members] = country
-    w.set_accounts(members, email_domain=domain, country=country, plan=plan,
-                   org_id=org, status=status)
+    w.set_accounts(
+        members, email_domain=domain, country=country, plan=plan, org_id=org, status=status
+    )
 
 
 def _payments(w: World) -> None:
@@ -101,37 +116,59 @@ def _payments(w: World) -> None:
     members, local, gids = _members(w)
     n, G = len(members), len(gids)
     sizes = w.layout.g_size[gids]
-    n_cards = np.maximum(1, np.round(sizes * p.shared_instrument_rate / p.accounts_per_card)).astype(np.int64)
+    n_cards = np.maximum(
+        1, np.round(sizes * p.shared_instrument_rate / p.accounts_per_card)
+    ).astype(np.int64)
     card_g, _ = slots(n_cards)
     total = int(n_cards.sum())
-    g_kind = np.array(["card", "crypto", "wallet"], dtype=object)[choice(rng, G, [0.85, 0.08, 0.07])]
+    g_kind = np.array(["card", "crypto", "wallet"], dtype=object)[
+        choice(rng, G, [0.85, 0.08, 0.07])
+    ]
     kind = g_kind[card_g]
     is_card = kind == "card"
     bin_ = np.full(total, None, dtype=object)
     bin_[is_card] = bins(rng, int(is_card.sum()), prepaid=True)
-    issuer = np.where(is_card, PREPAID_COUNTRIES[rng.integers(0, len(PREPAID_COUNTRIES), G)][card_g], None)
-    off = w.instruments.add(total, instrument_id=w.tokens.take("pi_", total), kind=kind, bin=bin_,
-                            issuer_country=issuer)
+    issuer = np.where(
+        is_card, PREPAID_COUNTRIES[rng.integers(0, len(PREPAID_COUNTRIES), G)][card_g], None
+    )
+    off = w.instruments.add(
+        total, instrument_id=w.tokens.take("pi_", total), kind=kind, bin=bin_, issuer_country=issuer
+    )
     card_start = off + np.cumsum(n_cards) - n_cards
 
     u = rng.random(n)
     shared = u < p.shared_instrument_rate
     m = members[shared]
-    w.pay_rows.add(account=m, inst=pick_in(rng, card_start[local[shared]], n_cards[local[shared]]),
-                   first_seen=after(rng, w.created[m], 0.5))
+    w.pay_rows.add(
+        account=m,
+        inst=pick_in(rng, card_start[local[shared]], n_cards[local[shared]]),
+        first_seen=after(rng, w.created[m], 0.5),
+    )
     # the rest look ordinary: an own card (often prepaid too) or nothing (free plan)
     own = (~shared & (rng.random(n) < 0.5)) | (rng.random(n) < 0.05)
     m = members[own]
     k = len(m)
     prepaid = rng.random(k) < 0.5
     b = np.where(prepaid, bins(rng, k, prepaid=True), bins(rng, k))
-    off = w.instruments.add(k, instrument_id=w.tokens.take("pi_", k), kind=pa.array(["card"] * k), bin=b,
-                            issuer_country=w.country[m])
+    off = w.instruments.add(
+        k,
+        instrument_id=w.tokens.take("pi_", k),
+        kind=pa.array(["card"] * k),
+        bin=b,
+        issuer_country=w.country[m],
+    )
     w.pay_rows.add(account=m, inst=off + np.arange(k), first_seen=after(rng, w.created[m], 3))
 
 
-def _pooled(w: World, rng: np.random.Generator, kind: str, prefix: str, rate: float, pool_size: np.ndarray,
-            days: float) -> None:
+def _pooled(
+    w: World,
+    rng: np.random.Generator,
+    kind: str,
+    prefix: str,
+    rate: float,
+    pool_size: np.ndarray,
+    days: float,
+) -> None:
     """Accounts of each sub-ring drawing ``kind`` identifiers from a small sub-ring pool."""
     members, local, gids = _members(w)
     total = int(pool_size.sum())
@@ -139,14 +176,19 @@ def _pooled(w: World, rng: np.random.Generator, kind: str, prefix: str, rate: fl
     start = off + np.cumsum(pool_size) - pool_size
     uses = rng.random(len(members)) < rate
     m = members[uses]
-    w.id_rows.add(account=m, ident=pick_in(rng, start[local[uses]], pool_size[local[uses]]),
-                  first_seen=after(rng, w.created[m], days))
+    w.id_rows.add(
+        account=m,
+        ident=pick_in(rng, start[local[uses]], pool_size[local[uses]]),
+        first_seen=after(rng, w.created[m], days),
+    )
 
 
 def _own(w: World, rng: np.random.Generator, kind: str, prefix: str, owners: np.ndarray) -> None:
     n = len(owners)
     off = w.idents.add(n, kind=pa.array([kind] * n), value=w.tokens.take(prefix, n))
-    w.id_rows.add(account=owners, ident=off + np.arange(n), first_seen=after(rng, w.created[owners], 5))
+    w.id_rows.add(
+        account=owners, ident=off + np.arange(n), first_seen=after(rng, w.created[owners], 5)
+    )
 
 
 def _identifiers(w: World) -> None:
@@ -154,16 +196,23 @@ def _identifiers(w: World) -> None:
     members, local, gids = _members(w)
     n = len(members)
     sizes = w.layout.g_size[gids]
-    _pooled(w, rng, "device", "dev_", p.shared_device_rate, np.maximum(1, sizes // 12), 0.1)  # emulator farm
-    _pooled(w, rng, "phone_hash", "ph_", p.shared_phone_rate, np.maximum(2, sizes // 5), 0.1)  # SMS farm
+    _pooled(
+        w, rng, "device", "dev_", p.shared_device_rate, np.maximum(1, sizes // 12), 0.1
+    )  # emulator farm
+    _pooled(
+        w, rng, "phone_hash", "ph_", p.shared_phone_rate, np.maximum(2, sizes // 5), 0.1
+    )  # SMS farm
     _pooled(w, rng, "referral_code", "ref_", p.referral_rate, 1 + sizes // 800, 0.01)
     _own(w, rng, "device", "dev_", members[rng.random(n) < 0.5 * (1 - p.shared_device_rate)])
     _own(w, rng, "phone_hash", "ph_", members[rng.random(n) < 0.2])
     _own(w, rng, "oauth_subject", "oa_", members[rng.random(n) < 0.15])
     if len(w.popular_referrals):  # camouflage: a popular creator's code
         m = members[rng.random(n) < 0.05]
-        w.id_rows.add(account=m, ident=w.popular_referrals[rng.integers(0, len(w.popular_referrals), len(m))],
-                      first_seen=after(rng, w.created[m], 0.01))
+        w.id_rows.add(
+            account=m,
+            ident=w.popular_referrals[rng.integers(0, len(w.popular_referrals), len(m))],
+            first_seen=after(rng, w.created[m], 0.01),
+        )
 
 
 def _ips(w: World) -> None:
@@ -219,7 +268,9 @@ def _ips(w: World) -> None:
     start[pivot] = MODEL_RELEASE + (rng.random(int(pivot.sum())) * DAY).astype(np.int64)
     start = np.clip(np.maximum(start, w.created[acc[:n_pool]]), WINDOW_START, WINDOW_END - HOUR)
     first[:n_pool] = start
-    last[:n_pool] = np.minimum(start + rng.exponential(6 * DAY, n_pool).astype(np.int64), WINDOW_END - 1)
+    last[:n_pool] = np.minimum(
+        start + rng.exponential(6 * DAY, n_pool).astype(np.int64), WINDOW_END - 1
+    )
     req = np.exp(rng.normal(3.0, 1.0, len(acc))).astype(np.int64)
     w.ip_rows.add(account=acc, ip=cat, first_seen=first, last_seen=last, requests=req)
 
@@ -227,13 +278,17 @@ def _ips(w: World) -> None:
 def _activation(w: World, rng: np.random.Generator, gids: np.ndarray) -> np.ndarray:
     """When each sub-ring's traffic starts: days after its last sign-up burst, inside the window."""
     L = w.layout
-    last_signup = np.array([w.created[s:s + n].max() for s, n in zip(L.g_start[gids], L.g_size[gids])])
+    last_signup = np.array(
+        [w.created[s : s + n].max() for s, n in zip(L.g_start[gids], L.g_size[gids])]
+    )
     act = last_signup + (rng.random(len(gids)) * 5 * DAY).astype(np.int64)
     lo = WINDOW_START + (rng.random(len(gids)) * 10 * DAY).astype(np.int64)
     return np.minimum(np.maximum(act, lo), MODEL_RELEASE - DAY)
 
 
-def _weighted(rng: np.random.Generator, cum: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+def _weighted(
+    rng: np.random.Generator, cum: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> np.ndarray:
     """One index in ``[lo, hi]`` per row, drawn with the weights whose running sum is ``cum``."""
     u = cum[lo] + rng.random(len(lo)) * (cum[hi + 1] - cum[lo])
     return np.clip(np.searchsorted(cum, u, side="right") - 1, lo, hi)
@@ -246,7 +301,10 @@ def _pairs(w: World) -> None:
     sizes, starts = L.g_size[gids], L.g_start[gids]
     m = rng.poisson(sizes * p.ring_pairs_per_account / 2)
     g, _ = slots(m)
-    lo, hi = starts[g] - L.n_benign, starts[g] + sizes[g] - 1 - L.n_benign  # ring-local index ranges
+    lo, hi = (
+        starts[g] - L.n_benign,
+        starts[g] + sizes[g] - 1 - L.n_benign,
+    )  # ring-local index ranges
     # how often an account shows up in pairs is uneven: a few template hubs, many near-silent accounts
     cum = np.concatenate([[0.0], np.cumsum(rng.lognormal(0.0, p.ring_activity_sigma, L.n_ring))])
     i = _weighted(rng, cum, lo, hi)
@@ -269,8 +327,12 @@ def _pairs(w: World) -> None:
     members = L.members(RING)
     camo = members[rng.random(len(members)) < p.camouflage_rate * 0.5]
     if L.n_benign:
-        w.add_pairs(camo, rng.integers(0, L.n_benign, len(camo)), np.full(len(camo), PT),
-                    rng.beta(3, 4, len(camo)))
+        w.add_pairs(
+            camo,
+            rng.integers(0, L.n_benign, len(camo)),
+            np.full(len(camo), PT),
+            rng.beta(3, 4, len(camo)),
+        )
 
 
 def _weak_links(w: World) -> None:
@@ -297,12 +359,19 @@ def _weak_links(w: World) -> None:
     sel = kind == 0
     k = int(sel.sum())
     if k:
-        off = w.instruments.add(k, instrument_id=w.tokens.take("pi_", k), kind=pa.array(["card"] * k),
-                                bin=bins(rng, k, prepaid=True), issuer_country=pa.array(["US"] * k))
+        off = w.instruments.add(
+            k,
+            instrument_id=w.tokens.take("pi_", k),
+            kind=pa.array(["card"] * k),
+            bin=bins(rng, k, prepaid=True),
+            issuer_country=pa.array(["US"] * k),
+        )
         a, b = member(g1[sel]), member(g2[sel])
         inst = off + np.arange(k)
         acc = np.concatenate([a, b])
-        w.pay_rows.add(account=acc, inst=np.concatenate([inst, inst]), first_seen=after(rng, w.created[acc], 1))
+        w.pay_rows.add(
+            account=acc, inst=np.concatenate([inst, inst]), first_seen=after(rng, w.created[acc], 1)
+        )
     sel = kind == 1
     if sel.any():
         a, b = member(g1[sel], 2), member(g2[sel], 2)

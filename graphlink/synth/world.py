@@ -17,7 +17,11 @@ from graphlink.synth import _fmt
 from graphlink.synth._tables import Catalogue, Rows, Tokens, blocks, residential, resi_v4, resi_v6
 from graphlink.synth.layout import RING, SEGMENTS, Layout
 from graphlink.synth.params import (
-    PROVIDER_ASNS, PROVIDER_OCTETS, PROVIDERS, V6_PROVIDER_PREFIX, SynthParams,
+    PROVIDER_ASNS,
+    PROVIDER_OCTETS,
+    PROVIDERS,
+    V6_PROVIDER_PREFIX,
+    SynthParams,
 )
 
 TS = pa.timestamp("ms", tz="UTC")  # what Parquet stores; seconds would come back as ms
@@ -27,8 +31,18 @@ def _ts(seconds: np.ndarray) -> pa.Array:
     return pa.array(np.asarray(seconds, dtype=np.int64) * 1000).cast(TS)
 
 
-IP_SCHEMA = {"ip": pa.string(), "asn": pa.int64(), "proxy_provider": pa.string(), "is_datacenter": pa.bool_()}
-PAY_SCHEMA = {"instrument_id": pa.string(), "kind": pa.string(), "bin": pa.string(), "issuer_country": pa.string()}
+IP_SCHEMA = {
+    "ip": pa.string(),
+    "asn": pa.int64(),
+    "proxy_provider": pa.string(),
+    "is_datacenter": pa.bool_(),
+}
+PAY_SCHEMA = {
+    "instrument_id": pa.string(),
+    "kind": pa.string(),
+    "bin": pa.string(),
+    "issuer_country": pa.string(),
+}
 ID_SCHEMA = {"kind": pa.string(), "value": pa.string()}
 
 
@@ -47,7 +61,9 @@ class World:
     pay_rows: Rows = field(default_factory=Rows)
     id_rows: Rows = field(default_factory=Rows)
     pairs: Rows = field(default_factory=Rows)
-    signals: list[str] = field(default_factory=lambda: ["prompt_template", "timing_sync", "model_pivot"])
+    signals: list[str] = field(
+        default_factory=lambda: ["prompt_template", "timing_sync", "model_pivot"]
+    )
     #: per provider: catalogue offset and size of its exit-IP pool
     prov_offset: np.ndarray = field(init=False)
     prov_size: np.ndarray = field(init=False)
@@ -83,7 +99,11 @@ class World:
         rng = self.rng(1)
         scale = self.layout.n / 1_024_000
         ring_sizes = self.layout.g_size[self.layout.g_segment == RING]
-        need = int(np.ceil((ring_sizes.max() if len(ring_sizes) else 0) * self.params.ring_ip_pool_ratio * 1.5))
+        need = int(
+            np.ceil(
+                (ring_sizes.max() if len(ring_sizes) else 0) * self.params.ring_ip_pool_ratio * 1.5
+            )
+        )
         sizes = np.array([max(int(base * scale), 24, need) for _, _, _, base in PROVIDERS])
         offsets = []
         for i, ((name, kind, dc, _), n) in enumerate(zip(PROVIDERS, sizes)):
@@ -96,12 +116,21 @@ class World:
                 asn = np.full(n, PROVIDER_ASNS[i % len(PROVIDER_ASNS)])
                 t6, _ = resi_v6(rng, n6, V6_PROVIDER_PREFIX)
                 text = pa.concat_arrays([_fmt.ipv4(ints), t6])
-            coverage = self.params.resi_proxy_intel_coverage if kind == "resi_proxy" else self.params.proxy_intel_coverage
+            coverage = (
+                self.params.resi_proxy_intel_coverage
+                if kind == "resi_proxy"
+                else self.params.proxy_intel_coverage
+            )
             known = rng.random(n) < coverage  # the intel feed names only some exits
-            offsets.append(self.ips.add(
-                n, ip=text, asn=asn, proxy_provider=pa.array(np.where(known, name, None), pa.string()),
-                is_datacenter=np.full(n, dc),
-            ))
+            offsets.append(
+                self.ips.add(
+                    n,
+                    ip=text,
+                    asn=asn,
+                    proxy_provider=pa.array(np.where(known, name, None), pa.string()),
+                    is_datacenter=np.full(n, dc),
+                )
+            )
         self.prov_offset = np.array(offsets)
         self.prov_size = sizes
 
@@ -112,7 +141,9 @@ class World:
                 self.account_cols[k] = np.full(self.layout.n, None, dtype=object)
             self.account_cols[k][idx] = v
 
-    def add_pairs(self, a: np.ndarray, b: np.ndarray, signal: np.ndarray, score: np.ndarray) -> None:
+    def add_pairs(
+        self, a: np.ndarray, b: np.ndarray, signal: np.ndarray, score: np.ndarray
+    ) -> None:
         self.pairs.add(a=a, b=b, signal=signal, score=score)
 
 
@@ -142,30 +173,44 @@ def assemble(w: World) -> tuple[dict[str, pa.Table], pa.Table]:
     order, acc = _sorted_links(w.ip_rows, "ip", perm)
     cat = w.ip_rows.column("ip")[order]
     first, last = w.ip_rows.column("first_seen")[order], w.ip_rows.column("last_seen")[order]
-    tables["ip_observations"] = pa.table({
-        "account_id": ids.take(acc), "ip": ip["ip"].take(cat), "first_seen": _ts(first),
-        "last_seen": _ts(last), "requests": pa.array(w.ip_rows.column("requests")[order], pa.int64()),
-        "asn": ip["asn"].take(cat), "proxy_provider": ip["proxy_provider"].take(cat),
-        "is_datacenter": ip["is_datacenter"].take(cat),
-    })
+    tables["ip_observations"] = pa.table(
+        {
+            "account_id": ids.take(acc),
+            "ip": ip["ip"].take(cat),
+            "first_seen": _ts(first),
+            "last_seen": _ts(last),
+            "requests": pa.array(w.ip_rows.column("requests")[order], pa.int64()),
+            "asn": ip["asn"].take(cat),
+            "proxy_provider": ip["proxy_provider"].take(cat),
+            "is_datacenter": ip["is_datacenter"].take(cat),
+        }
+    )
 
     pay = w.instruments.columns()
     order, acc = _sorted_links(w.pay_rows, "inst", perm)
     cat = w.pay_rows.column("inst")[order]
-    tables["payment_instruments"] = pa.table({
-        "account_id": ids.take(acc), "instrument_id": pay["instrument_id"].take(cat),
-        "kind": pay["kind"].take(cat), "bin": pay["bin"].take(cat),
-        "issuer_country": pay["issuer_country"].take(cat),
-        "first_seen": _ts(w.pay_rows.column("first_seen")[order]),
-    })
+    tables["payment_instruments"] = pa.table(
+        {
+            "account_id": ids.take(acc),
+            "instrument_id": pay["instrument_id"].take(cat),
+            "kind": pay["kind"].take(cat),
+            "bin": pay["bin"].take(cat),
+            "issuer_country": pay["issuer_country"].take(cat),
+            "first_seen": _ts(w.pay_rows.column("first_seen")[order]),
+        }
+    )
 
     ident = w.idents.columns()
     order, acc = _sorted_links(w.id_rows, "ident", perm)
     cat = w.id_rows.column("ident")[order]
-    tables["identifiers"] = pa.table({
-        "account_id": ids.take(acc), "kind": ident["kind"].take(cat), "value": ident["value"].take(cat),
-        "first_seen": _ts(w.id_rows.column("first_seen")[order]),
-    })
+    tables["identifiers"] = pa.table(
+        {
+            "account_id": ids.take(acc),
+            "kind": ident["kind"].take(cat),
+            "value": ident["value"].take(cat),
+            "first_seen": _ts(w.id_rows.column("first_seen")[order]),
+        }
+    )
 
     tables["behaviour_similarity"] = _pairs_table(w, ids)
 
@@ -187,10 +232,14 @@ def _pairs_table(w: World, ids: pa.Array) -> pa.Table:
     flip = rng.random(len(first)) < 0.5
     a, b = np.where(flip, hi[first], lo[first]), np.where(flip, lo[first], hi[first])
     score = np.clip(np.round(score[first], 3), 0.001, 1.0)
-    return pa.table({
-        "account_a": ids.take(a), "account_b": ids.take(b), "score": pa.array(score, pa.float64()),
-        "signal": pa.array(w.signals).take(sig[first]),
-    })
+    return pa.table(
+        {
+            "account_a": ids.take(a),
+            "account_b": ids.take(b),
+            "score": pa.array(score, pa.float64()),
+            "signal": pa.array(w.signals).take(sig[first]),
+        }
+    )
 
 
 def _truth(w: World, ids: pa.Array, by_number: np.ndarray) -> pa.Table:
@@ -208,9 +257,13 @@ def _truth(w: World, ids: pa.Array, by_number: np.ndarray) -> pa.Table:
     camp_idx = np.where(has_g, L.g_campaign[np.maximum(g, 0)], -1)
     is_c = camp_idx >= 0
     campaign[is_c] = np.array(L.campaigns, dtype=object)[camp_idx[is_c]]
-    return pa.table({
-        "account_id": ids.take(by_number),
-        "campaign": pa.array(campaign, pa.string()),
-        "segment": pa.array(np.array(SEGMENTS, dtype=object)[L.segment[by_number]], pa.string()),
-        "group": pa.array(group, pa.string()),
-    })
+    return pa.table(
+        {
+            "account_id": ids.take(by_number),
+            "campaign": pa.array(campaign, pa.string()),
+            "segment": pa.array(
+                np.array(SEGMENTS, dtype=object)[L.segment[by_number]], pa.string()
+            ),
+            "group": pa.array(group, pa.string()),
+        }
+    )

@@ -45,8 +45,10 @@ def write_table(table: pa.Table, path: Path, fmt: Format) -> Path:
     if fmt == "csv":
         pcsv.write_csv(text, path, write_options=opts)
     elif fmt == "csv.gz":
-        with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=1,
-                                                    mtime=0) as gz:
+        with (
+            open(path, "wb") as raw,
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=1, mtime=0) as gz,
+        ):
             pcsv.write_csv(text, gz, write_options=opts)
     else:
         raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
