@@ -45,6 +45,10 @@ def test_demo_end_to_end(store: GraphStore, env_for_cli: dict, tmp_path: Path) -
     waves = banwave_store.list_waves(store)
     assert waves["wave_id"].tolist() == [summary["wave_id"]] == ["wave-0001"]
     assert summary["metrics"][0]["n_flagged"] == waves["n_accounts"].iloc[0]
+    # On a real detection run too: every banned account has reasons and evidence in the graph.
+    wave = banwave_store.read_wave(store, "wave-0001")
+    assert len(wave.entries) > 0 and all(len(r) >= 1 for r in wave.entries["reasons"])
+    assert banwave_store.unsupported_entries(store, "wave-0001").empty
     assert store.query("MATCH (a:Account {account_id: 'leftover'}) RETURN count(a) AS n",
                        name="test/leftover")[0]["n"] == 0
     # A second demo on the same server reloads without --wipe: it only holds the last demo.

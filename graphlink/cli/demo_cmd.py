@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -97,7 +97,6 @@ def run_demo(
     min_risk: float,
     wipe: bool,
     baselines: bool = True,
-    say: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Every stage in order; returns a summary (run id, wave id, metrics)."""
     from graphlink.cli.banwave_cmd import evaluate_in_store, print_wide, run_wave
