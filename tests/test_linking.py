@@ -69,13 +69,30 @@ def test_weights_sum_over_kinds_and_bits_record_each_kind():
 def test_huge_shared_ip_is_linked_sparsely_not_as_a_clique():
     n = 5000
     accts = [f"m{i:05d}" for i in range(n)]
-    g = build_account_graph(_links(accts, ips=[(a, "100.64.0.1", 1, None, False) for a in accts]))
-    cfg = DetectionConfig()
+    links = _links(accts, ips=[(a, "100.64.0.1", 1, None, False) for a in accts])
+    cfg = DetectionConfig(min_edge_weight=0.0)
+    g = build_account_graph(links, cfg)
     assert g.n_edges <= n * cfg.sparse_degree          # a clique would be 12.5 million
     assert g.n_edges >= n                               # ... but everyone stays linked
     assert g.stats["things_capped_ip"] == 1
     deg = np.bincount(np.r_[g.src, g.dst], minlength=n)
     assert deg.min() >= 2 and deg.max() <= 2 * cfg.sparse_degree
+    # With the default floor, links this weak (1/5000 of an IP each) are not kept at all.
+    assert build_account_graph(links).n_edges == 0
+
+
+def test_links_are_independent_of_row_order():
+    rng = np.random.default_rng(0)
+    accts = [f"a{i:03d}" for i in range(300)]
+    ips = [(a, f"10.0.0.{int(rng.integers(0, 3))}", 1, None, False) for a in accts]
+    links = _links(accts, ips=ips)
+    shuffled = _links(accts[::-1], ips=[ips[i] for i in rng.permutation(len(ips))])
+    cfg = DetectionConfig(max_clique=10, min_edge_weight=0.0)   # circulants, not cliques
+    g1, g2 = build_account_graph(links, cfg), build_account_graph(shuffled, cfg)
+    assert g1.n_edges > 0
+    np.testing.assert_array_equal(g1.src, g2.src)
+    np.testing.assert_array_equal(g1.dst, g2.dst)
+    np.testing.assert_allclose(g1.weight, g2.weight)
 
 
 def test_thing_above_max_sharers_is_dropped():

@@ -27,7 +27,7 @@ class DetectionConfig:
     """Weights, caps and thresholds of linking, Leiden, scoring and lineage.
 
     >>> DetectionConfig().resolution
-    0.02
+    0.005
     >>> DetectionConfig().with_(resolution=0.1).resolution
     0.1
     """
@@ -91,19 +91,24 @@ class DetectionConfig:
     sparse_degree: int = 3
     #: Things with more sharers than this carry no usable evidence: dropped.
     max_sharers: int = 20_000
+    #: Account pairs whose summed weight stays below this are not linked at all
+    #: (two strangers on a CGNAT exit): far below ``resolution`` they cannot
+    #: hold a cluster together, and dropping them halves the graph Leiden sees.
+    min_edge_weight: float = 0.02
 
     # -- Leiden -------------------------------------------------------------------------
     engine: Engine = "igraph"
     objective: Objective = "cpm"
     #: CPM density threshold on the weight scale above.
-    resolution: float = 0.02
+    resolution: float = 0.005
     n_iterations: int = 2
     beta: float = 0.01
     #: Periphery pruning after Leiden (``communities.prune_periphery``): a member
     #: whose summed link weight inside its cluster is below ``prune_rel`` x the
-    #: cluster's median member, or below ``prune_abs``, is detached.
+    #: cluster's median member is detached; with ``require_personal_tie`` so is a
+    #: member tied only by shared IPs to a cluster held by personal evidence.
     prune_rel: float = 0.2
-    prune_abs: float = 0.0
+    require_personal_tie: bool = True
     prune_rounds: int = 2
     #: Second, coarser CPM pass over the written clusters (campaign grouping):
     #: clusters joined by links of summed density above this share a parent.

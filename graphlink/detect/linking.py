@@ -122,10 +122,13 @@ def project(
     """
     n_acct = len(org)
     key = thing.astype(np.int64) * n_acct + acct.astype(np.int64)
-    # Sort by thing, then (within a thing) by a hash of the link: deterministic,
-    # unrelated to id order (so the sparse circulant does not follow account
-    # numbering), and duplicate links end up adjacent.  One int64 argsort.
-    sort_key = (key // n_acct << np.int64(40)) | (_mix(key) >> np.uint64(24)).astype(np.int64)
+    # Sort by thing, then (within a thing) by a hash of the account salted with
+    # the thing's member set (sum of member ids): deterministic whatever the row
+    # order or thing numbering, unrelated to id order (so the sparse circulant
+    # does not follow account numbering), and duplicate links end up adjacent.
+    salt = np.bincount(thing, weights=acct.astype(np.float64), minlength=n_things).astype(np.int64)
+    h = _mix(acct.astype(np.int64) ^ _mix(salt[thing]).astype(np.int64))
+    sort_key = (thing.astype(np.int64) << np.int64(40)) | (h >> np.uint64(24)).astype(np.int64)
     order = np.argsort(sort_key, kind="stable")
     key = key[order]
     keep = np.r_[True, key[1:] != key[:-1]] if len(key) else np.array([], bool)
@@ -187,21 +190,16 @@ def _arrow_strings(values: pd.Series | np.ndarray) -> pa.Array:
     return arr
 
 
-def _codes(values: pd.Series | np.ndarray) -> tuple[np.ndarray, int, pd.Index]:
-    """Integer codes ordered by value (so codes do not depend on row order); null -> -1.
+def _codes(values: pd.Series | np.ndarray | pa.Array) -> tuple[np.ndarray, int, pd.Index]:
+    """Integer codes per distinct value (first-appearance order; null -> -1).
 
-    Arrow's hash encoding plus a sort of the distinct values only: several
-    times faster than ``pd.factorize(sort=True)`` on millions of strings.
+    Arrow's hash encoding: several times faster than ``pd.factorize`` on
+    millions of strings.  Nothing downstream depends on the numbering (see
+    :func:`project`), so the values are not sorted.
     """
     enc = pc.dictionary_encode(_arrow_strings(values))
-    dictionary = enc.dictionary
-    rank = np.empty(len(dictionary), dtype=np.int64)
-    rank[pc.array_sort_indices(dictionary).to_numpy()] = np.arange(len(dictionary))
-    idx = enc.indices.fill_null(-1).to_numpy().astype(np.int64)
-    codes = np.where(idx >= 0, rank[np.maximum(idx, 0)], -1) if len(rank) else np.full(len(idx), -1)
-    uniques = pd.Index(np.asarray(pc.take(dictionary, pc.array_sort_indices(dictionary)),
-                                  dtype=object))
-    return codes, len(dictionary), uniques
+    codes = enc.indices.fill_null(-1).to_numpy().astype(np.int64)
+    return codes, len(enc.dictionary), pd.Index(np.asarray(enc.dictionary, dtype=object))
 
 
 def _index_of(values: pd.Series, ids: pa.Array) -> np.ndarray:
@@ -372,6 +370,9 @@ def build_account_graph(links: Links, config: DetectionConfig = DetectionConfig(
         add("similarity", np.minimum(ia, ib), np.maximum(ia, ib), config.w_similarity * score, bits)
 
     src, dst, weight, bits = _aggregate(parts_src, parts_dst, parts_w, parts_b, n)
+    strong = weight >= config.min_edge_weight
+    stats["edges_below_min_weight"] = int((~strong).sum())
+    src, dst, weight, bits = src[strong], dst[strong], weight[strong], bits[strong]
     nodes["uses_proxy"] = uses_proxy
     nodes["uses_datacenter"] = uses_dc
     nodes["requests"] = requests

@@ -105,7 +105,7 @@ def detect_links(
     part = communities.leiden(ig_graph, config, seed=seed)
     del ig_graph
     membership, detached = communities.prune_periphery(part.membership, g.src, g.dst, g.weight,
-                                                       config)
+                                                       g.bits, config)
     secs["leiden"] = time.perf_counter() - t
 
     say("scoring")
