@@ -136,10 +136,11 @@ def render_guide(saved: Mapping[str, queries.SavedQuery]) -> str:
         "<code>cypher/queries/</code>. Click a grey block to copy it into the editor, then run it "
         "(Ctrl/Cmd+Enter). Set the parameters first with the <code>:params</code> block.</p>"
         f"<ol>{index}</ol>"
-        '<p>Start with <pre class="pre-scrollable code runnable">:params {limit: 20, min_risk: 0.0}</pre>'
+        "<p>Start with the riskiest clusters of the current detection run:</p>"
+        '<pre class="pre-scrollable code runnable">:params {limit: 20, min_risk: 0.0}</pre>'
         '<pre class="pre-scrollable code runnable">'
         + html.escape(saved["top_risky_clusters"].body if "top_risky_clusters" in saved else "")
-        + "</pre></p></div></slide>"
+        + "</pre></div></slide>"
     )
     slides = first + "".join(_slide(q) for q in saved.values())
     return (

@@ -29,6 +29,9 @@ from graphlink.errors import NotFound
 from graphlink.reports import html as h
 from graphlink.store import GraphStore
 
+#: Shared things labelled per kind in the drawing (the most shared ones).
+LABELS_PER_KIND = 12
+
 EDGE_COLOURS: dict[str, str] = {
     "PAID_WITH": "rgba(214,39,40,0.45)",
     "USED_IP": "rgba(44,160,44,0.45)",
@@ -144,14 +147,20 @@ def layout(nodes: pd.DataFrame, edges: pd.DataFrame, *, seed: int = 7) -> pd.Dat
     pairs = [(index[s], index[t]) for s, t in edges[["source", "target"]].itertuples(index=False)
              if s in index and t in index]
     g = ig.Graph(n=len(out), edges=pairs)
+    # Shared things hold a ring together; dense similarity links would pull every
+    # account into one ball, so they attract less.
+    kinds = [k for s, t, k in edges[["source", "target", "kind"]].itertuples(index=False)
+             if s in index and t in index]
+    weights = [0.25 if k == "SIMILAR_TO" else 1.0 for k in kinds]
     start = np.random.default_rng(seed).uniform(-1, 1, size=(len(out), 2)).tolist()
     # igraph draws from its own generator during the layout too: seed it, then restore.
     ig.set_random_number_generator(random.Random(seed))
     try:
         if len(out) > 1500:
-            coords = g.layout_drl(seed=start).coords
+            coords = g.layout_drl(seed=start, weights=weights or None).coords
         elif len(out) > 300 or not g.is_connected():
-            coords = g.layout_fruchterman_reingold(seed=start, niter=600).coords
+            coords = g.layout_fruchterman_reingold(
+                seed=start, niter=800, weights=weights or None).coords
         else:  # small and connected: Kamada-Kawai spreads a dense ring more evenly
             coords = g.layout_kamada_kawai(seed=start, maxiter=50 * len(out)).coords
     finally:
@@ -182,20 +191,27 @@ def graph_figure(nodes: pd.DataFrame, edges: pd.DataFrame, *, title: str = "") -
         group = placed[placed["kind"] == kind]
         if group.empty:
             continue
-        # Label shared things while they are few; accounts only in small drawings (hover has all).
-        show_labels = len(group) <= 60 and (kind != "Account" or len(placed) <= 40)
+        # Label the most shared things of each kind; accounts only in small drawings
+        # (hover shows everything).
+        if kind == "Account":
+            labels = group["label"] if len(placed) <= 40 else pd.Series("", index=group.index)
+        else:
+            top = group["size"].rank(method="first", ascending=False) <= LABELS_PER_KIND
+            labels = group["label"].where(top, "")
+        big = len(placed) > 150
         fig.add_trace(go.Scatter(
-            x=group["x"], y=group["y"], mode="markers+text" if show_labels else "markers",
-            name=f"{kind} ({len(group)})", text=group["label"] if show_labels else None,
+            x=group["x"], y=group["y"], mode="markers+text",
+            name=f"{kind} ({len(group)})", text=labels,
             textposition="top center", textfont={"size": 9},
             hovertext=group["hover"], hoverinfo="text",
-            marker={"size": group["size"], "color": h.KIND_COLOURS[kind],
+            marker={"size": group["size"] * (0.7 if big else 1.0), "color": h.KIND_COLOURS[kind],
                     "line": {"width": 1, "color": "#fff"},
                     "symbol": "circle" if kind == "Account" else "diamond"},
             meta={"node_kind": kind},
         ))
     fig.update_layout(
-        title=title or None, height=640, showlegend=True, plot_bgcolor="#fff",
+        title=title or None, height=int(min(1100, 560 + 1.5 * len(placed))), showlegend=True,
+        plot_bgcolor="#fff",
         margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
         xaxis={"visible": False}, yaxis={"visible": False, "scaleanchor": "x"},
         legend={"orientation": "h", "y": -0.02},
