@@ -383,3 +383,40 @@ def test_proxy_intel_coverage() -> None:
     assert ring.proxy_provider.notna().mean() > blind.ip_observations.proxy_provider.notna().mean()
     default = generate(2_000, seed=8).ip_observations
     assert 0 < default.proxy_provider.notna().sum() < named.proxy_provider.notna().sum()
+
+
+def test_subrings_joined_by_a_weak_link_campaigns_apart() -> None:
+    import networkx as nx
+
+    s = generate(30_000, seed=9)  # 720 ring accounts
+    t = s.truth.set_index("account_id")
+    ring = t[t.segment == "ring"]
+    ids = s.identifiers
+    things = pd.concat(
+        [
+            s.payment_instruments.rename(columns={"instrument_id": "thing"})[
+                ["account_id", "thing"]
+            ],
+            ids.assign(thing=ids.kind + ":" + ids.value)[["account_id", "thing"]],
+        ]
+    )
+    things["sub"] = ring.group.reindex(things.account_id).to_numpy()
+    # things only ring accounts use (popular benign referral codes are no campaign link)
+    ring_only = things["sub"].notna().groupby(things.thing).transform("all")
+    things = things[ring_only.astype(bool)].drop_duplicates(["thing", "sub"])
+    firsts = things.groupby("thing").sub.transform("first")
+    g = nx.Graph()
+    g.add_nodes_from(ring.group.unique())
+    g.add_edges_from(zip(firsts, things["sub"]))
+    sim = s.behaviour_similarity
+    both = sim[sim.account_a.isin(ring.index) & sim.account_b.isin(ring.index)]
+    g.add_edges_from(zip(ring.group[both.account_a], ring.group[both.account_b]))
+    g.remove_edges_from(nx.selfloop_edges(g))
+    camp = ring.groupby("group").campaign.first()
+    assert camp.value_counts().max() >= 2, "some campaign has several sub-rings"
+    for comp in nx.connected_components(g):
+        assert camp[list(comp)].nunique() == 1, "no card/identifier/pair joins two campaigns"
+    for c, subs in camp.groupby(camp):
+        assert nx.is_connected(g.subgraph(subs.index)), f"{c}: sub-rings joined"
+        if len(subs) > 1:  # weakly: one link between neighbouring sub-rings, not a mesh
+            assert g.subgraph(subs.index).number_of_edges() <= 2 * (len(subs) - 1)

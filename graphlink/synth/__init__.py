@@ -14,10 +14,11 @@ Truth CSV columns
     ``segment``   ``ring`` for ring accounts, else one of ``ordinary``, ``campus``,
                   ``cgnat``, ``company``, ``family``, ``vpn_user``, ``heavy_user``
     ``group``     the account's campus (``campus-0012``), carrier (``carrier-0003``),
-                  company (``company-0042``), family (``family-001234``-style
-                  ``family-NNNN``), VPN provider (``vpn_user``: the provider's name),
-                  or sub-ring (``hydra-03/r2``); empty for ``ordinary`` and
-                  ``heavy_user``
+                  company (``company-0042``, = one verified ``org_id``), family
+                  (``family-0047``), VPN provider of a ``vpn_user`` (its name, e.g.
+                  ``surfguard-vpn``), or sub-ring of a ring account (``hydra-03/r2``);
+                  empty for ``ordinary`` and ``heavy_user``.  Research labs are
+                  part of their campus's group.
 
 What is planted (see :mod:`graphlink.synth.rings` and
 :mod:`graphlink.synth.benign` for the why): ring campaigns of sub-rings
