@@ -83,7 +83,6 @@ def create_app(
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        dependencies=[Depends(reject_unknown_query)],
         openapi_tags=[
             {"name": "signup", "description": "Real-time sign-up risk"},
             {"name": "investigate", "description": "Accounts and clusters (scope investigate:read)"},
@@ -92,6 +91,8 @@ def create_app(
         ],
     )
     install_handlers(app)
-    for module in (signup, accounts, clusters, banwaves, health):
-        app.include_router(module.router)
+    app.include_router(signup.router)  # checks its (empty) query string itself
+    # Everything else refuses unknown query parameters through one router dependency.
+    for module in (accounts, clusters, banwaves, health):
+        app.include_router(module.router, dependencies=[Depends(reject_unknown_query)])
     return app

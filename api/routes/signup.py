@@ -2,34 +2,60 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
+from typing import Any
 
-from api.deps import Index, SignupKey
-from api.models import (
-    AUTH_ERRORS,
-    IpSignals,
-    SignupCheckRequest,
-    SignupCheckResponse,
-    Thresholds,
-    TouchedCluster,
-)
-from graphlink.signup import Signup, score_signup
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from api.deps import signup_access
+from api.models import AUTH_ERRORS, SignupCheckRequest, SignupCheckResponse
+from graphlink.signup import Assessment, Signup, score_signup
+
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def _body(run_id: str, a: Assessment) -> dict[str, Any]:
+    """The response as plain JSON-ready data, shaped exactly like :class:`SignupCheckResponse`
+    (schemathesis checks every response against that schema).  Built by hand because
+    constructing and serialising the pydantic models costs more than the whole lookup."""
+    flags = a.ip_flags
+    return {
+        "run_id": run_id,
+        "risk": a.risk,
+        "decision": a.decision,
+        "thresholds": a.thresholds,
+        "reasons": a.reasons,
+        "clusters": [
+            {"cluster_id": t.cluster.cluster_id, "risk": t.cluster.risk, "size": t.cluster.size,
+             "reasons": list(t.cluster.reasons), "matched_on": list(t.matched_on),
+             "evidence": t.evidence}
+            for t in a.clusters
+        ],
+        "ip": {"proxy_provider": flags.proxy_provider, "is_datacenter": flags.is_datacenter}
+        if flags else None,
+    }
+
 
 router = APIRouter(responses=AUTH_ERRORS, tags=["signup"])
 
 
 @router.post(
     "/v1/signup-check",
-    response_model=SignupCheckResponse,
+    # Serialised here (see _body), documented through ``responses``.
+    response_class=Response,
+    responses={200: {"model": SignupCheckResponse, "description": "risk, decision hint, reasons"}},
     summary="Score a sign-up in progress against known rings",
-    
+    # Auth is checked in the handler (see api.deps.signup_access); declared here for OpenAPI.
+    openapi_extra={"security": [{"HTTPBearer": []}]},
 )
-async def signup_check(body: SignupCheckRequest, key: SignupKey, index: Index) -> SignupCheckResponse:
+async def signup_check(body: SignupCheckRequest, request: Request) -> Response:
     """Works for an account that does not exist yet: the IP, instrument, device and other
     identifiers are looked up in the current run's index (thing -> clusters), never in Neo4j.
     Reason codes: `ip_in_ring`, `instrument_in_ring`, `device_in_ring`, `identifier_in_ring`,
     `email_domain_in_ring`, `proxy_provider`, `datacenter_ip`, `entry_point_plan`, `ring_burst`.
     """
+    index = (await signup_access(request)).index
     a = score_signup(
         index,
         Signup(
@@ -41,20 +67,4 @@ async def signup_check(body: SignupCheckRequest, key: SignupKey, index: Index) -
             plan=body.plan,
         ),
     )
-    return SignupCheckResponse(
-        run_id=index.run_id,
-        risk=a.risk,
-        decision=a.decision,  # type: ignore[arg-type]
-        thresholds=Thresholds(**a.thresholds),
-        reasons=a.reasons,
-        clusters=[
-            TouchedCluster(
-                cluster_id=t.cluster.cluster_id, risk=t.cluster.risk, size=t.cluster.size,
-                reasons=list(t.cluster.reasons), matched_on=list(t.matched_on),
-                evidence=t.evidence,
-            )
-            for t in a.clusters
-        ],
-        ip=IpSignals(proxy_provider=a.ip_flags.proxy_provider, is_datacenter=a.ip_flags.is_datacenter)
-        if a.ip_flags else None,
-    )
+    return Response(_dumps(_body(index.run_id, a)), media_type="application/json")
