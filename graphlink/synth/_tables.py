@@ -126,10 +126,14 @@ def slots(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def after(rng: np.random.Generator, t0: np.ndarray, mean_days: float) -> np.ndarray:
-    """``t0`` plus an exponential delay, never past the end of the window."""
+    """``t0`` plus an exponential delay, wrapped to stay before the end of the window.
+
+    Wrapping (not clipping) keeps values from piling up on the window's last minute.
+    """
+    t0 = np.asarray(t0, dtype=np.int64)
+    room = np.maximum(WINDOW_END - 60 - t0, 1)
     return np.minimum(
-        np.asarray(t0) + (rng.exponential(mean_days * DAY, len(t0))).astype(np.int64),
-        WINDOW_END - 60,
+        t0 + rng.exponential(mean_days * DAY, len(t0)).astype(np.int64) % room, WINDOW_END - 60
     )
 
 

@@ -119,7 +119,7 @@ def _accounts(w: World) -> None:
         keep = rng.random(len(members)) < own_country
         country[members[keep]] = g_country[local[keep]]
         if s == CAMPUS:
-            g_domain = np.array([f"univ{g:04d}.edu" for g in range(len(gids))], dtype=object)
+            g_domain = np.array([f"univ{g + 1:04d}.edu" for g in range(len(gids))], dtype=object)
             on_domain = rng.random(len(members)) < 0.8
             domain[members[on_domain]] = g_domain[local[on_domain]]
             plan[members] = np.array(["edu", "free", "pro"], dtype=object)[
@@ -160,9 +160,7 @@ def _accounts(w: World) -> None:
             anchor = PLATFORM_START + (
                 rng.random(len(gids)) * (WINDOW_END - 30 * DAY - PLATFORM_START)
             ).astype(np.int64)
-            created[members] = anchor[local] + rng.exponential(60 * DAY, len(members)).astype(
-                np.int64
-            )
+            created[members] = after(rng, anchor[local], 60)
     heavy = L.members(HEAVY)
     plan[heavy] = np.array(["pro", "api", "free"], dtype=object)[
         choice(rng, len(heavy), [0.45, 0.45, 0.1])

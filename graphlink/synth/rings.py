@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from graphlink.synth._tables import DAY, HOUR, after, choice, pick_in, seen, slots
 from graphlink.synth.benign import MP, PT, TS_, bins
-from graphlink.synth.layout import CAMPUS, RING
+from graphlink.synth.layout import CAMPUS, COMPANY, RING
 from graphlink.synth.params import (
     COUNTRIES,
     COUNTRY_W,
@@ -87,14 +87,18 @@ def _accounts(w: World) -> None:
     n_campus = len(w.layout.groups_of(CAMPUS))
     real = edu & (rng.random(n) < 0.5) & (n_campus > 0)  # student addresses on real campuses
     domain[real] = np.array(
-        [f"univ{g:04d}.edu" for g in rng.integers(0, max(n_campus, 1), int(real.sum()))],
+        [f"univ{g:04d}.edu" for g in rng.integers(1, max(n_campus, 1) + 1, int(real.sum()))],
         dtype=object,
     )
     fake = edu & ~real
-    domain[fake] = np.array([f"univ{9000 + g:04d}.edu" for g in local[fake] % 1000], dtype=object)
+    # made-up campuses and shell companies are numbered on from the real ones: names alone tell nothing
+    domain[fake] = np.array([f"univ{n_campus + 1 + g:04d}.edu" for g in local[fake]], dtype=object)
     startup = plan == "startup"
     shells = local[startup] * 3 + rng.integers(0, 3, int(startup.sum()))
-    domain[startup] = np.array([f"company-{5000 + s:04d}.com" for s in shells], dtype=object)
+    n_company = len(w.layout.groups_of(COMPANY))
+    domain[startup] = np.array(
+        [f"company-{n_company + 1 + s:04d}.com" for s in shells], dtype=object
+    )
 
     # startup credits need an organisation: some shells got verified
     shell_org = w.tokens.take("org_", G * 3).to_numpy(zero_copy_only=False)
