@@ -338,9 +338,20 @@ def test_rings_pivot_within_a_day_of_the_release(sc: Scenario) -> None:
     assert by_seg["ordinary"] < 0.1
     assert by_seg["heavy_user"] > 0.1, "early adopters pivot too"
     acc = sc.accounts.merge(sc.truth, on="account_id")
-    ring_created = acc[acc.segment == "ring"].set_index("group").created_at
-    spread = ring_created.groupby(level=0).agg(lambda s: s.quantile(0.5) - s.quantile(0.25))
-    assert (spread < pd.Timedelta(days=30)).mean() > 0.5, "sign-ups come in bursts"
+
+    def burst_share(seg: str) -> float:
+        """Share of the segment's accounts with 5+ accounts of their group/segment within 6 h."""
+        sub = acc[acc.segment == seg]
+        keys = sub.group if seg == "ring" else sub.segment
+        hits = 0
+        for _, t in sub.created_at.groupby(keys):
+            x = np.sort(t.dt.tz_localize(None).to_numpy().astype("datetime64[s]").astype(np.int64))
+            near = np.searchsorted(x, x + 6 * 3600, "right") - np.searchsorted(x, x - 6 * 3600)
+            hits += int((near > 5).sum())
+        return hits / len(sub)
+
+    assert burst_share("ring") > 0.25, "sign-ups come in bursts"
+    assert burst_share("family") < 0.05 and burst_share("ordinary") < 0.05
 
 
 def test_research_labs_look_like_rings(sc: Scenario) -> None:

@@ -49,6 +49,9 @@ class SynthParams:
     #: Ring accounts with a camouflage link to a benign account (shared
     #: residential-proxy exit IP, or a similar-prompt pair).
     camouflage_rate: float = 0.3
+    #: Ring accounts created inside a sign-up burst (a few hours wide); the others
+    #: trickle in over the following days.
+    burst_share: float = 0.6
     #: Ring accounts bought/aged rather than created in a burst.
     aged_account_rate: float = 0.15
     ring_suspended_rate: float = 0.02

@@ -67,6 +67,10 @@ def _accounts(w: World) -> None:
     n_bursts = rng.integers(1, 4, G)
     which = (rng.random(n) * n_bursts[local]).astype(np.int64)
     created = centres[local, which] + np.abs(rng.normal(0, 3 * HOUR, n)).astype(np.int64)
+    trickle = rng.random(n) >= p.burst_share  # the rest trickle in over the following days
+    created[trickle] = centres[local, which][trickle] + rng.exponential(
+        5 * DAY, int(trickle.sum())
+    ).astype(np.int64)
     aged = rng.random(n) < p.aged_account_rate  # bought or long-dormant accounts
     lo, hi = PLATFORM_START + 365 * DAY, RING_BURSTS[0] - 30 * DAY
     created[aged] = lo + (rng.random(int(aged.sum())) * (hi - lo)).astype(np.int64)
