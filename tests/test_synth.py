@@ -431,3 +431,13 @@ def test_subrings_joined_by_a_weak_link_campaigns_apart() -> None:
         assert nx.is_connected(g.subgraph(subs.index)), f"{c}: sub-rings joined"
         if len(subs) > 1:  # weakly: one link between neighbouring sub-rings, not a mesh
             assert g.subgraph(subs.index).number_of_edges() <= 2 * (len(subs) - 1)
+
+
+@pytest.mark.parametrize(("benign", "ring"), [(0, 0), (1, 0), (0, 1), (3, 2), (0, 25)])
+def test_tiny_populations(benign: int, ring: int, tmp_path: Path) -> None:
+    s = generate(benign, ring_accounts=ring, seed=1)
+    assert len(s.accounts) == benign + ring
+    assert (s.truth.segment == "ring").sum() == ring
+    for fmt in FORMATS:
+        write_snapshot(s, tmp_path / fmt, fmt=fmt)  # type: ignore[arg-type]
+    assert len(pd.read_csv(write_truth(s, tmp_path / "t.csv"))) == benign + ring

@@ -175,5 +175,7 @@ def expand(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
 
 def _segment_starts(segment: np.ndarray) -> dict[int, int]:
     """First index of each segment's contiguous run."""
+    if not len(segment):
+        return {}
     change = np.flatnonzero(np.r_[True, segment[1:] != segment[:-1]])
     return {int(segment[i]): int(i) for i in change}

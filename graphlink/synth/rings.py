@@ -307,7 +307,7 @@ def _pairs(w: World) -> None:
     L = w.layout
     gids = L.groups_of(RING)
     sizes, starts = L.g_size[gids], L.g_start[gids]
-    m = rng.poisson(sizes * p.ring_pairs_per_account / 2)
+    m = np.where(sizes >= 2, rng.poisson(sizes * p.ring_pairs_per_account / 2), 0)
     g, _ = slots(m)
     lo, hi = (
         starts[g] - L.n_benign,

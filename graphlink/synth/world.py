@@ -254,7 +254,8 @@ def _truth(w: World, ids: pa.Array, by_number: np.ndarray) -> pa.Table:
         set_e = (~has_g) & (e != None)  # noqa: E711  (object array)
         group[set_e] = e[set_e]
     campaign = np.full(L.n, "", dtype=object)
-    camp_idx = np.where(has_g, L.g_campaign[np.maximum(g, 0)], -1)
+    camp_idx = np.full(L.n, -1, dtype=np.int64)
+    camp_idx[has_g] = L.g_campaign[g[has_g]]
     is_c = camp_idx >= 0
     campaign[is_c] = np.array(L.campaigns, dtype=object)[camp_idx[is_c]]
     return pa.table(
