@@ -23,6 +23,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import socket
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -80,10 +81,10 @@ def mask_card_numbers(text: str) -> str:
 
 
 def _text(frame: pd.DataFrame, col: str) -> pd.Series:
-    """Stripped text of a column; '' where the column is absent."""
+    """Text of a column (the reader has trimmed it); '' where the column is absent."""
     if col not in frame.columns:
         return pd.Series([""] * len(frame), index=frame.index, dtype=object)
-    return frame[col].astype(object).str.strip()
+    return frame[col]
 
 
 def _opt(s: pd.Series) -> pd.Series:
@@ -107,15 +108,37 @@ def normalise_ip(values: pd.Series) -> pd.Series:
     >>> normalise_ip(pd.Series(["2001:DB8::1", "2001:db8:0::1", "1.2.3.999"])).tolist()
     ['2001:db8::1', '2001:db8::1', None]
     """
-    uniq = pd.unique(values.to_numpy())
-    norm: dict[str, str | None] = {}
-    for v in uniq:
-        try:
-            norm[v] = str(ipaddress.ip_address(v))
-        except ValueError:
-            norm[v] = None
-    out = values.map(norm)
+    text = values.astype(object)
+    # Canonical dotted quads (no leading zeros) are already what ipaddress prints:
+    # one vectorised regex instead of a Python call per value.
+    canonical_v4 = text.str.fullmatch(_CANONICAL_V4).fillna(False).to_numpy(dtype=bool)
+    out = text.where(canonical_v4, None)
+    rest = ~canonical_v4
+    if rest.any():
+        uniq = pd.unique(text[rest].to_numpy())
+        norm = {v: _normalise_one(v) for v in uniq}
+        out[rest] = text[rest].map(norm)
     return out.astype(object).where(out.notna(), None)
+
+
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_CANONICAL_V4 = rf"{_OCTET}(?:\.{_OCTET}){{3}}"
+
+
+def _normalise_one(v: str) -> str | None:
+    """``str(ip_address(v))``; IPv6 through the C ``inet_pton/inet_ntop`` round trip,
+    which prints the same RFC 5952 text except for embedded IPv4 (then ipaddress)."""
+    if ":" in v and "%" not in v:
+        try:
+            text = socket.inet_ntop(socket.AF_INET6, socket.inet_pton(socket.AF_INET6, v))
+            if "." not in text:
+                return text
+        except (OSError, ValueError):
+            return None
+    try:
+        return str(ipaddress.ip_address(v))
+    except ValueError:
+        return None
 
 
 _BOOL = {"true": True, "false": False, "1": True, "0": False, "t": True, "f": False, "yes": True, "no": False}

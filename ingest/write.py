@@ -17,23 +17,21 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from graphlink.store import GraphStore
 
 
 def to_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """DataFrame -> list of dicts of plain Python values, None for missing."""
+    """DataFrame -> list of dicts of plain Python values, None for missing.
+
+    Columns go through Arrow's ``to_pylist`` (C++), whatever their pandas
+    dtype (Arrow strings, nullable ints, objects), then one ``zip`` builds the dicts.
+    """
     if frame.empty:
         return []
     names = list(frame.columns)
-    cols = []
-    for name in names:
-        s = frame[name]
-        missing = s.isna()
-        if missing.any():
-            cols.append(s.astype(object).where(~missing, None).tolist())
-        else:
-            cols.append(s.tolist())
+    cols = [pa.array(frame[name], from_pandas=True).to_pylist() for name in names]
     return [dict(zip(names, vals)) for vals in zip(*cols)]
 
 

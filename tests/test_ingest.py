@@ -200,9 +200,11 @@ def test_gzip_and_parquet_load_the_same_graph(store: GraphStore, tmp_path: Path,
 def test_newer_snapshot_updates(store: GraphStore, tmp_path: Path) -> None:
     run_ingest(store, write_snapshot(tmp_path / "s1", BASE), batch_size=100, report_dir=tmp_path)
     newer = {
-        "accounts": [dict(ACCOUNTS[0], plan="pro", status="banned", email_domain="")],
+        "accounts": [dict(ACCOUNTS[0], plan="pro", status="banned", email_domain=""),
+                     dict(ACCOUNTS[2], org_id="org2")],
         "ip_observations": [
-            dict(IPS[0], first_seen="2025-12-30T00:00:00Z", last_seen="2026-02-01T00:00:00Z", requests="4"),
+            dict(IPS[0], first_seen="2025-12-30T00:00:00Z", last_seen="2026-02-01T00:00:00Z", requests="4",
+                 asn="64501", proxy_provider=""),
             {"account_id": "a1", "ip": "10.9.9.9", "first_seen": "2026-02-01T00:00:00Z",
              "last_seen": "2026-02-02T00:00:00Z", "requests": "1"},
         ],
@@ -220,6 +222,10 @@ def test_newer_snapshot_updates(store: GraphStore, tmp_path: Path) -> None:
     assert u["f"].iso_format().startswith("2025-12-30") and u["l"].iso_format().startswith("2026-02-01")
     assert count(store, "MATCH (:Account {account_id:'a1'})-[:USED_IP]->(i:IP) RETURN count(i) AS n") == 2
     assert store.query("MATCH ()-[s:SIMILAR_TO {signal:'prompt_template'}]->() RETURN s.score AS s") == [{"s": 0.9}]
+    # single-valued links follow the newest value; an empty value keeps the old one
+    assert store.query("MATCH (:IP {ip:'2001:db8::1'})-[:IN_ASN]->(n:ASN) RETURN n.asn AS asn") == [{"asn": 64501}]
+    assert count(store, "MATCH (:IP {ip:'2001:db8::1'})-[:VIA_PROVIDER]->() RETURN count(*) AS n") == 1
+    assert store.query("MATCH (:Account {account_id:'a3'})-[:IN_ORG]->(o) RETURN o.org_id AS o") == [{"o": "org2"}]
     # the newer snapshot loaded twice adds its requests once
     before = graph_dump(store)
     run_ingest(store, tmp_path / "s2", batch_size=100, report_dir=tmp_path)
