@@ -22,6 +22,8 @@ class SynthParams:
     """
 
     # --- rings ("hydra" campaigns) ---
+    #: Sub-ring sizes, log-uniform in [min, max]; max is also capped at a third of
+    #: the ring accounts, so a small population still gets several rings.
     ring_size_min: int = 20
     ring_size_max: int = 2000
     #: A campaign is 1..subrings_max sub-rings joined by one weak link each.
