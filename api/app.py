@@ -21,6 +21,7 @@ from api.auth import KeyCache
 from api.deps import ApiContext, reject_unknown_query
 from api.errors import install_handlers
 from api.index import IndexHolder
+from api import guide
 from api.routes import accounts, banwaves, clusters, health, signup
 from graphlink.config import Settings, get_settings
 from graphlink.store import GraphStore
@@ -95,4 +96,6 @@ def create_app(
     # Everything else refuses unknown query parameters through one router dependency.
     for module in (accounts, clusters, banwaves, health):
         app.include_router(module.router, dependencies=[Depends(reject_unknown_query)])
+    # The saved queries as a Neo4j Browser guide (public text, no data; not in the schema).
+    app.include_router(guide.router)
     return app

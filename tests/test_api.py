@@ -361,3 +361,9 @@ def test_new_run_becomes_visible_whole_and_cursors_pin_their_run(
                             name="tests/api/drop_run", write=True)
         client.portal.call(holder.refresh)  # type: ignore[union-attr]
     assert holder.index.run_id == "run-2"
+
+
+def test_browser_guide_is_served_without_auth(client: TestClient) -> None:
+    r = client.get("/browser-guide.html")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert r.headers["access-control-allow-origin"] == "*"
