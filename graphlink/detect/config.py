@@ -95,6 +95,11 @@ class DetectionConfig:
     #: (two strangers on a CGNAT exit): far below ``resolution`` they cannot
     #: hold a cluster together, and dropping them halves the graph Leiden sees.
     min_edge_weight: float = 0.02
+    #: Pairs that share nothing but IPs need this much summed weight to be linked:
+    #: three quarters of all pairs are strangers on one VPN exit, campus NAT or
+    #: carrier IP (weight 0.05-0.2), and pruning would detach such co-located-only
+    #: members anyway; rings are held by personal links plus their proxy ties.
+    min_ip_only_weight: float = 0.0
 
     # -- Leiden -------------------------------------------------------------------------
     engine: Engine = "igraph"
@@ -107,7 +112,7 @@ class DetectionConfig:
     #: whose summed link weight inside its cluster is below ``prune_rel`` x the
     #: cluster's median member is detached; with ``require_personal_tie`` so is a
     #: member tied only by shared IPs to a cluster held by personal evidence.
-    prune_rel: float = 0.2
+    prune_rel: float = 0.1
     require_personal_tie: bool = True
     prune_rounds: int = 2
     #: Second, coarser CPM pass over the written clusters (campaign grouping):

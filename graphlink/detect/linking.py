@@ -370,7 +370,8 @@ def build_account_graph(links: Links, config: DetectionConfig = DetectionConfig(
         add("similarity", np.minimum(ia, ib), np.maximum(ia, ib), config.w_similarity * score, bits)
 
     src, dst, weight, bits = _aggregate(parts_src, parts_dst, parts_w, parts_b, n)
-    strong = weight >= config.min_edge_weight
+    ip_only = (bits & ~(IP | PROXY | DATACENTER)) == 0
+    strong = (weight >= config.min_edge_weight) & (~ip_only | (weight >= config.min_ip_only_weight))
     stats["edges_below_min_weight"] = int((~strong).sum())
     src, dst, weight, bits = src[strong], dst[strong], weight[strong], bits[strong]
     nodes["uses_proxy"] = uses_proxy

@@ -38,8 +38,8 @@ class DetectionResult:
     """One detection run's output.
 
     ``clusters``: ``cluster_id, size, risk, reasons`` (list of codes),
-    ``parent_cluster_id`` (campaign: the id of the largest cluster of its
-    group, None when alone), ``flagged`` (risk >= config.risk_threshold) and
+    ``parent_cluster_id`` (campaign: the id of the riskiest cluster of its
+    coarse group, None when alone), ``flagged`` (risk >= config.risk_threshold) and
     the feature columns of :data:`graphlink.detect.scoring.FEATURES`; riskiest
     first.  Only clusters with ``size >= 2`` and ``risk >= min_write_risk``.
 
