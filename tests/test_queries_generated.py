@@ -115,3 +115,23 @@ def test_reports_on_the_generated_graph(generated: tuple[GraphStore, pd.DataFram
     assert all(f">{a}<" in page for a in members["account_id"])
     wave = build_banwave_report(store, "latest")
     assert params["banwave_changes"]["wave_id"] in wave
+
+
+def test_cluster_history_follows_a_second_detection_run(
+    generated: tuple[GraphStore, pd.DataFrame]
+) -> None:
+    """Runs last in this module: detect again, the riskiest ring keeps its id and its lineage."""
+    from graphlink.detect import DEFAULT_SEED, DetectionConfig, run_detection
+
+    store, _ = generated
+    before = queries.example_params(store)["cluster_members"]["cluster_id"]
+    members = set(queries.run(store, "cluster_members", {"cluster_id": before})["account_id"])
+    run_detection(store, DetectionConfig(), seed=DEFAULT_SEED, batch_size=5_000)
+    history = queries.records(queries.run(store, "cluster_history", {"cluster_id": before}))
+    assert len({h["run_id"] for h in history}) == 2
+    assert [h["event"] for h in history][0] == "new"
+    latest = history[-1]
+    assert latest["event"] in {"stable", "grew", "shrank", "merged", "split"}
+    assert latest["continues"] and latest["continues"][0].endswith(")")  # "run/c-… (j=…)"
+    again = set(queries.run(store, "cluster_members", {"cluster_id": before})["account_id"])
+    assert len(again & members) >= 0.9 * len(members)  # same ring, same id

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -185,3 +186,33 @@ def test_browser_check_sees_errors_and_network(tmp_path: Path) -> None:
     check = screenshot.render(bad)
     assert any("cdn.plot.ly" in u for u in check.blocked_requests)
     assert any("undefinedFunction" in e for e in check.console_errors)
+
+
+def test_drawing_of_a_few_hundred_nodes_stays_readable() -> None:
+    """300 accounts around 40 shared things: laid out fast, few labels, sized to fit."""
+    import time
+
+    rng = np.random.default_rng(3)
+    n_acc, n_things = 300, 40
+    accounts = pd.DataFrame({
+        "account_id": [f"a{i:03d}" for i in range(n_acc)],
+        "created_at": pd.to_datetime(["2026-11-01"] * n_acc, utc=True),
+        "plan": "free", "country": "SG", "org_id": None, "account_risk": 0.9,
+        "in_ban_wave": False,
+    })
+    owner = rng.integers(0, n_acc, size=900)
+    thing = rng.integers(0, n_things, size=900)
+    links = pd.DataFrame({
+        "account_id": [f"a{i:03d}" for i in owner], "rel": "USED_IP", "kind": "IP",
+        "target": [f"10.0.0.{t}" for t in thing], "detail": "datacenter",
+        "proxy_provider": "P", "total_accounts": 30,
+    }).drop_duplicates(["account_id", "target"])
+    data = cluster_report.ClusterData({}, accounts, links, pd.DataFrame(
+        columns=["account_a", "account_b", "signal", "score"]), pd.DataFrame())
+    nodes, edges = cluster_report.graph_elements(data)
+    t = time.perf_counter()
+    fig = cluster_report.graph_figure(nodes, edges)
+    assert time.perf_counter() - t < 20
+    texts = {t.meta["node_kind"]: [x for x in t.text if x] for t in fig.data if t.meta}
+    assert len(texts["IP"]) == cluster_report.LABELS_PER_KIND and texts["Account"] == []
+    assert fig.layout.height > 640
