@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from graphlink.apikeys import KeyInfo, hash_key, lookup_hash
+from graphlink.apikeys import KeyInfo
 
 _MISS: Any = object()
 
@@ -48,7 +48,7 @@ class KeyCache:
         self._entries.clear()
 
 
-__all__ = ["KeyCache", "KeyInfo", "hash_key", "lookup_hash", "is_miss"]
+__all__ = ["KeyCache", "is_miss"]
 
 
 def is_miss(value: object) -> bool:

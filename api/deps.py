@@ -14,10 +14,10 @@ from typing import Annotated, Any, NamedTuple, TypeVar
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.auth import KeyCache, hash_key, is_miss, lookup_hash
+from api.auth import KeyCache, is_miss
 from api.errors import Forbidden, InvalidParam, NoDetectionRun, Unauthorized
 from api.index import IndexHolder
-from graphlink.apikeys import KeyInfo
+from graphlink.apikeys import KeyInfo, hash_key, lookup_hash
 from graphlink.config import Settings
 from graphlink.signup import RunIndex
 from graphlink.store import GraphStore
