@@ -27,7 +27,7 @@ class DetectionConfig:
     """Weights, caps and thresholds of linking, Leiden, scoring and lineage.
 
     >>> DetectionConfig().resolution
-    0.005
+    0.003
     >>> DetectionConfig().with_(resolution=0.1).resolution
     0.1
     """
@@ -105,7 +105,7 @@ class DetectionConfig:
     engine: Engine = "igraph"
     objective: Objective = "cpm"
     #: CPM density threshold on the weight scale above.
-    resolution: float = 0.005
+    resolution: float = 0.003
     n_iterations: int = 2
     beta: float = 0.01
     #: Periphery pruning after Leiden (``communities.prune_periphery``): a member
@@ -117,7 +117,7 @@ class DetectionConfig:
     prune_rounds: int = 2
     #: Second, coarser CPM pass over the written clusters (campaign grouping):
     #: clusters joined by links of summed density above this share a parent.
-    parent_resolution: float = 0.002
+    parent_resolution: float = 0.001
 
     # -- scoring ------------------------------------------------------------------------
     min_cluster_size: int = 2
