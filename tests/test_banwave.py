@@ -311,3 +311,26 @@ def _cli(env: dict, *args: str) -> subprocess.CompletedProcess[str]:
 
     return subprocess.run([sys.executable, "-m", "graphlink", *args], capture_output=True,
                           text=True, env={**os.environ, **env, "COLUMNS": "200"}, timeout=120)
+
+
+def test_evaluate_cli_scores_latest_wave(store: GraphStore, env_for_cli: dict, tmp_path: Path) -> None:
+    plant_detection(store)
+    bws.commit_wave(store, bws.plan_wave(store, WaveParams(min_risk=0.8)))
+    truth = tmp_path / "truth.csv"
+    rows = [(a, "hydra-a", "ring", "") for a in [*RING_A, "a07"]]
+    rows += [(b, "hydra-b", "ring", "") for b in RING_B]
+    rows += [("v01", "", "company", "k1"), ("v02", "", "company", "k1")]
+    rows += [(x, "", "ordinary", "") for x in LOW] + [(x, "", "family", "f1") for x in NOREASON]
+    pd.DataFrame(rows, columns=["account_id", "campaign", "segment", "group"]).to_csv(truth, index=False)
+    out = tmp_path / "figures.json"
+    r = _cli(env_for_cli, "evaluate", "--truth", str(truth), "--json", str(out))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "wave-0001" in r.stdout and "components" in r.stdout
+    figs = {m["method"]: m for m in json.loads(out.read_text())}
+    g = figs["graphlink"]
+    # Banned: a01..a06, b01..b03 (ring) and v02 (company, above the verified-org bar); a07 missed.
+    assert (g["tp"], g["fp"], g["fn"]) == (9, 1, 1)
+    assert g["precision"] == pytest.approx(0.9) and g["recall"] == pytest.approx(0.9)
+    assert g["false_bans_per_segment"]["company"] == 1
+    assert g["whole_groups_banned"] == {"campus": 0, "company": 0, "family": 0}
+    assert {"components", "components-uncapped", "leiden-modularity"} <= set(figs)

@@ -45,6 +45,7 @@ def test_demo_end_to_end(store: GraphStore, env_for_cli: dict, tmp_path: Path) -
     waves = banwave_store.list_waves(store)
     assert waves["wave_id"].tolist() == [summary["wave_id"]] == ["wave-0001"]
     assert summary["metrics"][0]["n_flagged"] == waves["n_accounts"].iloc[0]
+    assert summary["metrics"][0]["seconds"] > 0  # the detection run's own stage seconds
     # On a real detection run too: every banned account has reasons and evidence in the graph.
     wave = banwave_store.read_wave(store, "wave-0001")
     assert len(wave.entries) > 0 and all(len(r) >= 1 for r in wave.entries["reasons"])

@@ -209,23 +209,28 @@ def evaluate_in_store(
     committed, and the baselines on the same graph (shared with ``demo``)."""
     truth = read_truth(truth_path)
     wave_id = wave_id or banwave_store.latest_wave_id(store)
+    from graphlink.detect import get_run, read_links
+
     label = "graphlink"
     if wave_id:
-        flagged = banwave_store.read_wave(store, wave_id).entries
-        console_.print(f"scoring ban wave [bold]{wave_id}[/] ({len(flagged):,} accounts)")
+        wave = banwave_store.read_wave(store, wave_id)
+        flagged, run_id = wave.entries, wave.run_id
+        console_.print(f"scoring ban wave [bold]{wave_id}[/] ({len(flagged):,} accounts, "
+                       f"run {run_id})")
     else:
         plan = banwave_store.plan_wave(store, params or WaveParams(), with_evidence=False)
-        flagged = plan.entries
+        flagged, run_id = plan.entries, plan.run_id
         console_.print(f"no committed wave: scoring the dry-run plan (min_risk "
                        f"{plan.params.min_risk:g}, {len(flagged):,} accounts)")
+    # graphlink's time: the detection run's own stages (read, Leiden, scoring, write).
+    run = get_run(store, run_id) if run_id else None
+    seconds = float(sum(run["stage_seconds"].values())) if run and run["stage_seconds"] else None
     if not baselines:
-        return [evaluate_flags(flagged, truth, method=label)]
-    from graphlink.detect import read_links
-
+        return [evaluate_flags(flagged, truth, method=label, seconds=seconds)]
     with console_.status("reading links for the baselines…"):
         links = read_links(store)
     with console_.status("running the baselines…"):
-        return compare_with_baselines(flagged, links, truth, method=label,
+        return compare_with_baselines(flagged, links, truth, method=label, seconds=seconds,
                                       **(baseline_options or {}))
 
 
