@@ -87,7 +87,7 @@ def ingest(
 
     table = Table(title=f"ingest {report.mode}: {report.snapshot}", show_footer=True)
     table.add_column("table", footer="total")
-    table.add_column("file")
+    table.add_column("format")
     table.add_column("read", justify="right", footer=f"{report.read:,}")
     table.add_column("loaded", justify="right", footer=f"{report.loaded:,}")
     table.add_column("rejected", justify="right", footer=f"{report.rejected:,}")
@@ -96,7 +96,7 @@ def ingest(
     for t in report.tables:
         reasons = ", ".join(f"{r} ({n})" for r, n in sorted(t.reasons.items(), key=lambda x: -x[1])[:3])
         table.add_row(
-            t.table, t.file or f"[dim]{t.status}[/]", f"{t.read:,}", f"{t.loaded:,}",
+            t.table, t.format or f"[dim]{t.status}[/]", f"{t.read:,}", f"{t.loaded:,}",
             f"[red]{t.rejected:,}[/]" if t.rejected else "0",
             f"{t.rows_per_s:,.0f}" if t.read else "", reasons,
         )
