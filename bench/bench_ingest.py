@@ -60,13 +60,31 @@ def worker(path: str, snap: Path, batch_size: int, heap: str, pagecache: str) ->
     server.install(lib_from=LocalNeo4j(home=get_settings().neo4j_home).lib)
     server.start(timeout=300)
     store = GraphStore(server.bolt_uri, ("neo4j", server.password()), retry_time=60)
+    import psutil
+
+    def server_cpu() -> float:
+        # the server JVM is restarted by the bulk path: sum over the JVMs of this home
+        total = 0.0
+        for proc in psutil.process_iter(["cmdline"]):
+            if any(str(home) in part for part in (proc.info["cmdline"] or [])):
+                try:
+                    c = proc.cpu_times()
+                    total += c.user + c.system + c.children_user + c.children_system
+                except psutil.Error:
+                    pass
+        return total
+
+    me = psutil.Process()
     try:
+        cpu0, py0 = server_cpu(), sum(me.cpu_times()[:4])
         t = time.perf_counter()
         rep = run_ingest(
             store, snap, batch_size=batch_size, bulk=server if path == "bulk" else None,
             report_dir=CACHE / f"reports-{path}",
         )
         wall = time.perf_counter() - t
+        py_cpu = sum(me.cpu_times()[:4]) - py0  # includes neo4j-admin (a child process)
+        srv_cpu = server_cpu() - cpu0  # misses JVMs that exited (the stopped server before import)
         counts = store.query("MATCH (n) RETURN count(n) AS n")[0]["n"], store.query(
             "MATCH ()-[r]->() RETURN count(r) AS n"
         )[0]["n"]
@@ -75,6 +93,7 @@ def worker(path: str, snap: Path, batch_size: int, heap: str, pagecache: str) ->
         server.stop()
     out = rep.to_dict()
     out["wall_s"] = wall
+    out["python_cpu_s"], out["server_cpu_s"] = py_cpu, srv_cpu
     out["store_bytes"] = _du(home / "data" / "databases" / "neo4j") + _du(home / "data" / "transactions" / "neo4j")
     out["nodes"], out["rels"] = counts
     shutil.rmtree(home, ignore_errors=True)
@@ -137,6 +156,11 @@ def main() -> None:
     t.add_row("[bold]whole snapshot[/]", f"{total:,}",
               *[f"{total / med(r['wall_s'] for r in rs):,.0f}" for rs in runs.values()])
     t.add_row("wall time (s)", "", *[f"{med(r['wall_s'] for r in rs):.1f}" for rs in runs.values()])
+    t.add_row("CPU s: python(+importer) / server", "",
+              *[f"{med(r['python_cpu_s'] for r in rs):,.0f} / {med(r['server_cpu_s'] for r in rs):,.0f}"
+                for rs in runs.values()])
+    t.add_row("rows per CPU-second (all)", "",
+              *[f"{total / med(r['python_cpu_s'] + r['server_cpu_s'] for r in rs):,.0f}" for rs in runs.values()])
     t.add_row("peak RSS (MB)", "", *[f"{med(r['peak_rss_mb'] for r in rs):,.0f}" for rs in runs.values()])
     t.add_row("store on disk (MB)", "", *[f"{med(r['store_bytes'] for r in rs) / 2**20:,.0f}" for rs in runs.values()])
     t.add_row("nodes / rels", "", *[f"{rs[0]['nodes']:,} / {rs[0]['rels']:,}" for rs in runs.values()])

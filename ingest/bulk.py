@@ -32,16 +32,20 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from graphlink.errors import IngestError
 from graphlink.neo4j_local import LocalNeo4j
 from graphlink.store import GraphStore
 from ingest import write
 from ingest.keys import KeySet, hash_keys
+from ingest.read import total_rows
 from ingest.report import IngestReport, RejectsWriter
 from ingest.tables import TABLES
 from ingest.validate import Checked
@@ -80,10 +84,10 @@ HEADERS: dict[str, tuple[str, str, list[str]]] = {
 
 
 def iso_ms(ms: pd.Series | np.ndarray) -> np.ndarray:
-    """Epoch milliseconds (nullable) -> ISO-8601 UTC text the importer reads ('' when missing)."""
+    """Epoch milliseconds (nullable) -> ISO-8601 UTC text the importer reads (None when missing)."""
     s = pd.Series(ms)
     present = s.notna().to_numpy()
-    out = np.full(len(s), "", dtype=object)
+    out = np.full(len(s), None, dtype=object)
     if present.any():
         vals = s[present].to_numpy(dtype=np.int64).astype("datetime64[ms]")
         out[present] = np.char.add(np.datetime_as_string(vals, unit="ms"), "Z")
@@ -92,28 +96,40 @@ def iso_ms(ms: pd.Series | np.ndarray) -> np.ndarray:
 
 @dataclass
 class ImportFiles:
-    """The importer's data files, appended batch by batch."""
+    """The importer's data files, appended batch by batch with Arrow's C++ CSV writer.
+
+    Missing values are written as empty unquoted fields, which the importer
+    reads as "no property" (the incremental path never stores them either).
+    """
 
     root: Path
     multiline: bool = False
     rows: dict[str, int] = field(default_factory=dict)
+    _files: dict[str, BinaryIO] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         for name, (_, _, cols) in HEADERS.items():
             (self.root / f"{name}.header.csv").write_text(",".join(cols) + "\n", encoding="utf-8")
-            (self.root / f"{name}.csv").write_text("", encoding="utf-8")
+            self._files[name] = (self.root / f"{name}.csv").open("wb")
             self.rows[name] = 0
 
     def append(self, name: str, frame: pd.DataFrame) -> None:
         if frame.empty:
             return
         assert len(frame.columns) == len(HEADERS[name][2]), name
-        for col in frame.columns:
-            if frame[col].dtype == object and frame[col].astype(str).str.contains("\n", regex=False).any():
+        frame = frame.set_axis([f"c{i}" for i in range(len(frame.columns))], axis=1)
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        for col in table.columns:
+            is_text = pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
+            if is_text and pc.any(pc.match_substring(col, "\n")).as_py():
                 self.multiline = True
-        frame.to_csv(self.root / f"{name}.csv", mode="a", header=False, index=False, lineterminator="\n")
+        pacsv.write_csv(table, self._files[name], write_options=_WRITE)
         self.rows[name] += len(frame)
+
+    def close(self) -> None:
+        for f in self._files.values():
+            f.close()
 
     def args(self) -> list[str]:
         out = []
@@ -123,8 +139,12 @@ class ImportFiles:
         return out
 
 
+_WRITE = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+
+
 def _opt(s: pd.Series) -> pd.Series:
-    return s.astype(object).where(s.notna(), "")
+    """Optional values as they are: nulls become empty fields."""
+    return s
 
 
 class BulkSink:
@@ -232,8 +252,6 @@ def load(
         tf = p.files.get(spec.name)
         if tf is None:
             continue
-        from ingest.read import total_rows
-
         tr = report.table(spec.name)
         progress.table_started(spec.name, total_rows(tf))
         t = time.perf_counter()
@@ -246,6 +264,7 @@ def load(
                      table_report=tr, on_valid=on_valid)
         tr.seconds = round(time.perf_counter() - t, 3)
         progress.table_finished(spec.name)
+    files.close()
     report.notes.append(f"bulk: validated and wrote importer files in {time.perf_counter() - t_validate:.1f}s")
 
     t_import = time.perf_counter()

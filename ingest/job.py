@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+import pandas as pd
 import psutil
 
 from graphlink.errors import IngestError
@@ -192,8 +193,7 @@ class AccountIndex:
 
 
 def hash_keys_values(values: np.ndarray) -> np.ndarray:
-    import pandas as pd
-
+    """64-bit hashes of account ids (the same as :func:`hash_keys` on one column)."""
     return hash_keys(pd.DataFrame({"k": np.asarray(values, dtype=object)}), ["k"])
 
 

@@ -18,7 +18,7 @@ import pytest
 from graphlink.errors import IngestError
 from graphlink.store import GraphStore
 from ingest.job import run_ingest
-from ingest.read import RawBatch, iter_batches, TableFile
+from ingest.read import RawBatch, TableFile, iter_batches
 from ingest.tables import IDENTIFIERS, IP_OBSERVATIONS
 from ingest.validate import is_raw_card_number, luhn_valid, mask_card_numbers, validate
 
@@ -375,12 +375,12 @@ def test_cli_ingest_external_uri(store: GraphStore, tmp_path: Path, env_for_cli:
     snap = write_snapshot(tmp_path / "s", BASE)
     env = {**os.environ, **env_for_cli, "COLUMNS": "160"}
     cmd = [sys.executable, "-m", "graphlink", "ingest", str(snap), "--report-dir", str(tmp_path / "rep")]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "ip_observations" in proc.stdout and "rejects:" in proc.stdout
     assert len(list((tmp_path / "rep").glob("ingest-report-*.json"))) == 1
     assert count(store, "MATCH (a:Account) RETURN count(a) AS n") == 3
-    bulk = subprocess.run(cmd + ["--bulk"], env=env, capture_output=True, text=True, timeout=120)
+    bulk = subprocess.run(cmd + ["--bulk"], env=env, capture_output=True, text=True, check=False, timeout=120)
     assert bulk.returncode == 2 and "--bulk" in bulk.stdout and "NEO4J_URI" in bulk.stdout
-    missing = subprocess.run(cmd[:4] + [str(tmp_path / "nope")], env=env, capture_output=True, text=True, timeout=60)
+    missing = subprocess.run(cmd[:4] + [str(tmp_path / "nope")], env=env, capture_output=True, text=True, check=False, timeout=60)
     assert missing.returncode == 2 and "not a snapshot directory" in missing.stdout

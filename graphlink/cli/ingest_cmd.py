@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 from rich.progress import (
@@ -53,15 +54,20 @@ class _RateColumn(TextColumn):
 
 @app.command("ingest")
 def ingest(
-    snapshot_dir: Path = typer.Argument(..., help="Directory holding accounts.csv[.gz]|.parquet and link tables."),
-    bulk: bool = typer.Option(
-        False, "--bulk",
-        help="First load into an EMPTY local database with the offline importer (stops and restarts the server).",
-    ),
-    batch_size: int = typer.Option(0, "--batch-size", help="Rows per write transaction (default GRAPHLINK_BATCH_SIZE)."),
-    report_dir: Path = typer.Option(
-        None, "--report-dir", help="Where the JSON report and rejects CSV go (default <GRAPHLINK_HOME>/reports)."
-    ),
+    snapshot_dir: Annotated[
+        Path, typer.Argument(help="Directory holding accounts.csv[.gz]|.parquet and link tables.")
+    ],
+    bulk: Annotated[bool, typer.Option(
+        "--bulk",
+        help="First load into an EMPTY local database with the offline importer "
+        "(stops and restarts the server).",
+    )] = False,
+    batch_size: Annotated[int, typer.Option(
+        "--batch-size", help="Rows per write transaction (default GRAPHLINK_BATCH_SIZE)."
+    )] = 0,
+    report_dir: Annotated[Optional[Path], typer.Option(  # noqa: UP045 - typer reads Optional
+        "--report-dir", help="Where the JSON report and rejects CSV go (default <GRAPHLINK_HOME>/reports)."
+    )] = None,
 ) -> None:
     """Validate and load a snapshot; bad rows go to a rejects file, never silently away."""
     from ingest.job import run_ingest
