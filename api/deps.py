@@ -16,7 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth import KeyCache, is_miss
 from api.errors import Forbidden, InvalidParam, NoDetectionRun, Unauthorized
-from api.index import IndexHolder
+from api.index import IndexHolder, Snapshot
 from graphlink.apikeys import KeyInfo, hash_key, lookup_hash
 from graphlink.config import Settings
 from graphlink.signup import RunIndex
@@ -85,6 +85,17 @@ async def get_index(ctx: Ctx) -> RunIndex:
 
 #: The run a request answers from: taken once, so one request never mixes runs.
 Index = Annotated[RunIndex, Depends(get_index)]
+
+
+async def get_snapshot(ctx: Ctx) -> Snapshot:
+    snap = ctx.holder.snapshot
+    if snap is None:
+        await get_index(ctx)  # raises the 503 with its detail
+    return snap  # type: ignore[return-value]
+
+
+#: Run index + account table + ban map, taken once per request.
+Snap = Annotated[Snapshot, Depends(get_snapshot)]
 
 bearer = HTTPBearer(
     auto_error=False,

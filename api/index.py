@@ -1,24 +1,36 @@
-"""The service's in-memory index of the current detection run, and its refresh.
+"""The service's in-memory snapshot of the store, and its refresh.
 
-Sign-up checks must answer in well under a millisecond, so they never touch
-Neo4j: they read a :class:`graphlink.signup.RunIndex` built once per detection
-run.  :class:`IndexHolder` keeps the one the process serves from and a
-background task polls ``api/current_run`` every few seconds; when the current
-run id changes it builds the new run's index off the event loop and swaps the
-reference in one assignment.  A request takes the reference once, so it sees
-the old run or the new one, never a mix.  While Neo4j is down the holder keeps
-serving the last index and remembers the error for ``/readyz``.
+Sign-up checks and account lookups must answer in well under a millisecond of
+work, so they never touch Neo4j: they read a :class:`Snapshot` made of
+
+* the :class:`graphlink.signup.RunIndex` of the current detection run,
+* an :class:`AccountTable` of every account (compact: numpy arrays, ~40 bytes
+  an account), and
+* a :class:`BanMap` (account -> latest committed wave including it).
+
+:class:`IndexHolder` keeps the snapshot the process serves from; a background
+task polls ``api/versions`` every few seconds.  When the current run or the
+ingests change it rebuilds everything; when only a new wave was committed it
+rebuilds the ban map.  Rebuilding happens off the event loop and the new
+snapshot is swapped in with one assignment: a request takes the reference
+once, so it sees the old state or the new one, never a mix.  While Neo4j is
+down the holder keeps serving the last snapshot and remembers the error for
+``/readyz``.  Accounts newer than the snapshot fall back to one query.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
-from collections.abc import Callable
-from datetime import datetime
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, NamedTuple, TypeVar
 
+import numpy as np
+import pandas as pd
 from starlette.concurrency import run_in_threadpool
 
 from graphlink.errors import GraphlinkError, StoreUnavailable
@@ -27,6 +39,7 @@ from graphlink.store import GraphStore
 
 log = logging.getLogger("graphlink.api")
 T = TypeVar("T")
+_NO_TIME = np.iinfo(np.int64).min
 
 
 def native(v: Any) -> Any:
@@ -34,12 +47,138 @@ def native(v: Any) -> Any:
     return v.to_native() if hasattr(v, "to_native") else v
 
 
+# ----------------------------------------------------------------------------- accounts
+class AccountRow(NamedTuple):
+    account_id: str
+    created_at: datetime | None
+    status: str | None
+    plan: str | None
+    country: str | None
+    org_id: str | None
+
+
+def _codes(values: list[Any]) -> tuple[np.ndarray, tuple[str, ...]]:
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    return codes.astype(np.int32), tuple(str(u) for u in uniques)
+
+
+@dataclass(frozen=True)
+class AccountTable:
+    """Every account's lookup fields, sorted by id, as numpy columns (binary-searched)."""
+
+    ids: np.ndarray  # fixed-width UTF-8 bytes, sorted
+    created_ms: np.ndarray  # int64 epoch ms, _NO_TIME when unknown
+    status: np.ndarray
+    status_values: tuple[str, ...]
+    plan: np.ndarray
+    plan_values: tuple[str, ...]
+    country: np.ndarray
+    country_values: tuple[str, ...]
+    org: dict[str, str]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def get(self, account_id: str) -> AccountRow | None:
+        key = account_id.encode("utf-8", "surrogatepass")
+        if not key or len(key) > self.ids.dtype.itemsize or key.endswith(b"\0"):
+            return None
+        i = int(np.searchsorted(self.ids, key))
+        if i >= len(self.ids) or self.ids[i] != key:
+            return None
+
+        def cat(col: np.ndarray, values: tuple[str, ...]) -> str | None:
+            c = int(col[i])
+            return values[c] if c >= 0 else None
+
+        ms = int(self.created_ms[i])
+        return AccountRow(
+            account_id,
+            datetime.fromtimestamp(ms / 1000, UTC) if ms != _NO_TIME else None,
+            cat(self.status, self.status_values),
+            cat(self.plan, self.plan_values),
+            cat(self.country, self.country_values),
+            self.org.get(account_id),
+        )
+
+
+def build_account_table(rows: Iterable[list[Any]]) -> AccountTable:
+    """From ``(account_id, created_ms, status, plan, country, org_id)`` rows."""
+    ids: list[bytes] = []
+    created: list[int] = []
+    status: list[Any] = []
+    plan: list[Any] = []
+    country: list[Any] = []
+    org: dict[str, str] = {}
+    for account_id, created_ms, st, pl, co, org_id in rows:
+        ids.append(str(account_id).encode("utf-8", "surrogatepass"))
+        created.append(_NO_TIME if created_ms is None else int(created_ms))
+        status.append(st)
+        plan.append(pl)
+        country.append(co)
+        if org_id:
+            org[str(account_id)] = str(org_id)
+    width = max((len(b) for b in ids), default=1)
+    arr = np.array(ids, dtype=f"S{width}")
+    order = np.argsort(arr, kind="stable")
+    st_c, st_v = _codes(status)
+    pl_c, pl_v = _codes(plan)
+    co_c, co_v = _codes(country)
+    return AccountTable(
+        ids=arr[order], created_ms=np.array(created, dtype=np.int64)[order],
+        status=st_c[order], status_values=st_v, plan=pl_c[order], plan_values=pl_v,
+        country=co_c[order], country_values=co_v, org=org,
+    )
+
+
+# ----------------------------------------------------------------------------- bans
+class Ban(NamedTuple):
+    wave_id: str
+    created_at: datetime | None
+    reasons: tuple[str, ...]
+    cluster_id: str | None
+    cluster_risk: float | None
+
+
+def build_ban_map(rows: Iterable[list[Any]]) -> dict[str, Ban]:
+    """Account -> its latest committed wave, from rows ordered oldest wave first."""
+    bans: dict[str, Ban] = {}
+    created: dict[str, datetime | None] = {}
+    for account_id, wave_id, created_at, reasons, cluster_id, cluster_risk in rows:
+        if wave_id not in created:
+            created[wave_id] = native(created_at)
+        bans[account_id] = Ban(wave_id, created[wave_id], tuple(reasons or ()), cluster_id,
+                               cluster_risk)
+    return bans
+
+
+# ----------------------------------------------------------------------------- snapshot
+@dataclass(frozen=True)
+class Versions:
+    run_id: str | None
+    run_created_at: datetime | None
+    wave_id: str | None
+    ingests: tuple[int, Any]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    versions: Versions
+    index: RunIndex
+    accounts: AccountTable
+    bans: dict[str, Ban]
+
+
+def read_versions(store: GraphStore) -> Versions:
+    r = store.read("api/versions")[0]
+    return Versions(r["run_id"], native(r["created_at"]), r["wave_id"],
+                    (int(r["ingests"] or 0), native(r["ingested_at"])))
+
+
 def current_run(store: GraphStore) -> tuple[str, datetime | None] | None:
     """Id and creation time of the current (latest complete) detection run."""
-    rows = store.read("api/current_run")
-    if not rows:
-        return None
-    return rows[0]["run_id"], native(rows[0]["created_at"])
+    v = read_versions(store)
+    return (v.run_id, v.run_created_at) if v.run_id else None
 
 
 def load_index(store: GraphStore, run_id: str, created_at: datetime | None = None) -> RunIndex:
@@ -62,17 +201,34 @@ def load_index(store: GraphStore, run_id: str, created_at: datetime | None = Non
     )
 
 
+def load_snapshot(store: GraphStore, versions: Versions, previous: Snapshot | None) -> Snapshot:
+    """Build what changed since ``previous`` (everything, or only the ban map)."""
+    assert versions.run_id is not None
+    bans = build_ban_map(store.stream("api/index_bans"))
+    if (previous is not None and previous.versions.run_id == versions.run_id
+            and previous.versions.ingests == versions.ingests):
+        return replace(previous, versions=versions, bans=bans)
+    index = load_index(store, versions.run_id, versions.run_created_at)
+    accounts = build_account_table(store.stream("api/index_accounts"))
+    return Snapshot(versions, index, accounts, bans)
+
+
 class IndexHolder:
-    """Holds the current :class:`RunIndex`; swaps in a new one when the run changes."""
+    """Holds the current :class:`Snapshot`; swaps in a new one when the store changed."""
 
     def __init__(self, store: GraphStore, *, timeout: float) -> None:
         self.store = store
         self.timeout = timeout
-        self.index: RunIndex | None = None
+        self.snapshot: Snapshot | None = None
         self.last_error: str | None = None
         self.last_ok: float | None = None
         self.build_seconds: float | None = None
         self._lock = asyncio.Lock()
+
+    @property
+    def index(self) -> RunIndex | None:
+        snap = self.snapshot
+        return snap.index if snap else None
 
     async def call(self, fn: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
         """Run blocking store work in the thread pool, bounded by a timeout."""
@@ -84,29 +240,36 @@ class IndexHolder:
             ) from None
 
     async def refresh(self) -> bool:
-        """Poll the current run; rebuild and swap when it changed.  True if swapped."""
+        """Poll the store's versions; rebuild and swap what changed.  True if swapped."""
         async with self._lock:
             try:
-                run = await self.call(current_run, self.store)
+                versions = await self.call(read_versions, self.store)
             except GraphlinkError as e:
                 self.last_error = str(e)
                 return False
             self.last_ok = time.monotonic()
             self.last_error = None
-            if run is None or (self.index is not None and self.index.run_id == run[0]):
+            old = self.snapshot
+            if versions.run_id is None or (old is not None and old.versions == versions):
                 return False
             t0 = time.perf_counter()
             try:
                 # Building may take a while at scale; no timeout, it runs off the loop.
-                index = await run_in_threadpool(load_index, self.store, run[0], run[1])
+                snap = await run_in_threadpool(load_snapshot, self.store, versions, old)
             except GraphlinkError as e:
-                self.last_error = f"loading run {run[0]}: {e}"
-                log.warning("index refresh failed: %s", self.last_error)
+                self.last_error = f"loading run {versions.run_id}: {e}"
+                log.warning("snapshot refresh failed: %s", self.last_error)
                 return False
             self.build_seconds = time.perf_counter() - t0
-            self.index = index  # the atomic swap
-            log.info("serving detection run %s (%s) built in %.1fs", run[0], index.sizes(),
-                     self.build_seconds)
+            self.snapshot = snap  # the atomic swap
+            del old
+            # Keep the collector from re-scanning the (large, acyclic) snapshot on every
+            # full collection: that scan shows up as tail latency.
+            gc.unfreeze()
+            gc.collect()
+            gc.freeze()
+            log.info("serving run %s, wave %s (%s, %d accounts) built in %.1fs", versions.run_id,
+                     versions.wave_id, snap.index.sizes(), len(snap.accounts), self.build_seconds)
             return True
 
     async def poll_forever(self, interval: float) -> None:
@@ -114,5 +277,5 @@ class IndexHolder:
             try:
                 await self.refresh()
             except Exception:  # noqa: BLE001 - the poller must survive anything
-                log.exception("index refresh crashed")
+                log.exception("snapshot refresh crashed")
             await asyncio.sleep(interval)

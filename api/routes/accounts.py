@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
-from api.deps import Ctx, Index, ReadKey
+from api.deps import Ctx, ReadKey, Snap
 from api.index import native
 from api.models import AUTH_ERRORS, AccountResponse, BanRef, ClusterRef, error_responses
 from graphlink.errors import NotFound
@@ -28,8 +28,31 @@ def read_account(store: GraphStore, account_id: str, run_id: str) -> dict[str, A
     summary="An account's cluster in the current run, its risk, reasons and ban status",
     responses=error_responses(404),
 )
-async def get_account(account_id: AccountId, key: ReadKey, ctx: Ctx, index: Index) -> AccountResponse:
-    row = await ctx.call(read_account, ctx.store, account_id, index.run_id)
+async def get_account(account_id: AccountId, key: ReadKey, ctx: Ctx, snap: Snap) -> AccountResponse:
+    """From the in-memory snapshot (run index, account table, ban map); an account ingested
+    after the snapshot was built costs one query instead."""
+    index = snap.index
+    acc = snap.accounts.get(account_id)
+    if acc is None:
+        return await _from_store(ctx, account_id, index.run_id)
+    member = index.accounts.get(account_id)
+    cluster = index.clusters.get(member.cluster_id) if member else None
+    ban = snap.bans.get(account_id)
+    return AccountResponse(
+        account_id=acc.account_id, status=acc.status, plan=acc.plan, country=acc.country,
+        created_at=acc.created_at, org_id=acc.org_id, run_id=index.run_id,
+        cluster=ClusterRef(cluster_id=cluster.cluster_id, risk=cluster.risk, size=cluster.size,
+                           reasons=list(cluster.reasons)) if cluster else None,
+        account_risk=member.account_risk if member else None,
+        reasons=list(member.reasons) if member else [],
+        banned=ban is not None,
+        ban_wave=BanRef(wave_id=ban.wave_id, created_at=ban.created_at, reasons=list(ban.reasons),
+                        cluster_id=ban.cluster_id, cluster_risk=ban.cluster_risk) if ban else None,
+    )
+
+
+async def _from_store(ctx: Ctx, account_id: str, run_id: str) -> AccountResponse:
+    row = await ctx.call(read_account, ctx.store, account_id, run_id)
     if row is None:
         raise NotFound(f"no account {account_id!r}")
     wave = row.get("wave")
@@ -40,7 +63,7 @@ async def get_account(account_id: AccountId, key: ReadKey, ctx: Ctx, index: Inde
         country=row.get("country"),
         created_at=native(row.get("created_at")),
         org_id=row.get("org_id"),
-        run_id=index.run_id,
+        run_id=run_id,
         cluster=ClusterRef(
             cluster_id=row["cluster_id"], risk=row.get("cluster_risk") or 0.0,
             size=row.get("cluster_size") or 0, reasons=row.get("cluster_reasons") or [],

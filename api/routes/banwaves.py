@@ -142,6 +142,8 @@ async def post_banwave(body: BanWaveRequest, key: WaveKey, ctx: Ctx) -> BanWaveP
     is not complete.  Large waves take a while to commit: the call waits for the commit."""
     out = await ctx.call(plan_and_maybe_commit, ctx.store, body, timeout=WAVE_TIMEOUT)
     plan, diff = out["plan"], out["diff"]
+    if plan.committed:
+        await ctx.holder.refresh()  # this process's account lookups show the new wave at once
     protected = int(plan.skipped["why"].isin([SKIP_ALLOWLIST, SKIP_VERIFIED_ORG]).sum()) \
         if len(plan.skipped) else 0
     return BanWavePlanResponse(

@@ -1,10 +1,12 @@
 // name: api/account
-// description: One account with its membership in run $run_id and the latest ban wave that
-//   includes it (no row when the account is unknown).
+// description: One account with its membership in run $run_id and the latest committed ban wave
+//   that includes it (no row when the account is unknown).  The service answers from memory
+//   and uses this only for accounts newer than its snapshot.
 // params: $account_id, $run_id
 MATCH (a:Account {account_id: $account_id})
 OPTIONAL MATCH (a)-[m:MEMBER_OF {run_id: $run_id}]->(c:Cluster {run_id: $run_id})
 OPTIONAL MATCH (w:BanWave)-[inc:INCLUDES]->(a)
+WHERE w.committed = true
 WITH a, m, c, w, inc
 ORDER BY w.created_at DESC
 WITH a, head(collect(m)) AS m, head(collect(c)) AS c,
