@@ -165,6 +165,9 @@ def main() -> None:
     t.add_row("store on disk (MB)", "", *[f"{med(r['store_bytes'] for r in rs) / 2**20:,.0f}" for rs in runs.values()])
     t.add_row("nodes / rels", "", *[f"{rs[0]['nodes']:,} / {rs[0]['rels']:,}" for rs in runs.values()])
     console.print(t)
+    for path, rs in runs.items():
+        phases = ", ".join(f"{k} {v:.1f}s" for k, v in rs[0].get("phases", {}).items())
+        console.print(f"{path} phases (run 1): {phases}")
     console.print("bulk rows/s per table = validation + importer-file writing; the import itself, restart and "
                   "schema are in the whole-snapshot figure.")
 

@@ -265,10 +265,13 @@ def load(
         tr.seconds = round(time.perf_counter() - t, 3)
         progress.table_finished(spec.name)
     files.close()
-    report.notes.append(f"bulk: validated and wrote importer files in {time.perf_counter() - t_validate:.1f}s")
+    report.phases["validate"] = round(time.perf_counter() - t_validate, 2)
+    report.notes.append(f"bulk: validated and wrote importer files in {report.phases['validate']:.1f}s")
 
     t_import = time.perf_counter()
+    clock = _Clock(report.phases)
     local.stop()
+    clock("stop")
     # The database name goes first: the --nodes/--relationships options take
     # several values and would swallow a trailing positional argument.
     args = [
@@ -279,6 +282,7 @@ def load(
         *files.args(),
     ]
     proc = local.admin(*args)
+    clock("import")
     (work / "import.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")
     if proc.returncode != 0:
         # The database was empty (checked before): drop the half-written store so the
@@ -293,8 +297,10 @@ def load(
             + (proc.stdout + proc.stderr)[-3000:]
         )
     local.start()
+    clock("start")
     store.reconnect()
     store.apply_schema()
+    clock("schema_after_import")
     report.notes.append(f"bulk: offline import + restart + schema in {time.perf_counter() - t_import:.1f}s")
 
     # rows the importer could not merge, and the instrument first_seen minimum
@@ -307,7 +313,21 @@ def load(
             "ingest/instrument_first_seen",
             lambda session: session.run(_cypher("ingest/instrument_first_seen")).consume(),
         )
+    clock("finish")
     shutil.rmtree(work, ignore_errors=True)
+
+
+class _Clock:
+    """Records seconds since the previous call under a phase name."""
+
+    def __init__(self, phases: dict[str, float]) -> None:
+        self.phases = phases
+        self.t = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.phases[name] = round(now - self.t, 2)
+        self.t = now
 
 
 def _cypher(name: str) -> str:

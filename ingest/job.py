@@ -295,7 +295,9 @@ def run_ingest(
         report.tables.append(TableReport(name, status="skipped", message="not loaded by ingest (optional raw log)"))
         report.notes.append(f"table {name!r} is present but not loaded (optional raw log)")
 
+    t_schema = time.perf_counter()
     store.apply_schema()
+    report.phases["schema"] = round(time.perf_counter() - t_schema, 2)
     if bulk is not None and store.read("ingest/has_data")[0]["has_data"]:
         report.mode = "incremental"
         report.notes.append("bulk refused: the database is not empty; loaded incrementally instead")
@@ -309,7 +311,9 @@ def run_ingest(
 
             bulk_path.load(store, bulk, p, report, rejects=rejects, batch_size=batch_size, progress=progress)
         else:
+            t_load = time.perf_counter()
             _incremental(store, p, report, rejects=rejects, batch_size=batch_size, progress=progress)
+            report.phases["load"] = round(time.perf_counter() - t_load, 2)
     finally:
         rejects.close()
 

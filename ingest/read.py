@@ -153,7 +153,8 @@ def _as_text(batch: pa.RecordBatch, wanted: list[str]) -> pa.Table:
         col = batch.column(idx)
         if pa.types.is_timestamp(col.type):
             # ISO-8601 with a zone for tz-aware columns; naive ones are UTC (spec)
-            col = pc.strftime(col, format="%Y-%m-%dT%H:%M:%S.%f%z" if col.type.tz else "%Y-%m-%dT%H:%M:%S.%f")
+            # Arrow's %S carries the fraction of a second for sub-second units
+            col = pc.strftime(col, format="%Y-%m-%dT%H:%M:%S%z" if col.type.tz else "%Y-%m-%dT%H:%M:%S")
         elif not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
             col = pc.cast(col, pa.string())
         # trimmed in Arrow (C++), so validators never strip per value in Python

@@ -60,6 +60,8 @@ class IngestReport:
     #: False when this snapshot (same content hash) had been ingested before
     new_run: bool = True
     peak_rss_mb: float | None = None
+    #: seconds per phase (schema, load; bulk: validate, stop, import, start, schema, finish)
+    phases: dict[str, float] = field(default_factory=dict)
 
     def table(self, name: str) -> TableReport:
         for t in self.tables:

@@ -132,6 +132,25 @@ def test_csv_line_numbers_count_quoted_newlines(tmp_path: Path) -> None:
     assert [(m[0], m[1]) for m in malformed] == [(5, "wrong number of fields (expected 3, got 1)")]
 
 
+def test_parquet_native_types(tmp_path: Path) -> None:
+    """Parquet exports carry real timestamps (zoned or naive = UTC), ints, bools, floats."""
+    p = tmp_path / "ip_observations.parquet"
+    pd.DataFrame({
+        "account_id": ["a", "b"], "ip": ["1.2.3.4", "::1"],
+        "first_seen": pd.to_datetime(["2026-01-01T02:00:00+02:00", "2026-01-01T00:00:00.250Z"], utc=True, format="ISO8601"),
+        "last_seen": pd.to_datetime(["2026-01-02T00:00:00", "2026-01-02T00:00:00"]),  # naive: UTC
+        "requests": [3, 4], "asn": pd.array([64500, None], dtype="Int64"), "is_datacenter": [True, None],
+    }).to_parquet(p)
+    (b,) = list(iter_batches(TableFile("ip_observations", p, "parquet"), IP_OBSERVATIONS, batch_size=10))
+    c = validate(IP_OBSERVATIONS, b)
+    assert c.n_rejected == 0 and b.lines.tolist() == [1, 2]
+    v = c.valid
+    assert v["first_seen"].tolist() == [1767225600000, 1767225600250]
+    assert v["last_seen"].tolist() == [1767312000000] * 2
+    assert v["requests"].tolist() == [3, 4] and v["asn"].tolist()[0] == 64500 and pd.isna(v["asn"].tolist()[1])
+    assert v["is_datacenter"].tolist() == [True, None]
+
+
 def test_validate_ip_rules_vectorised() -> None:
     f = pd.DataFrame(
         {"account_id": ["a", "a", "a", "a", "a", "a", ""],
