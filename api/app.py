@@ -92,9 +92,11 @@ def create_app(
         ],
     )
     install_handlers(app)
-    app.include_router(signup.router)  # checks its (empty) query string itself
-    # Everything else refuses unknown query parameters through one router dependency.
-    for module in (accounts, clusters, banwaves, health):
+    # The two hot endpoints check their (empty) query strings themselves (api.deps.fast_access);
+    # everything else refuses unknown query parameters through one router dependency.
+    app.include_router(signup.router)
+    app.include_router(accounts.router)
+    for module in (clusters, banwaves, health):
         app.include_router(module.router, dependencies=[Depends(reject_unknown_query)])
     # The saved queries as a Neo4j Browser guide (public text, no data; not in the schema).
     app.include_router(guide.router)

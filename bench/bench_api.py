@@ -55,7 +55,7 @@ from graphlink.config import get_settings  # noqa: E402
 from graphlink.neo4j_local import free_port  # noqa: E402
 from graphlink.store import open_store  # noqa: E402
 
-console = Console()
+console = Console(width=170)
 PY = sys.executable
 GRAPHLINK = str(Path(PY).parent / "graphlink")
 

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.deps import signup_access
+from api.deps import fast_access
 from api.models import AUTH_ERRORS, SignupCheckRequest, SignupCheckResponse
 from graphlink.signup import Assessment, Signup, score_signup
 
@@ -46,7 +46,7 @@ router = APIRouter(responses=AUTH_ERRORS, tags=["signup"])
     response_class=Response,
     responses={200: {"model": SignupCheckResponse, "description": "risk, decision hint, reasons"}},
     summary="Score a sign-up in progress against known rings",
-    # Auth is checked in the handler (see api.deps.signup_access); declared here for OpenAPI.
+    # Auth is checked in the handler (see api.deps.fast_access); declared here for OpenAPI.
     openapi_extra={"security": [{"HTTPBearer": []}]},
 )
 async def signup_check(body: SignupCheckRequest, request: Request) -> Response:
@@ -55,7 +55,7 @@ async def signup_check(body: SignupCheckRequest, request: Request) -> Response:
     Reason codes: `ip_in_ring`, `instrument_in_ring`, `device_in_ring`, `identifier_in_ring`,
     `email_domain_in_ring`, `proxy_provider`, `datacenter_ip`, `entry_point_plan`, `ring_burst`.
     """
-    index = (await signup_access(request)).index
+    index = (await fast_access(request, "signup:check")).index
     a = score_signup(
         index,
         Signup(
