@@ -98,6 +98,7 @@ def main() -> None:
     ap.add_argument("--compare", action="store_true", help="also modularity and leidenalg")
     ap.add_argument("--sweep", nargs="*", default=[], help="JSON DetectionConfig overrides to try")
     ap.add_argument("--neo4j", action="store_true", help="also ingest + run_detection (env's Neo4j)")
+    ap.add_argument("--bulk", action="store_true", help="with --neo4j: load with the offline importer")
     ap.add_argument("--json", type=Path, help="write the results here")
     args = ap.parse_args()
 
@@ -153,9 +154,9 @@ def neo4j_path(sc, truth: pd.DataFrame, args) -> dict:
         has_data = store.read("ingest/has_data")[0]["has_data"]
         if not has_data:
             snap = Path(tmp) / "snap"
-            write_snapshot(sc, snap, fmt="parquet")
+            write_snapshot(sc, snap, fmt="csv")
             t = time.perf_counter()
-            bulk = from_settings(s) if s.uses_local_server else None
+            bulk = from_settings(s) if (args.bulk and s.uses_local_server) else None
             run_ingest(store, snap, bulk=bulk, report_dir=Path(tmp) / "reports")
             print(f"ingest: {time.perf_counter() - t:.1f}s", flush=True)
         else:

@@ -10,6 +10,26 @@ two accounts share, of ``kind weight x rarity(k) x boosts``; a rare payment
 instrument shared by two accounts is worth 1.0.  Leiden's CPM objective keeps a
 group together when its internal edge density (summed weight per possible pair)
 exceeds ``resolution``, so ``resolution`` lives on this scale.
+
+Measured (generated scenario, seed 7; account-level precision / recall of
+clusters at risk >= 0.8 against the generator's truth; ``bench/bench_detect.py``
+and the sweeps quoted here):
+
+* ``resolution``: at 1M benign + 24k ring accounts, 0.02 -> P 0.997 R 0.785,
+  0.01 -> R 0.96, 0.005 -> P 0.9997 R 0.980, **0.003 -> P 0.9992 R 0.990**,
+  0.002 -> P 0.9995 R 0.991 (at 100k: 0.003 P 1.000 R 0.993).  The CPM bar
+  grows with cluster size (``resolution x |C|`` per member), so sub-rings of
+  up to 2,000 accounts shed their weakly tied members above ~0.005.
+* modularity instead of CPM (100k): P 0.81 R 0.87 - rings merge with families,
+  heavy users and VPN users around them (resolution limit).  leidenalg CPM
+  gives the same clusters as igraph at 13x the Leiden time.
+* ``w_ip`` 0.3 and ``w_similarity`` 2.0 (100k, CPM 0.02): ``w_ip`` 0.4 pulled
+  benign VPN users into rings (P 0.97); ``w_similarity`` 1.2 / 1.5 / 2.0 gave
+  R 0.968 / 0.978 / 0.987 at P 1.0.
+* pruning: without it P 0.96 (100k); ``require_personal_tie`` took the last
+  benign VPN users out (at 1M no ring member of a risky cluster was IP-only,
+  98% of the benign accounts in them were); ``prune_rel`` 0.2 -> 0.1 raised R
+  0.979 -> 0.993 at 100k with P unchanged.
 """
 
 from __future__ import annotations

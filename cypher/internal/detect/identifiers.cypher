@@ -1,4 +1,5 @@
-// Every (account, identifier) link: device, phone_hash, referral_code, ...
+// Every (account, identifier) link (device, phone_hash, referral_code, ...), as ONE record of parallel lists.
 // params: none
 MATCH (a:Account)-[:HAS_IDENTIFIER]->(i:Identifier)
-RETURN a.account_id AS account_id, i.kind AS kind, i.value AS value
+RETURN collect(a.account_id) AS account_id, collect(coalesce(i.kind, '')) AS kind,
+       collect(coalesce(i.value, '')) AS value

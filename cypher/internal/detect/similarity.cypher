@@ -1,4 +1,5 @@
-// Every behavioural-similarity pair (one row per pair and signal).
+// Every behavioural-similarity pair (one per pair and signal), as ONE record of parallel lists.
 // params: none
 MATCH (a:Account)-[s:SIMILAR_TO]->(b:Account)
-RETURN a.account_id AS account_a, b.account_id AS account_b, s.score AS score, s.signal AS signal
+RETURN collect(a.account_id) AS account_a, collect(b.account_id) AS account_b,
+       collect(coalesce(s.score, 0.0)) AS score, collect(coalesce(s.signal, '')) AS signal
