@@ -97,3 +97,20 @@ def test_modularity_is_available_and_recorded():
     res = detect_links(links, DetectionConfig(objective="modularity", resolution=1.0), seed=2)
     assert res.params["objective"] == "modularity"
     assert len(res.clusters) > 0
+
+
+def test_generated_scenario_rings_found_and_look_alikes_spared():
+    """The generator's hard scenario at 20k benign accounts (the 1M figures are in bench_detect)."""
+    from graphlink.synth import generate
+
+    sc = generate(20_000, seed=5)
+    res = detect_links(sc.links(), DetectionConfig(), seed=42)
+    seg = sc.truth.set_index("account_id")["segment"]
+    flagged = pd.Series(sorted(res.flagged_accounts()), dtype=object)
+    by_segment = flagged.map(seg).value_counts()
+    ring = int((sc.truth["segment"] == "ring").sum())
+    precision = by_segment.get("ring", 0) / len(flagged)
+    recall = by_segment.get("ring", 0) / ring
+    assert precision >= 0.97 and recall >= 0.85, (precision, recall, by_segment.to_dict())
+    assert by_segment.get("campus", 0) == 0 and by_segment.get("company", 0) == 0
+    assert by_segment.get("cgnat", 0) <= 2
