@@ -59,8 +59,14 @@ def write_identifiers(store: GraphStore, frame: pd.DataFrame, ingest_id: str) ->
     store.write_batches("ingest/identifiers", [to_rows(frame)])
 
 
+def similarity_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per (pair, signal) of a batch, with the maximum score (the merge rule)."""
+    keys = ["account_a", "account_b", "signal"]
+    return frame.groupby(keys, sort=False, as_index=False)["score"].max()[keys[:2] + ["score", "signal"]]
+
+
 def write_similarity(store: GraphStore, frame: pd.DataFrame, ingest_id: str) -> None:
-    store.write_batches("ingest/similarity", [to_rows(frame)])
+    store.write_batches("ingest/similarity", [to_rows(similarity_rows(frame))])
 
 
 WRITERS: dict[str, Callable[[GraphStore, pd.DataFrame, str], None]] = {
