@@ -31,9 +31,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from graphlink.detect import DetectionConfig, detect_links  # noqa: E402
-from graphlink.detect import communities, scoring  # noqa: E402
-from graphlink.detect.linking import build_account_graph  # noqa: E402
+from graphlink.detect import DetectionConfig, communities, detect_links, scoring
+from graphlink.detect.linking import build_account_graph
 
 
 def peak_rss_mb() -> float:

@@ -11,7 +11,7 @@ import pytest
 from graphlink.detect import REASON_CODES, DetectionConfig, detect_links
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from detect_frames import make_links  # noqa: E402
+from detect_frames import make_links
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def test_planted_rings_are_flagged_and_look_alikes_are_not(planted):
 
 
 def test_every_member_of_a_risky_cluster_has_reasons(planted):
-    _, truth, res = planted
+    _, _, res = planted
     risky = res.members[res.members["cluster_risk"] >= res.params["risk_threshold"]]
     assert len(risky) == 85
     assert risky["reasons"].map(len).min() > 0

@@ -11,13 +11,18 @@ from typer.testing import CliRunner
 
 from graphlink.cli import app
 from graphlink.detect import (
-    DetectionConfig, current_run, read_clusters, read_links, read_members, run_detection,
+    DetectionConfig,
+    current_run,
+    read_clusters,
+    read_links,
+    read_members,
+    run_detection,
 )
 from graphlink.store import GraphStore
 from ingest.job import run_ingest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from detect_frames import make_links  # noqa: E402
+from detect_frames import make_links
 
 SEED = 11
 
@@ -25,7 +30,7 @@ SEED = 11
 def write_snapshot(links, out: Path) -> Path:
     """The frames as an input-format snapshot (what a platform export looks like)."""
     out.mkdir(parents=True, exist_ok=True)
-    iso = lambda s: pd.to_datetime(s, utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+    iso = lambda s: pd.to_datetime(s, utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
     acc = links.accounts.assign(created_at=iso(links.accounts["created_at"]))
     acc.to_csv(out / "accounts.csv", index=False)
     links.payments.to_csv(out / "payment_instruments.csv", index=False)

@@ -15,7 +15,11 @@ from graphlink.detect.pipeline import DEFAULT_SEED, DetectionResult, detect_link
 from graphlink.detect.scoring import REASON_CODES
 from graphlink.detect.source import links_from_scenario, read_links
 from graphlink.detect.writeback import (
-    current_run, get_run, read_clusters, read_members, write_run,
+    current_run,
+    get_run,
+    read_clusters,
+    read_members,
+    write_run,
 )
 
 __all__ = [

@@ -73,11 +73,11 @@ def leiden(
         rng = random.Random(seed)
         ig.set_random_number_generator(rng)
         try:
-            kwargs = dict(
-                objective_function="CPM" if config.objective == "cpm" else "modularity",
-                weights="weight", resolution=res, beta=config.beta,
-                n_iterations=config.n_iterations,
-            )
+            kwargs: dict[str, object] = {
+                "objective_function": "CPM" if config.objective == "cpm" else "modularity",
+                "weights": "weight", "resolution": res, "beta": config.beta,
+                "n_iterations": config.n_iterations,
+            }
             if node_weights is not None and config.objective == "cpm":
                 kwargs["node_weights"] = node_weights
             cl = g.community_leiden(**kwargs)

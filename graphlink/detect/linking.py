@@ -210,8 +210,9 @@ def _index_of(values: pd.Series, ids: pa.Array) -> np.ndarray:
 def _truthy(s: pd.Series) -> np.ndarray:
     if s.dtype == bool:
         return s.to_numpy()
-    return s.map(lambda v: str(v).strip().lower() in ("true", "1", "t", "yes")
-                 if v is not None and v == v else False).to_numpy(dtype=bool)
+    text = pc.utf8_lower(pc.utf8_trim_whitespace(_arrow_strings(s.astype("string"))))
+    return pc.fill_null(pc.is_in(text, value_set=pa.array(["true", "1", "t", "yes"])),
+                        False).to_numpy(zero_copy_only=False)
 
 
 def _nonempty(s: pd.Series) -> np.ndarray:

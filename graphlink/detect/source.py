@@ -15,11 +15,16 @@ epoch milliseconds; IP attributes once per IP, joined back in pandas.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 
 from graphlink.model import (
-    IDENTIFIER_COLUMNS, IP_COLUMNS, PAYMENT_COLUMNS, SIMILARITY_COLUMNS, Links,
+    IDENTIFIER_COLUMNS,
+    IP_COLUMNS,
+    PAYMENT_COLUMNS,
+    SIMILARITY_COLUMNS,
+    Links,
 )
 from graphlink.store import GraphStore
 
@@ -114,4 +119,4 @@ def links_from_scenario(scenario: Any) -> Links:
     )
 
 
-__all__ = ["read_links", "links_from_scenario"]
+__all__ = ["links_from_scenario", "read_links"]

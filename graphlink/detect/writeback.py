@@ -15,6 +15,8 @@ are what ban waves, evaluation, the API and reports use.
 from __future__ import annotations
 
 import json
+import logging
+import math
 import time
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -26,6 +28,8 @@ from graphlink.store import GraphStore
 
 if TYPE_CHECKING:
     from graphlink.detect.pipeline import DetectionResult
+
+log = logging.getLogger(__name__)
 
 RUN_FIELDS = ("run_id", "created_at", "status", "algorithm", "objective", "resolution", "seed",
               "n_iterations", "params_json", "stage_seconds_json", "n_accounts", "n_edges",
@@ -159,17 +163,25 @@ def write_run(store: GraphStore, result: DetectionResult, *, batch_size: int = 1
         try:
             store.write("detect/delete_run", run_id=run_id)
         except Exception:  # the run stays 'running': invisible to readers
-            pass
+            log.warning("could not delete unfinished detection run %s", run_id, exc_info=True)
         raise
 
 
 def _jsonable(v: Any) -> Any:
     if hasattr(v, "item"):
         v = v.item()
-    if isinstance(v, float) and v != v:
+    if isinstance(v, float) and math.isnan(v):
         return None
     return v
 
 
-__all__ = ["current_run", "get_run", "read_clusters", "read_members", "write_run",
-           "max_cluster_number", "cluster_key", "cluster_number"]
+__all__ = [
+    "cluster_key",
+    "cluster_number",
+    "current_run",
+    "get_run",
+    "max_cluster_number",
+    "read_clusters",
+    "read_members",
+    "write_run",
+]
