@@ -48,7 +48,9 @@ class _RateColumn(TextColumn):
     def render(self, task):  # type: ignore[no-untyped-def]
         from rich.text import Text
 
-        speed = task.finished_speed or task.speed
+        # rows so far over the table's elapsed time: steady, and kept once the table is done
+        elapsed = task.finished_time if task.finished else task.elapsed
+        speed = task.completed / elapsed if elapsed else None
         return Text(f"{speed:>10,.0f} rows/s" if speed else f"{'':>10} rows/s", style="cyan")
 
 
