@@ -109,7 +109,7 @@ def build_account_table(rows: Iterable[list[Any]]) -> AccountTable:
     status: list[Any] = []
     plan: list[Any] = []
     country: list[Any] = []
-    org: dict[str, str] = {}
+    org_pairs: list[tuple[str, str]] = []
     for account_id, created_ms, st, pl, co, org_id in rows:
         ids.append(str(account_id).encode("utf-8", "surrogatepass"))
         created.append(_NO_TIME if created_ms is None else int(created_ms))
@@ -117,15 +117,22 @@ def build_account_table(rows: Iterable[list[Any]]) -> AccountTable:
         plan.append(pl)
         country.append(co)
         if org_id:
-            org[str(account_id)] = str(org_id)
+            org_pairs.append((str(account_id), str(org_id)))
     width = max((len(b) for b in ids), default=1)
     arr = np.array(ids, dtype=f"S{width}")
     order = np.argsort(arr, kind="stable")
+    created_arr = np.array(created, dtype=np.int64)
     st_c, st_v = _codes(status)
     pl_c, pl_v = _codes(plan)
     co_c, co_v = _codes(country)
+    del ids, created, status, plan, country
+    # Copy the few surviving strings into fresh objects once the per-row garbage is gone:
+    # left where they were allocated, they would pin most of the memory arenas the million
+    # rows went through (measured: +320 MB RSS at 1M accounts instead of ~50 MB).
+    org = {k.encode().decode(): v.encode().decode() for k, v in org_pairs}
+    del org_pairs
     return AccountTable(
-        ids=arr[order], created_ms=np.array(created, dtype=np.int64)[order],
+        ids=arr[order], created_ms=created_arr[order],
         status=st_c[order], status_values=st_v, plan=pl_c[order], plan_values=pl_v,
         country=co_c[order], country_values=co_v, org=org,
     )
