@@ -32,6 +32,7 @@ def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNeo4j]
     server.stop()
 
 
+@pytest.mark.slow  # its own server: start, stop, offline import, restart (~1-3 min)
 def test_bulk_builds_the_same_graph_as_incremental(
     own_server: LocalNeo4j, store: GraphStore, tmp_path: Path
 ) -> None:
