@@ -17,11 +17,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
+from api import guide
 from api.auth import KeyCache
 from api.deps import ApiContext, reject_unknown_query
 from api.errors import install_handlers
 from api.index import IndexHolder
-from api import guide
 from api.routes import accounts, banwaves, clusters, health, signup
 from graphlink.config import Settings, get_settings
 from graphlink.store import GraphStore

@@ -283,6 +283,6 @@ class IndexHolder:
         while True:
             try:
                 await self.refresh()
-            except Exception:  # noqa: BLE001 - the poller must survive anything
+            except Exception:
                 log.exception("snapshot refresh crashed")
             await asyncio.sleep(interval)

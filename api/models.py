@@ -13,7 +13,14 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    field_validator,
+)
 
 from graphlink.banwave import DEFAULT_MIN_RISK, DEFAULT_VERIFIED_ORG_MIN_RISK
 from graphlink.signup import BLOCK_AT, REVIEW_AT

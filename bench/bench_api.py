@@ -39,7 +39,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
 import psutil
@@ -49,11 +49,11 @@ from rich.table import Table
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from api.index import current_run, load_index  # noqa: E402
-from graphlink import apikeys  # noqa: E402
-from graphlink.config import get_settings  # noqa: E402
-from graphlink.neo4j_local import free_port  # noqa: E402
-from graphlink.store import open_store  # noqa: E402
+from api.index import current_run, load_index
+from graphlink import apikeys
+from graphlink.config import get_settings
+from graphlink.neo4j_local import free_port
+from graphlink.store import open_store
 
 console = Console(width=170)
 PY = sys.executable
@@ -114,7 +114,7 @@ class Server:
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = Path(tempfile.gettempdir()) / f"bench-api-{name}-{port}.log"
 
-    def __enter__(self) -> Server:
+    def __enter__(self) -> Self:
         self.proc = subprocess.Popen(self.argv, env=self.env, cwd=REPO,
                                      stdout=self.log.open("wb"), stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 600

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import planted_graph as pg  # noqa: E402
-from conftest import wipe  # noqa: E402
+import planted_graph as pg
+from conftest import wipe
 
 from graphlink import apikeys
 from graphlink.store import GraphStore

@@ -19,14 +19,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import api_support as sup  # noqa: E402
-import planted_graph as pg  # noqa: E402
+import api_support as sup
+import planted_graph as pg
 
-from api.app import create_app  # noqa: E402
-from api.models import SignupCheckRequest  # noqa: E402
-from graphlink import apikeys  # noqa: E402
-from graphlink.config import Settings  # noqa: E402
-from graphlink.store import GraphStore  # noqa: E402
+from api.app import create_app
+from api.models import SignupCheckRequest
+from graphlink import apikeys
+from graphlink.config import Settings
+from graphlink.store import GraphStore
 
 KEY_TTL = 1.0
 

@@ -12,10 +12,10 @@ import httpx
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import api_support as sup  # noqa: E402
+import api_support as sup
 
-from graphlink.neo4j_local import free_port  # noqa: E402
-from graphlink.store import GraphStore  # noqa: E402
+from graphlink.neo4j_local import free_port
+from graphlink.store import GraphStore
 
 GRAPHLINK = str(Path(sys.executable).parent / "graphlink")
 

@@ -26,11 +26,11 @@ from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import api_support as sup  # noqa: E402
+import api_support as sup
 
-from api.app import create_app  # noqa: E402
-from graphlink.config import Settings  # noqa: E402
-from graphlink.store import GraphStore  # noqa: E402
+from api.app import create_app
+from graphlink.config import Settings
+from graphlink.store import GraphStore
 
 EXAMPLES = 30
 _OPENAPI = create_app().openapi()  # no lifespan: no Neo4j needed

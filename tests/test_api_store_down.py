@@ -17,12 +17,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import api_support as sup  # noqa: E402
+import api_support as sup
 
-from api.app import create_app  # noqa: E402
-from graphlink.config import Settings  # noqa: E402
-from graphlink.neo4j_local import LocalNeo4j  # noqa: E402
-from graphlink.store import GraphStore  # noqa: E402
+from api.app import create_app
+from graphlink.config import Settings
+from graphlink.neo4j_local import LocalNeo4j
+from graphlink.store import GraphStore
 
 #: A request must be answered within this many seconds while Neo4j is down.
 BOUND = 8.0

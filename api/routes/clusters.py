@@ -14,7 +14,6 @@ from api.errors import InvalidParam
 from api.index import native
 from api.models import (
     AUTH_ERRORS,
-    error_responses,
     ClusterPage,
     ClusterRef,
     ClusterResponse,
@@ -26,6 +25,7 @@ from api.models import (
     MemberPage,
     ProviderEvidence,
     SimilarityEvidence,
+    error_responses,
 )
 from graphlink.errors import NotFound
 from graphlink.store import GraphStore
