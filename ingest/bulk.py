@@ -20,10 +20,15 @@ unique first, with the compact hash sets of :mod:`ingest.keys`:
 * a ``PaymentInstrument``'s ``first_seen`` is then set to the minimum over its
   ``PAID_WITH`` links (one auto-commit pass, only if an instrument repeats).
 
-Known difference from the incremental path, inside one snapshot only: when
-rows of the same IP (or instrument) disagree on a node property (``asn``,
-``proxy_provider``, ``is_datacenter``; ``kind``, ``bin``, ``issuer_country``),
-bulk keeps the first batch's newest value, incremental the file's last.
+* an IP row whose (non-null) properties differ from every combination seen
+  for that IP is deferred too and merged after the import by the incremental
+  ``ip_nodes`` statement (newest non-null value, ``IN_ASN``/``VIA_PROVIDER``
+  follow).
+
+Known difference from the incremental path, inside one snapshot only: rows of
+one instrument disagreeing on ``kind``/``bin``/``issuer_country`` keep the
+first value (incremental: the last non-null), and an IP whose properties flip
+back to an earlier combination (A, B, A) ends on B (incremental: A).
 """
 
 from __future__ import annotations
@@ -153,9 +158,11 @@ class BulkSink:
     def __init__(self, files: ImportFiles, ingest_ids: dict[str, str]) -> None:
         self.f = files
         self.ingest_ids = ingest_ids
-        self.seen = {k: KeySet() for k in ("org", "instrument", "ip", "asn", "provider", "identifier",
-                                           "has_identifier", "similar_to")}
-        self.deferred: dict[str, list[pd.DataFrame]] = {"identifiers": [], "behaviour_similarity": []}
+        self.seen = {k: KeySet() for k in ("org", "instrument", "ip", "ip_props", "asn", "provider",
+                                           "identifier", "has_identifier", "similar_to")}
+        self.deferred: dict[str, list[pd.DataFrame]] = {
+            "ip_nodes": [], "identifiers": [], "behaviour_similarity": [],
+        }
         self.instrument_repeats = 0
 
     def _new(self, kind: str, frame: pd.DataFrame, cols: list[str]) -> np.ndarray:
@@ -197,7 +204,16 @@ class BulkSink:
             "r": v["requests"], "s": self.ingest_ids["ip_observations"],
         }))
         nodes = write.ip_node_rows(v)
-        nodes = nodes[self._new("ip", nodes, ["ip"])]
+        new = self._new("ip", nodes, ["ip"])
+        # A seen IP whose properties differ from every combination seen so far is merged
+        # after the import (ip_nodes statement: newest non-null, links follow).
+        props = self.seen["ip_props"]
+        h = hash_keys(nodes, ["ip", "asn", "proxy_provider", "is_datacenter"])
+        has_value = nodes[["asn", "proxy_provider", "is_datacenter"]].notna().any(axis=1).to_numpy()
+        changed = ~new & has_value & ~props.contains(h)
+        props.add(h)
+        self.deferred["ip_nodes"].append(nodes[changed])
+        nodes = nodes[new]
         dc = nodes["is_datacenter"].map({True: "true", False: "false"})
         self.f.append("ips", pd.DataFrame({
             "id": nodes["ip"], "ip": nodes["ip"], "asn": _opt(nodes["asn"]),
@@ -306,8 +322,16 @@ def load(
     # rows the importer could not merge, and the instrument first_seen minimum
     for table, frames in sink.deferred.items():
         frames = [f for f in frames if len(f)]
-        if frames:
-            write.WRITERS[table](store, pd.concat(frames), p.hashes[table])
+        if not frames:
+            continue
+        rows = pd.concat(frames)
+        report.notes.append(f"bulk: {len(rows):,} {table} rows merged after the import")
+        for lo in range(0, len(rows), batch_size):
+            chunk = rows.iloc[lo : lo + batch_size]
+            if table == "ip_nodes":
+                store.write_batches("ingest/ip_nodes", [write.to_rows(chunk)])
+            else:
+                write.WRITERS[table](store, chunk, p.hashes[table])
     if sink.instrument_repeats:
         store.run_in_session(
             "ingest/instrument_first_seen",

@@ -46,6 +46,14 @@ def test_bulk_builds_the_same_graph_as_incremental(
         {"account_a": "a1", "account_b": "a3", "score": "0.7", "signal": "timing_sync"},
         {"account_a": "a2", "account_b": "a2", "score": "0.7", "signal": "timing_sync"},
     ]
+    # the same IP seen first without, then with a provider (batch size 2: different batches)
+    tables["ip_observations"] = [dict(r) for r in BASE["ip_observations"]] + [
+        {"account_id": "a3", "ip": "10.0.0.9", "first_seen": "2026-01-01T00:00:00Z",
+         "last_seen": "2026-01-02T00:00:00Z", "requests": "1", "asn": "", "proxy_provider": "", "is_datacenter": ""},
+        {"account_id": "a1", "ip": "10.0.0.9", "first_seen": "2026-01-01T00:00:00Z",
+         "last_seen": "2026-01-02T00:00:00Z", "requests": "1", "asn": "64999", "proxy_provider": "LateProxy",
+         "is_datacenter": "false"},
+    ]
     snap = write_snapshot(tmp_path / "snap", tables)
 
     inc = run_ingest(store, snap, batch_size=2, report_dir=tmp_path / "inc")
