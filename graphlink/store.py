@@ -19,14 +19,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-import neo4j
 import pandas as pd
-from neo4j import GraphDatabase, RoutingControl
-from neo4j import exceptions as nx
 
+import neo4j
 from graphlink import cypher_files
 from graphlink.config import Settings
 from graphlink.errors import StoreError, StoreUnavailable
+from neo4j import GraphDatabase, NotificationDisabledCategory, RoutingControl
+from neo4j import exceptions as nx
 
 T = TypeVar("T")
 
@@ -64,6 +64,10 @@ class GraphStore:
             connection_acquisition_timeout=connect_timeout * 2,
             max_transaction_retry_time=retry_time,
             liveness_check_timeout=30.0,
+            # Statements are reviewed files run against a graph that may not hold
+            # every label yet (no ban wave, no lineage on a first run): Neo4j's
+            # "unknown label/property" notices are noise here, for every caller.
+            notifications_disabled_categories=[NotificationDisabledCategory.UNRECOGNIZED],
         )
         self._driver = GraphDatabase.driver(uri, **self._driver_args)
 

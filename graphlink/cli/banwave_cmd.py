@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,20 +21,14 @@ from graphlink.banwave import (
 )
 from graphlink.cli._app import app, console, settings, store_for
 from graphlink.evaluate import (
-    TABLE_WIDTH, Metrics, compare_with_baselines, evaluate_flags, read_truth, render_table,
+    TABLE_WIDTH,
+    Metrics,
+    compare_with_baselines,
+    evaluate_flags,
+    read_truth,
+    render_table,
 )
 from graphlink.store import GraphStore
-
-
-class _DropUnrecognized(logging.Filter):
-    """Hide Neo4j's "unknown label/property" notices: an empty graph (no wave yet, no
-    PREVIOUS link yet) is normal for these commands, not a typo."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "UNRECOGNIZED" not in record.getMessage()
-
-
-logging.getLogger("neo4j.notifications").addFilter(_DropUnrecognized())
 
 
 def print_wide(renderable: object, *, width: int = TABLE_WIDTH) -> None:
