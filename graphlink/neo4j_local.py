@@ -269,10 +269,22 @@ server.jvm.additional=-Dlog4j2.disable.jmx=true
         return self._java(ADMIN_BOOT, *args, timeout=timeout)
 
 
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A loopback port nobody listens on, never the same one twice per process.
+
+    The socket is closed before the caller binds the port, so two calls in a row
+    could otherwise return the same number (a server's Bolt and HTTP ports).
+    """
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def from_settings(settings: object) -> LocalNeo4j:
