@@ -13,6 +13,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -23,6 +24,7 @@ from pydantic import (
 )
 
 from graphlink.banwave import DEFAULT_MIN_RISK, DEFAULT_VERIFIED_ORG_MIN_RISK
+from graphlink.pii import luhn_valid
 from graphlink.signup import BLOCK_AT, REVIEW_AT
 
 # Constraints are all expressible in the OpenAPI schema (no silent stripping), so what the
@@ -50,17 +52,10 @@ def looks_like_card_number(value: str) -> bool:
     """
     if not _CARD_CHARS.match(value):
         return False
-    digits = [int(c) for c in value if c.isdigit()]
+    digits = "".join(c for c in value if c.isdigit())
     if not 13 <= len(digits) <= 19:
         return False
-    total = 0
-    for i, d in enumerate(reversed(digits)):
-        if i % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
+    return bool(luhn_valid(np.array([digits]))[0])
 
 
 # --------------------------------------------------------------------------- requests

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from graphlink.pii import luhn_valid
 from ingest.read import RawBatch
 from ingest.tables import PAYMENT_KINDS, TableSpec
 
@@ -36,22 +37,6 @@ from ingest.tables import PAYMENT_KINDS, TableSpec
 
 _PAN_FIELD = r"\d(?:[ -]?\d){12,18}"
 _PAN_ANYWHERE = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")
-
-
-def luhn_valid(digits: np.ndarray) -> np.ndarray:
-    """Luhn check of digit strings (each 1-19 digits), vectorised with numpy.
-
-    >>> luhn_valid(np.array(["4111111111111111", "4111111111111112"])).tolist()
-    [True, False]
-    """
-    if len(digits) == 0:
-        return np.zeros(0, dtype=bool)
-    padded = np.char.zfill(np.asarray(digits, dtype="U19"), 19)  # leading zeros keep the sum
-    d = np.frombuffer("".join(padded.tolist()).encode("ascii"), dtype=np.uint8).reshape(-1, 19)
-    d = d.astype(np.int16) - 48
-    doubled = d[:, 17::-2] * 2  # every second digit from the right, starting at the 2nd
-    doubled -= 9 * (doubled > 9)
-    return ((d[:, 18::-2].sum(axis=1) + doubled.sum(axis=1)) % 10) == 0
 
 
 def is_raw_card_number(values: pd.Series) -> np.ndarray:
