@@ -37,6 +37,7 @@ from graphlink.banwave import (
     diff_waves,
     select_wave,
 )
+from graphlink.detect.writeback import current_run
 from graphlink.errors import InputError, NotFound, StoreError
 from graphlink.store import GraphStore
 
@@ -87,10 +88,10 @@ def _native(v: Any) -> Any:
 # -- reading the detection run ---------------------------------------------
 def current_run_id(store: GraphStore) -> str:
     """The current detection run (complete, newest); :class:`NotFound` if none."""
-    rows = store.read("banwave/current_run")
-    if not rows:
+    run = current_run(store)
+    if run is None:
         raise NotFound("no complete detection run in the store: run `graphlink detect` first")
-    return str(rows[0]["run_id"])
+    return str(run["run_id"])
 
 
 def _check_run(store: GraphStore, run_id: str) -> None:
