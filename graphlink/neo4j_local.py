@@ -164,7 +164,9 @@ server.jvm.additional=-Dlog4j2.disable.jmx=true
 """
         (self.conf_dir / "neo4j.conf").write_text(conf)
         if not self.password_file.exists():
-            password = secrets.token_urlsafe(18)
+            # Hex, not token_urlsafe: a password starting with '-' is read by
+            # neo4j-admin as an option ("Missing required parameter: '<password>'").
+            password = secrets.token_hex(16)
             proc = self._java(ADMIN_BOOT, "dbms", "set-initial-password", password)
             if proc.returncode != 0:
                 raise Neo4jServerError("could not set the initial password:\n" + proc.stdout + proc.stderr)
