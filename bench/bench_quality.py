@@ -43,17 +43,19 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import pandas as pd  # noqa: E402
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
 
-from graphlink import baselines  # noqa: E402
-from graphlink.banwave import DEFAULT_MIN_RISK, WaveParams, select_wave  # noqa: E402
-from graphlink.detect import DetectionConfig, detect_links, links_from_scenario  # noqa: E402
-from graphlink.evaluate import (  # noqa: E402
-    Metrics, compare_with_baselines, evaluate_flags, render_table,
+from graphlink import baselines
+from graphlink.banwave import DEFAULT_MIN_RISK, WaveParams, select_wave
+from graphlink.detect import DetectionConfig, detect_links, links_from_scenario
+from graphlink.evaluate import (
+    compare_with_baselines,
+    evaluate_flags,
+    render_table,
 )
-from graphlink.synth import SynthParams, generate  # noqa: E402
+from graphlink.synth import SynthParams, generate
 
 console = Console(width=220)
 

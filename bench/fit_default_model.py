@@ -21,14 +21,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import pandas as pd  # noqa: E402
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
 
-from graphlink.detect import links_from_scenario  # noqa: E402
-from graphlink.detect.training import fit_risk_model  # noqa: E402
-from graphlink.holdout import prepare  # noqa: E402
-from graphlink.synth import generate  # noqa: E402
+from graphlink.detect import links_from_scenario
+from graphlink.detect.training import fit_risk_model
+from graphlink.holdout import prepare
+from graphlink.synth import generate
 
 console = Console(width=200)
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "graphlink" / "detect" / "default_model.json"
