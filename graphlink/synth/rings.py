@@ -50,6 +50,7 @@ from graphlink.synth.archetypes import (
     IP_SUBNET,
     NO_BEHAVIOUR,
     NO_CARD,
+    RESELLER,
     group_params,
 )
 from graphlink.synth.benign import MP, PT, TS_, bins
@@ -187,7 +188,7 @@ def _payments(w: World) -> None:
     g_kind = np.array(["card", "crypto", "wallet"], dtype=object)[
         choice(rng, G, [0.85, 0.08, 0.07])
     ]
-    g_kind[gp.arch == DC_SYNC] = "card"
+    g_kind[(gp.arch == DC_SYNC) | (gp.arch == RESELLER)] = "card"  # bought prepaid cards
     kind = g_kind[card_g]
     is_card = kind == "card"
     prepaid = is_card & (rng.random(total) < gp.prepaid_share[card_g])
