@@ -1,5 +1,9 @@
 """Names of the generated world, drawn per seed: plans, providers, BINs, domains.
 
+(And two other things a detector could otherwise learn as constants: the
+countries whose issuers sell the prepaid cards, and the months the campaigns
+sign up in.)
+
 A detector tuned on one generated world must not be able to key on a name:
 the prepaid BIN table, the names of the entry and API plans, the proxy/VPN
 providers and every organisation's e-mail domain are made up from a seeded
@@ -88,6 +92,10 @@ class Names:
     providers: np.ndarray
     #: BINs of the prepaid / gift cards sold in this world (rings buy them in bulk)
     prepaid_bins: np.ndarray
+    #: countries whose issuers sell those cards in bulk (some of a ring's cards come from there)
+    prepaid_issuers: np.ndarray
+    #: (start, end) epoch seconds of the range this world's ring sign-up bursts fall in
+    ring_bursts: tuple[int, int]
     #: a reserve of distinct words for domains (campuses, companies, shells, events)
     _words: np.ndarray
     _tlds: np.ndarray
@@ -112,7 +120,9 @@ class Names:
         return base + "." + self._tlds[slot]
 
 
-def draw_names(seed: int, n_domains: int, n_providers: int) -> Names:
+def draw_names(
+    seed: int, n_domains: int, n_providers: int, countries: np.ndarray, window_start: int
+) -> Names:
     """The names of seed ``seed``'s world (``n_domains`` distinct organisation domains at least)."""
     rng = np.random.default_rng([seed, 3])
     random_roles = [r for r, rnd in PLAN_ROLES.items() if rnd]
@@ -133,4 +143,16 @@ def draw_names(seed: int, n_domains: int, n_providers: int) -> Names:
             len(_ORG_TLDS) - 1,
         )
     ].astype(object)
-    return Names(plans=plans, providers=providers, prepaid_bins=prepaid, _words=pool, _tlds=tlds)
+    issuers = rng.choice(countries, int(rng.integers(3, 7)), replace=False).astype(object)
+    day = 86_400
+    start = window_start - int(rng.integers(40, 200)) * day
+    end = min(start + int(rng.integers(40, 100)) * day, window_start + 20 * day)
+    return Names(
+        plans=plans,
+        providers=providers,
+        prepaid_bins=prepaid,
+        prepaid_issuers=issuers,
+        ring_bursts=(start, end),
+        _words=pool,
+        _tlds=tlds,
+    )

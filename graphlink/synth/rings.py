@@ -65,7 +65,6 @@ from graphlink.synth.params import (
     PROVIDER_ASNS,
     PROVIDER_KIND,
     PROVIDER_OCTETS,
-    RING_BURSTS,
     V6_PROVIDER_PREFIX,
     WEBMAIL,
     WEBMAIL_W,
@@ -74,7 +73,6 @@ from graphlink.synth.params import (
 )
 from graphlink.synth.world import World
 
-PREPAID_COUNTRIES = np.array(["US", "GB", "HK", "AE", "SG", "NL"], dtype=object)
 HOSTING_ASNS = np.concatenate([PROVIDER_ASNS, CLOUD_ASNS])
 
 
@@ -110,9 +108,8 @@ def _accounts(w: World) -> None:
     members, local, gids, _ = _members(w)
     n, G = len(members), len(gids)
     # sign-up bursts: 1-3 per group, a few hours wide
-    centres = RING_BURSTS[0] + (rng.random((G, 3)) * (RING_BURSTS[1] - RING_BURSTS[0])).astype(
-        np.int64
-    )
+    b0, b1 = w.names.ring_bursts
+    centres = b0 + (rng.random((G, 3)) * (b1 - b0)).astype(np.int64)
     n_bursts = rng.integers(1, 4, G)
     which = (rng.random(n) * n_bursts[local]).astype(np.int64)
     created = centres[local, which] + np.abs(rng.normal(0, 3 * HOUR, n)).astype(np.int64)
@@ -121,7 +118,7 @@ def _accounts(w: World) -> None:
         5 * DAY, int(trickle.sum())
     ).astype(np.int64)
     aged = rng.random(n) < gp.aged_rate[local]  # bought or long-dormant accounts, months apart
-    lo, hi = PLATFORM_START + 30 * DAY, RING_BURSTS[0] - 30 * DAY
+    lo, hi = PLATFORM_START + 30 * DAY, b0 - 30 * DAY
     created[aged] = lo + (rng.random(int(aged.sum())) * (hi - lo)).astype(np.int64)
     created = np.minimum(created, WINDOW_END - HOUR)
 
@@ -197,7 +194,7 @@ def _payments(w: World) -> None:
     bin_[is_card & ~prepaid] = random_bins(rng, int((is_card & ~prepaid).sum()))
     g_issuer = np.where(
         rng.random(G) < 0.7,
-        PREPAID_COUNTRIES[rng.integers(0, len(PREPAID_COUNTRIES), G)],
+        w.names.prepaid_issuers[rng.integers(0, len(w.names.prepaid_issuers), G)],
         w.country[w.layout.g_start[gids]],
     )
     issuer = np.where(is_card, g_issuer[card_g], None)
