@@ -780,3 +780,46 @@ def test_ingest_validators_accept_every_row(arch_sc: Scenario, fmt: str, tmp_pat
             assert checked.rejects().empty, (spec.name, checked.rejects().head())
             n += len(checked.valid)
         assert n == arch_sc.tables[spec.name].num_rows, spec.name
+
+
+def test_evaluate_reports_recall_per_archetype(sc: Scenario, tmp_path: Path) -> None:
+    """Truth files with ``archetype`` give recall per archetype; older ones still load."""
+    from rich.console import Console
+
+    from graphlink.evaluate import evaluate_flags, metrics_frame, read_truth, render_table
+
+    truth = read_truth(write_truth(sc, tmp_path / "t.csv"))
+    t = sc.truth
+    ring = t[t.segment == "ring"]
+    # flag every reseller account, half the sync-group accounts, and one campus
+    sync = ring[ring.archetype == "dc_sync_groups"].account_id
+    flagged = pd.concat(
+        [
+            ring[ring.archetype == "reseller_pool"].account_id,
+            sync.iloc[: len(sync) // 2],
+            t[t.segment == "campus"].account_id.iloc[:1],
+        ]
+    )
+    m = evaluate_flags(pd.DataFrame({"account_id": flagged, "cluster_id": "c"}), truth)
+    assert set(m.recall_per_archetype) == set(ARCHETYPES)
+    assert m.recall_per_archetype["reseller_pool"] == 1.0
+    assert m.recall_per_archetype["dc_sync_groups"] == pytest.approx((len(sync) // 2) / len(sync))
+    assert m.recall_per_archetype["no_behaviour"] == 0.0 and m.min_archetype_recall == 0.0
+    assert m.false_bans_per_segment["campus"] == 1
+    assert {"cohort", "startup"} <= set(m.false_bans_per_segment) and "cohort" in (
+        m.whole_groups_banned
+    )
+    df = metrics_frame([m])
+    assert df.loc[0, "recall_reseller_pool"] == 1.0 and "fp_cohort" in df.columns
+    out = Console(width=250, record=True)
+    out.print(render_table([m]))
+    text = out.export_text()
+    assert "recall per archetype" in text and "dc_sync_groups" in text
+
+    old = tmp_path / "old.csv"
+    sc.truth.drop(columns="archetype").to_csv(old, index=False)
+    m_old = evaluate_flags(
+        pd.DataFrame({"account_id": flagged, "cluster_id": "c"}), read_truth(old)
+    )
+    assert m_old.recall_per_archetype == {} and m_old.recall == m.recall
+    assert "recall_reseller_pool" not in metrics_frame([m_old]).columns
