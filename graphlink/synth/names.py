@@ -16,8 +16,11 @@ accounts use those alike).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 _ONSETS = np.array(
     ["b", "c", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z",
@@ -71,15 +74,24 @@ def words(rng: np.random.Generator, n: int, *, syllables: tuple[int, int] = (2, 
     return np.array(out, dtype=object)
 
 
+@cache
+def _digits(width: int) -> pa.Array:
+    """Every ``width``-digit zero-padded decimal, as text (a lookup table)."""
+    return pa.array([f"{i:0{width}d}" for i in range(10**width)])
+
+
 def random_bins(rng: np.random.Generator, n: int) -> np.ndarray:
     """``n`` card BINs (text, 6 digits, a quarter 8), card-network-like first digit."""
     lead = np.array([4, 5, 2, 3, 6])[
         np.searchsorted(np.cumsum([0.55, 0.35, 0.04, 0.04, 0.02]), rng.random(n) * 0.9999)
     ]
-    six = (lead * 100000 + rng.integers(0, 100000, n)).astype(str).astype(object)
+    six = pc.binary_join_element_wise(
+        _digits(1).take(lead), _digits(5).take(rng.integers(0, 100000, n)), ""
+    )
     eight = rng.random(n) < 0.25
-    ext = rng.integers(10, 100, n).astype(str).astype(object)
-    return np.where(eight, six + ext, six)
+    ext = _digits(2).take(rng.integers(10, 100, n))
+    text = pc.if_else(pa.array(eight), pc.binary_join_element_wise(six, ext, ""), six)
+    return text.to_numpy(zero_copy_only=False)
 
 
 @dataclass(frozen=True)
