@@ -823,3 +823,12 @@ def test_evaluate_reports_recall_per_archetype(sc: Scenario, tmp_path: Path) -> 
     )
     assert m_old.recall_per_archetype == {} and m_old.recall == m.recall
     assert "recall_reseller_pool" not in metrics_frame([m_old]).columns
+
+
+def test_small_worlds_keep_a_reseller_campaign() -> None:
+    for seed in (1, 2, 3):
+        t = generate(2_000, seed=seed).truth
+        ring = t[t.segment == "ring"]
+        assert len(ring) == 60 and set(ring.archetype) == {"reseller_pool"}
+    t = generate(2_000, seed=1, archetypes=("no_behaviour",)).truth
+    assert set(t.archetype[t.segment == "ring"]) == {"no_behaviour"}

@@ -93,11 +93,15 @@ def plan_campaigns(
     Every chosen archetype gets one campaign when the budget holds their
     smallest sizes (all nine from 388 ring accounts, i.e. about 16,000 benign
     ones); big budgets get 1-4 campaigns per archetype.  Below that, as many
-    archetypes as fit, in a per-seed random order.
+    archetypes as fit: ``reseller_pool`` first (the reported kind of campaign, so a
+    small demo world still has one), the others in a per-seed random order.
     """
     if n_ring <= 0:
         return np.zeros(0, dtype=np.int64), []
     order = [int(a) for a in rng.permutation(np.array(archetypes))]
+    if RESELLER in order:  # a small world keeps the reported kind of campaign first
+        order.remove(RESELLER)
+        order.insert(0, RESELLER)
     extra = rng.binomial(min(3, n_ring // 4000), 0.5, len(order))
     camps = order + [a for a, e in zip(order, extra) for _ in range(int(e))]
     fixed = {i: _dc_groups(rng) for i, a in enumerate(camps) if a == DC_SYNC}
