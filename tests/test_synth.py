@@ -257,7 +257,7 @@ def test_reseller_rings_share_infrastructure(sc: Scenario) -> None:
     assert acc.plan.isin(entry).mean() > 0.6
     sim = sc.behaviour_similarity
     sim = sim[sim.account_a.isin(acc.account_id) & sim.account_b.isin(acc.account_id)]
-    assert sim.score.median() > 0.7
+    assert sim.score.median() > 0.6, "alike: templates, timing, pivot"
     assert sim.score.min() < 0.4, "rings mix in mundane behaviour"
 
 
