@@ -51,6 +51,7 @@ from graphlink.synth.archetypes import (
     NO_BEHAVIOUR,
     NO_CARD,
     RESELLER,
+    GroupParams,
     group_params,
 )
 from graphlink.synth.benign import MP, PT, TS_, bins
@@ -92,18 +93,25 @@ def generate_rings(w: World) -> None:
     _weak_links(w)
 
 
+def _knobs(w: World) -> GroupParams:
+    """The ring groups' knobs (drawn first by :func:`generate_rings`)."""
+    if w.ring is None:
+        raise RuntimeError("ring knobs not drawn yet: call generate_rings")
+    return w.ring
+
+
 def _members(w: World) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(ring members, their local group number, the ring groups, is the member in its group's core)."""
     L = w.layout
     gids = L.groups_of(RING)
     members = L.members(RING)
     local = np.searchsorted(gids, L.group[members])
-    core = (members - L.g_start[gids][local]) < w.ring.core[local]
+    core = (members - L.g_start[gids][local]) < _knobs(w).core[local]
     return members, local, gids, core
 
 
 def _accounts(w: World) -> None:
-    rng, gp = w.rng(20), w.ring
+    rng, gp = w.rng(20), _knobs(w)
     L = w.layout
     members, local, gids, _ = _members(w)
     n, G = len(members), len(gids)
@@ -171,7 +179,7 @@ def _accounts(w: World) -> None:
 
 
 def _payments(w: World) -> None:
-    rng, gp = w.rng(21), w.ring
+    rng, gp = w.rng(21), _knobs(w)
     members, local, gids, core = _members(w)
     n, G = len(members), len(gids)
     n_cards = np.where(
@@ -258,7 +266,7 @@ def _own(w: World, rng: np.random.Generator, kind: str, prefix: str, owners: np.
 
 
 def _identifiers(w: World) -> None:
-    rng, gp = w.rng(22), w.ring
+    rng, gp = w.rng(22), _knobs(w)
     members, local, gids, _ = _members(w)
     n = len(members)
     core = gp.core
@@ -292,7 +300,7 @@ def _own_blocks(
     """
     G = len(mode)
     off = np.full(G, -1, dtype=np.int64)
-    gp = w.ring
+    gp = _knobs(w)
     sub = np.flatnonzero((mode == IP_SUBNET) & ~gp.v6)
     if len(sub):
         ints = blocks(rng, size[sub], PROVIDER_OCTETS)
@@ -341,7 +349,7 @@ def _exit_pools(w: World) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
     """
     if w.exit_pools is not None:
         return w.exit_pools
-    rng, gp = w.rng(26), w.ring
+    rng, gp = w.rng(26), _knobs(w)
     L = w.layout
     gids = L.groups_of(RING)
     G = len(gids)
@@ -370,7 +378,7 @@ def _exit_pools(w: World) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
 
 
 def _ips(w: World) -> None:
-    rng, gp = w.rng(23), w.ring
+    rng, gp = w.rng(23), _knobs(w)
     members, local, gids, core = _members(w)
     n = len(members)
     base, size, first_slot, pool = _exit_pools(w)
@@ -450,7 +458,7 @@ def _signals(rng: np.random.Generator, weights: np.ndarray) -> np.ndarray:
 
 
 def _pairs(w: World) -> None:
-    rng, gp = w.rng(24), w.ring
+    rng, gp = w.rng(24), _knobs(w)
     L = w.layout
     gids = L.groups_of(RING)
     core, starts = gp.core, L.g_start[gids]
@@ -503,7 +511,7 @@ def _weak_members(w: World) -> None:
     One exit IP of the group's pool, the recruiter's referral code (also used by one
     core member), or one middling behaviour pair with a core member (rings with pairs).
     """
-    rng, gp = w.rng(27), w.ring
+    rng, gp = w.rng(27), _knobs(w)
     L = w.layout
     members, local, gids, core = _members(w)
     weak = np.flatnonzero(~core)
@@ -555,7 +563,7 @@ def _weak_links(w: World) -> None:
     side: enough to join the campaign for a careful detector, not more.  A
     campaign without shared cards (or without pairs) is never joined by one.
     """
-    rng, gp = w.rng(25), w.ring
+    rng, gp = w.rng(25), _knobs(w)
     L = w.layout
     gids = L.groups_of(RING)
     camp = L.g_campaign[gids]
