@@ -7,7 +7,7 @@ and provider names), half of them without a ``behaviour_similarity`` table so
 the model also learns rings from shared infrastructure alone.  Evaluation
 seeds (``bench/bench_quality.py --loao``) are disjoint from these.
 
-    .venv/bin/python bench/fit_default_model.py                  # 8 seeds x 200k (~10 min)
+    .venv/bin/python bench/fit_default_model.py --table /tmp/train.parquet   # 10 seeds x 200k (~10 min)
     .venv/bin/python bench/fit_default_model.py --accounts 50000 --seeds 1 2 --out /tmp/m.json
 """
 
@@ -33,7 +33,7 @@ from graphlink.synth import generate
 console = Console(width=200)
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "graphlink" / "detect" / "default_model.json"
 #: Training seeds; evaluation seeds (bench_quality) start at 100.
-TRAIN_SEEDS = (1, 2, 3, 4, 5, 6, 7, 8)
+TRAIN_SEEDS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
 
 
 def training_tables(n: int, seeds: list[int], *, no_similarity_every: int = 2) -> pd.DataFrame:

@@ -65,13 +65,14 @@ _R = {code: 1 << i for i, code in enumerate(REASON_CODES)}
 FEATURES: tuple[str, ...] = (
     "density", "log10_density", "mean_edge_weight", "internal_edges", "external_share",
     "shared_payment_share", "prepaid_share", "ip_share", "proxy_link_share", "device_share",
-    "identifier_share", "personal_share", "personal_surprise", "similarity_share",
+    "identifier_share", "personal_share", "device_or_identifier_share", "personal_surprise",
+    "similarity_share",
     "similarity_surprise", "prompt_template_share", "timing_sync_share", "model_pivot_share",
     "signal_mix", "infra_share", "infra_traffic_share", "infra_surprise", "proxy_share",
     "datacenter_share", "burst_share", "burst_surprise", "plan_top_share", "plan_surprise",
     "country_top_share", "country_surprise", "email_domain_top_share", "email_domain_surprise",
     "entry_plan_share", "org_share", "median_requests", "volume_ratio_log10", "log10_size",
-    "log10_size_capped",
+    "log10_size_capped", "evidence_families",
 )
 
 
@@ -224,6 +225,7 @@ def _features(
     f["identifier_share"] = share(mb & L.IDENTIFIER != 0)
     personal = mb & (L.PAYMENT | L.DEVICE | L.IDENTIFIER) != 0
     f["personal_share"] = share(personal)
+    f["device_or_identifier_share"] = share(mb & (L.DEVICE | L.IDENTIFIER) != 0)
     f["similarity_share"] = share(mb & L.SIMILAR != 0)
     f["prompt_template_share"] = share(mb & L.PROMPT_TEMPLATE != 0)
     f["timing_sync_share"] = share(mb & L.TIMING_SYNC != 0)
@@ -305,6 +307,15 @@ def _features(
     f["volume_ratio_log10"] = np.clip(np.log10((med + 1.0) / (global_median + 1.0)), -1.0, 2.0)
     f["log10_size"] = np.log10(np.maximum(size, 1))
     f["log10_size_capped"] = np.log10(np.clip(size, 1, SIZE_CAP))
+    # Independent kinds of evidence at once: benign groups share one or two
+    # things for a reason (a family's card and home, a class's schedule), rings
+    # share many because they run on one infrastructure.
+    rs = config.reason_share
+    f["evidence_families"] = (
+        (f["shared_payment_share"] >= rs).astype(float) + (f["device_share"] >= rs)
+        + (f["identifier_share"] >= rs) + (f["infra_share"] >= rs)
+        + (f["similarity_share"] >= rs) + ((f["burst_share"] >= rs) & (f["burst_surprise"] >= 0.5))
+        + (f["plan_surprise"] >= 0.5))
     return f
 
 

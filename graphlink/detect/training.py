@@ -40,12 +40,20 @@ NEUTRAL = RiskModel(version="neutral", features=(), mean=(), scale=(), coef=(), 
 #: whether or not a feed names it), e-mail domain / country concentration
 #: (campuses and companies concentrate as much as rings do: no direction).
 MODEL_FEATURES: tuple[str, ...] = (
-    "log10_density", "external_share", "personal_share", "personal_surprise",
-    "shared_payment_share", "device_share", "identifier_share", "ip_share",
-    "similarity_share", "similarity_surprise", "signal_mix",
-    "infra_share", "infra_surprise", "burst_share", "burst_surprise",
-    "plan_surprise", "org_share", "volume_ratio_log10", "log10_size_capped",
+    "log10_density", "external_share", "personal_surprise", "shared_payment_share",
+    "device_or_identifier_share", "infra_share", "infra_surprise", "similarity_share",
+    "similarity_surprise", "signal_mix", "burst_share", "burst_surprise", "plan_surprise",
+    "volume_ratio_log10", "log10_size_capped", "evidence_families",
 )
+
+#: Sign each feature's coefficient must have: +1 evidence of coordination
+#: (more of it never lowers risk), -1 evidence against, 0 either.  A feature
+#: whose fitted sign contradicts this is dropped and the model refitted: the
+#: contradiction is an artefact of correlated features in the training
+#: worlds, and a ring that scores lower for sharing *more* is exploitable.
+FEATURE_SIGN: dict[str, int] = {
+    "external_share": -1, "org_share": -1, "volume_ratio_log10": 0, "log10_size_capped": 0,
+}
 
 #: The risk the ban wave bans at by default (``graphlink.banwave.DEFAULT_MIN_RISK``).
 BAN_BAR = 0.9
@@ -132,20 +140,29 @@ def fit_risk_model(
     *,
     features: Sequence[str] = MODEL_FEATURES,
     C: float = 0.5,
-    max_fp_rate: float = 1e-3,
+    max_fp_rate: float = 3e-4,
     prefix: str = "synth",
     trained_on: dict[str, Any] | None = None,
 ) -> RiskModel:
     """Fit on labelled clusters and place the ban bar (see the module docstring)."""
-    feats = tuple(features)
-    model = fit_model(table, table["y"].to_numpy(), features=feats,
-                      sample_weight=_weights(table), C=C, prefix=prefix)
+    feats = list(features)
+    dropped: list[str] = []
+    while True:
+        model = fit_model(table, table["y"].to_numpy(), features=tuple(feats),
+                          sample_weight=_weights(table), C=C, prefix=prefix)
+        wrong = [(c * FEATURE_SIGN.get(f, 1), f) for f, c in zip(model.features, model.coef)
+                 if c * FEATURE_SIGN.get(f, 1) < 0]
+        if not wrong:
+            break
+        worst = min(wrong)[1]
+        feats.remove(worst)
+        dropped.append(worst)
     logit = model.logit(table)
     bar, stats = _bar_shift(table, logit, max_fp_rate)
     shift = float(np.log(BAN_BAR / (1 - BAN_BAR))) - bar
     info = dict(trained_on or {}) | stats | {
         "clusters": len(table), "ring_clusters": int(table["y"].sum()),
-        "max_fp_rate": max_fp_rate, "C": C,
+        "max_fp_rate": max_fp_rate, "C": C, "dropped_for_sign": dropped,
         "archetypes": sorted(a for a in table["archetype"].unique() if a),
     }
     return model.with_(intercept=round(model.intercept + shift, 6), threshold=BAN_BAR,
