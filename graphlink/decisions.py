@@ -264,8 +264,10 @@ def _snapshots(store: GraphStore, kind: str, ids: Sequence[str]) -> pd.DataFrame
     name = "decisions/cluster_snapshots" if kind == "cluster" else "decisions/account_snapshots"
     param = "cluster_ids" if kind == "cluster" else "account_ids"
     rows = store.read(name, **{param: sorted(set(ids))}) if ids else []
-    df = pd.DataFrame(rows, columns=["target_id", "run_id", "run_created_at", "model_version",
+    df = pd.DataFrame(rows, columns=["target_id", "run_id", "run_created_at", "params_json",
                                      "cluster_key", "cluster_id", "features_json", "risk", "size"])
+    df["model_version"] = df["params_json"].map(
+        lambda p: json.loads(p).get("model_version") if isinstance(p, str) and p else None)
     df["run_created_at"] = df["run_created_at"].map(
         lambda v: v.to_native() if hasattr(v, "to_native") else v)
     return df

@@ -124,7 +124,7 @@ def models(
         return
     t = Table(title="risk models")
     for col in ("version", "created", "active", "decisions", "CV AUC"):
-        t.add_column(col)
+        t.add_column(col, no_wrap=col in ("version", "created"))
     for r in df.itertuples(index=False):
         created = r.created_at.to_native() if hasattr(r.created_at, "to_native") else r.created_at
         t.add_row(r.version, created.isoformat(timespec="seconds")
