@@ -111,7 +111,7 @@ def decision_id(kind: str, target_id: str, label: str, reviewer: str, at: dateti
     """Content id of a decision: the same decision entered twice is one decision.
 
     >>> decision_id("cluster", "c-000001", "confirm", "ana", datetime(2026, 1, 1, tzinfo=UTC))
-    'd-2b3df2cb3b6a6f3b'
+    'd-ed8847e382af2a48'
     """
     key = "\x1f".join([kind, target_id, label, reviewer, _iso(at)])
     return "d-" + hashlib.sha256(key.encode()).hexdigest()[:16]
@@ -513,8 +513,9 @@ def _fit_coef(Z: np.ndarray, y: np.ndarray, w: np.ndarray, prior: RiskModel,
     weight = np.r_[w, pw * p, pw * (1.0 - p)]
     keep = weight > 0
     # A very weak L2 (large C) only for numerical stability: the anchors do the regularising,
-    # toward the prior rather than toward zero.  lbfgs: deterministic, no random state.
-    lr = LogisticRegression(C=1e6, max_iter=20_000, tol=1e-10)
+    # toward the prior rather than toward zero.  Newton-Cholesky: exact for a few dozen
+    # features, deterministic, no random state.
+    lr = LogisticRegression(C=1e6, solver="newton-cholesky", max_iter=1_000, tol=1e-10)
     lr.fit(design[keep], target[keep], sample_weight=weight[keep])
     return lr.coef_[0].astype(float), float(lr.intercept_[0])
 
@@ -745,8 +746,8 @@ def review_queue(clusters: pd.DataFrame, model: RiskModel, *, bar: float,
                for _, row in feats.iterrows()]
     out = pd.DataFrame({
         "cluster_id": q["cluster_id"].to_numpy(), "size": q["size"].astype(int).to_numpy(),
-        "risk": q["risk"].astype(float).round(4).to_numpy(),
-        "gap": (bar - q["risk"].astype(float)).round(4).to_numpy(),
+        "risk": q["risk"].astype(float).to_numpy(),
+        "gap": (bar - q["risk"].astype(float)).to_numpy(),
         "reasons": q["reasons"].to_numpy(),
         "parent_cluster_id": q.get("parent_cluster_id", pd.Series([None] * len(q))).to_numpy(),
         "contributions": contrib,
