@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from graphlink.synth import (
+    ARCHETYPES,
     FORMATS,
     SEGMENTS,
     TABLES,
@@ -25,11 +26,13 @@ from graphlink.synth import (
 from graphlink.synth.write import as_text
 
 N = 4_000
+#: Ring accounts of the shared fixture: enough for one campaign of every archetype.
+N_RING = 450
 
 
 @pytest.fixture(scope="module")
 def sc() -> Scenario:
-    return generate(N, seed=11)
+    return generate(N, ring_accounts=N_RING, seed=11)
 
 
 def _luhn_ok(digits: str) -> bool:
@@ -43,7 +46,8 @@ def _luhn_ok(digits: str) -> bool:
 
 
 def test_counts_and_default_ring_size(sc: Scenario) -> None:
-    assert sc.n_ring == default_ring_accounts(N) == 96
+    assert default_ring_accounts(N) == 96 and generate(N, seed=11).n_ring == 96
+    assert sc.n_ring == N_RING
     assert len(sc.accounts) == N + sc.n_ring
     seg = sc.truth.segment.value_counts()
     assert seg["ring"] == sc.n_ring
@@ -92,7 +96,7 @@ def test_columns_match_spec(sc: Scenario) -> None:
     ]
     assert list(sc.identifiers.columns) == ["account_id", "kind", "value", "first_seen"]
     assert list(sc.behaviour_similarity.columns) == ["account_a", "account_b", "score", "signal"]
-    assert list(sc.truth.columns) == ["account_id", "campaign", "segment", "group"]
+    assert list(sc.truth.columns) == ["account_id", "campaign", "segment", "group", "archetype"]
     assert str(sc.accounts.created_at.dtype) == "datetime64[ms, UTC]"
 
 
@@ -137,7 +141,9 @@ def test_spec_rules_hold(sc: Scenario) -> None:
     assert not ips.duplicated(["account_id", "ip"]).any()
 
     ids = sc.identifiers
-    assert set(ids.kind) == {"device", "phone_hash", "oauth_subject", "referral_code"}
+    assert set(ids.kind) == {
+        "device", "phone_hash", "oauth_subject", "referral_code", "api_key_prefix"
+    }
     assert not ids.duplicated(["account_id", "kind", "value"]).any()
 
     sim = sc.behaviour_similarity
@@ -157,7 +163,9 @@ def test_truth_covers_every_account(sc: Scenario) -> None:
     assert t.campaign[ring].str.fullmatch(r"hydra-\d{2}").all()
     assert t.campaign[~ring].eq("").all()
     assert t.group[ring].str.fullmatch(r"hydra-\d{2}/r\d+").all()
-    grouped = t.segment.isin(["campus", "cgnat", "company", "family", "vpn_user"])
+    assert set(t.archetype[ring]) == set(ARCHETYPES), "every archetype planted"
+    assert t.archetype[~ring].eq("").all()
+    grouped = t.segment.isin(["campus", "cgnat", "company", "family", "vpn_user", "cohort", "startup"])
     assert t.group[grouped].ne("").all()
     assert t.group[t.segment.isin(["ordinary", "heavy_user"])].eq("").all()
 
@@ -212,7 +220,7 @@ def test_switching_format_removes_the_old_files(sc: Scenario, tmp_path: Path) ->
 def test_write_truth(sc: Scenario, tmp_path: Path) -> None:
     path = write_truth(sc, tmp_path / "truth.csv")
     back = pd.read_csv(path, dtype=str, keep_default_na=False)
-    assert list(back.columns) == ["account_id", "campaign", "segment", "group"]
+    assert list(back.columns) == ["account_id", "campaign", "segment", "group", "archetype"]
     pd.testing.assert_frame_equal(back, sc.truth.astype(object), check_dtype=False)
 
 
@@ -223,21 +231,28 @@ def _with_truth(sc: Scenario, name: str) -> pd.DataFrame:
     return sc.frame(name).merge(sc.truth, on="account_id")
 
 
-def test_rings_share_infrastructure(sc: Scenario) -> None:
-    pay = _with_truth(sc, "payment_instruments")
-    ring_pay = pay[pay.segment == "ring"]
-    per_card = ring_pay.groupby("instrument_id").account_id.nunique()
+def _arch(df: pd.DataFrame, archetype: str) -> pd.DataFrame:
+    return df[(df.segment == "ring") & (df.archetype == archetype)]
+
+
+def test_reseller_rings_share_infrastructure(sc: Scenario) -> None:
+    pay = _arch(_with_truth(sc, "payment_instruments"), "reseller_pool")
+    per_card = pay.groupby("instrument_id").account_id.nunique()
     assert per_card.max() >= 10, "a prepaid card shared by tens of ring accounts"
-    ips = _with_truth(sc, "ip_observations")
-    ring_ips = ips[ips.segment == "ring"]
-    assert ring_ips.proxy_provider.notna().mean() > 0.5
-    assert ring_ips.is_datacenter.mean() > 0.2
-    acc = sc.accounts.merge(sc.truth, on="account_id")
-    assert acc[acc.segment == "ring"].plan.isin(["edu", "startup", "free"]).mean() > 0.6
-    sim = sc.behaviour_similarity.merge(sc.truth, left_on="account_a", right_on="account_id")
-    ring_pairs = sim[sim.segment == "ring"]
-    assert ring_pairs.score.median() > 0.7
-    assert ring_pairs.score.min() < 0.4, "rings mix in mundane behaviour"
+    shared = per_card[per_card >= 10].index
+    bins = pay[pay.instrument_id.isin(shared)].drop_duplicates("instrument_id").bin
+    assert bins.isin(sc.names.prepaid_bins).any(), "bought prepaid cards (the world's BINs)"
+    ips = _arch(_with_truth(sc, "ip_observations"), "reseller_pool")
+    assert ips.proxy_provider.notna().mean() > 0.4, "one reseller's named pool"
+    acc = _arch(sc.accounts.merge(sc.truth, on="account_id"), "reseller_pool")
+    entry = {sc.names.plan(r) for r in ("edu", "startup", "free", "lite")}
+    assert acc.plan.isin(entry).mean() > 0.6
+    sim = _arch(
+        sc.behaviour_similarity.merge(sc.truth, left_on="account_a", right_on="account_id"),
+        "reseller_pool",
+    )
+    assert sim.score.median() > 0.7
+    assert sim.score.min() < 0.4, "rings mix in mundane behaviour"
 
 
 def test_hard_negatives(sc: Scenario) -> None:
@@ -259,24 +274,31 @@ def test_hard_negatives(sc: Scenario) -> None:
     acc = sc.accounts.merge(sc.truth, on="account_id")
     company = acc[acc.segment == "company"]
     assert company.org_id.notna().mean() > 0.8
-    assert company.plan.isin(["team", "enterprise", "startup"]).mean() > 0.8
+    assert company.plan.isin(["team", "enterprise", sc.names.plan("startup")]).mean() > 0.8
     assert acc[~acc.segment.isin(["company", "ring"])].org_id.isna().all()
     ring = acc[acc.segment == "ring"]
-    assert (
-        ring[ring.plan != "startup"].org_id.isna().all()
-    ), "only shells for startup credits got verified"
+    shells = (ring.plan != sc.names.plan("startup")) & (ring.archetype != "fake_verified_org")
+    assert ring[shells].org_id.isna().all(), "only startup shells and fake orgs are verified"
     sim = sc.behaviour_similarity.merge(sc.truth, left_on="account_a", right_on="account_id")
     campus_pairs = sim[(sim.segment == "campus") & (sim.signal == "prompt_template")]
     assert len(campus_pairs) > 10 and 0.3 < campus_pairs.score.median() < 0.7
-    assert (sim.segment != "ring").mean() > 0.2, "a solid share of benign pairs"
+    # (this small fixture is ring-heavy: 450 ring accounts, synchronized cliques among them)
+    assert (sim.segment != "ring").mean() > 0.1, "a solid share of benign pairs"
+    paired = set(sim.segment)
+    assert {"campus", "company", "family", "cohort", "startup", "heavy_user"} <= paired
 
 
-def test_campaigns_made_of_weakly_linked_subrings() -> None:
-    s = generate(20_000, seed=2)  # 480 ring accounts
+@pytest.mark.parametrize("seed", [2, 3])
+def test_every_archetype_at_20k_benign(seed: int) -> None:
+    s = generate(20_000, seed=seed)  # 480 ring accounts
     t = s.truth[s.truth.segment == "ring"]
-    assert t.campaign.nunique() >= 2 and t.group.nunique() >= 3
-    sizes = t.group.value_counts()
-    assert sizes.min() >= 20
+    assert set(t.archetype) == set(ARCHETYPES)
+    assert t.campaign.nunique() >= len(ARCHETYPES) and t.group.nunique() >= 20
+    assert t.groupby("campaign").size().min() >= 30, "every campaign of a realistic size"
+    assert t.groupby("campaign").archetype.nunique().eq(1).all()
+    heads = t[t.archetype == "many_heads"]
+    assert heads.groupby("campaign").group.nunique().between(8, 15).all()
+    assert heads.group.value_counts().min() >= 5
 
 
 def test_params_validated() -> None:
@@ -370,12 +392,13 @@ def test_research_labs_look_like_rings(sc: Scenario) -> None:
 
 def test_ring_accounts_appear_in_pairs_unevenly(sc: Scenario) -> None:
     sim = sc.behaviour_similarity
-    ring = sc.truth.account_id[sc.truth.segment == "ring"]
+    t = sc.truth
+    ring = t.account_id[t.archetype.isin(["reseller_pool", "no_shared_card", "aged_accounts"])]
     deg = pd.concat([sim.account_a, sim.account_b]).value_counts().reindex(ring, fill_value=0)
-    assert deg.mean() > 5
+    assert deg.mean() > 3
     assert (deg <= 1).mean() > 0.05, "some ring accounts are (nearly) silent"
     assert deg.max() > 4 * deg.median(), "template hubs"
-    even = generate(N, seed=11, params=SynthParams(ring_activity_sigma=0.0))
+    even = generate(N, ring_accounts=N_RING, seed=11, params=SynthParams(ring_activity_sigma=0.0))
     sim = even.behaviour_similarity
     deg_even = pd.concat([sim.account_a, sim.account_b]).value_counts().reindex(ring, fill_value=0)
     assert (deg_even <= 1).mean() < (deg <= 1).mean()

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from graphlink import synth
 from graphlink.cli._app import app, console
+from graphlink.errors import InputError
 
 _GEN_STAGES = ("layout", "benign accounts", "rings", "assemble")
 
@@ -40,8 +41,28 @@ def synth_cmd(
     fmt: SnapshotFormat = typer.Option(
         SnapshotFormat.csv, "--format", "-f", help="csv, csv.gz or parquet."
     ),
+    archetypes: str = typer.Option(
+        None,
+        "--archetypes",
+        help="Comma-separated campaign archetypes to draw from (default all): "
+        + ", ".join(synth.ARCHETYPES)
+        + ".",
+    ),
+    no_similarity: bool = typer.Option(
+        False,
+        "--no-similarity",
+        help="Write an empty behaviour_similarity table (infrastructure only).",
+    ),
 ) -> None:
-    """Generate a synthetic snapshot with hydra-style rings and hard benign negatives."""
+    """Generate a synthetic snapshot with hydra-style rings and hard benign negatives.
+
+    Each seed draws campaigns of several archetypes (tactics) with randomized sizes and
+    rates, and its own plan, provider, BIN and domain names (docs/synth.md).
+    """
+    try:
+        chosen = synth.archetype_codes(archetypes) if archetypes is not None else None
+    except ValueError as e:
+        raise InputError(f"--archetypes: {e}") from None
     total_steps = len(_GEN_STAGES) + len(synth.TABLES) + 1
     with Progress(
         SpinnerColumn(),
@@ -62,7 +83,12 @@ def synth_cmd(
 
         t0 = time.perf_counter()
         sc = synth.generate(
-            accounts, ring_accounts=ring_accounts, seed=seed, progress=step("generating")
+            accounts,
+            ring_accounts=ring_accounts,
+            seed=seed,
+            archetypes=None if chosen is None else tuple(synth.ARCHETYPES[c] for c in chosen),
+            with_similarity=not no_similarity,
+            progress=step("generating"),
         )
         t_gen = time.perf_counter() - t0
         t1 = time.perf_counter()
@@ -82,6 +108,14 @@ def synth_cmd(
     summary = Table(show_header=False, box=None)
     summary.add_row("benign accounts", f"{sc.n_benign:,}")
     summary.add_row("ring accounts", f"{sc.n_ring:,} in {len(sc.campaigns)} campaigns")
+    ring = sc.truth[sc.truth.segment == "ring"]
+    per_arch = ring.groupby("archetype").agg(
+        campaigns=("campaign", "nunique"), accounts=("account_id", "size")
+    )
+    summary.add_row(
+        "archetypes",
+        ", ".join(f"{a} {r.campaigns}×/{r.accounts:,}" for a, r in per_arch.iterrows()),
+    )
     summary.add_row("seed", str(seed))
     summary.add_row("seconds", f"{t_gen:.1f} generate + {t_write:.1f} write")
     console.print(summary)

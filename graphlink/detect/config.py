@@ -155,8 +155,9 @@ class DetectionConfig:
     dense_threshold: float = 0.5
     #: Median requests per member this many times the population's -> ``high_volume``.
     high_volume_ratio: float = 5.0
-    #: The default bar for "flagged" (what bench P/R and ban waves use).
-    risk_threshold: float = 0.8
+    #: The default bar for "flagged": the ban-wave bar the risk model is fitted to
+    #: (``graphlink.detect.training.BAN_BAR``).
+    risk_threshold: float = 0.9
     #: Clusters below this risk are not written to Neo4j (benign households, ...).
     min_write_risk: float = 0.2
 

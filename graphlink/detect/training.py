@@ -144,7 +144,7 @@ def fit_risk_model(
     bar, stats = _bar_shift(table, logit, max_fp_rate)
     shift = float(np.log(BAN_BAR / (1 - BAN_BAR))) - bar
     info = dict(trained_on or {}) | stats | {
-        "clusters": int(len(table)), "ring_clusters": int(table["y"].sum()),
+        "clusters": len(table), "ring_clusters": int(table["y"].sum()),
         "max_fp_rate": max_fp_rate, "C": C,
         "archetypes": sorted(a for a in table["archetype"].unique() if a),
     }
