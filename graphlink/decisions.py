@@ -264,10 +264,14 @@ def _snapshots(store: GraphStore, kind: str, ids: Sequence[str]) -> pd.DataFrame
     name = "decisions/cluster_snapshots" if kind == "cluster" else "decisions/account_snapshots"
     param = "cluster_ids" if kind == "cluster" else "account_ids"
     rows = store.read(name, **{param: sorted(set(ids))}) if ids else []
-    df = pd.DataFrame(rows, columns=["target_id", "run_id", "run_created_at", "params_json",
-                                     "cluster_key", "cluster_id", "features_json", "risk", "size"])
-    df["model_version"] = df["params_json"].map(
-        lambda p: json.loads(p).get("model_version") if isinstance(p, str) and p else None)
+    df = pd.DataFrame(rows, columns=["target_id", "run_id", "run_created_at", "run_model_version",
+                                     "params_json", "cluster_key", "cluster_id", "features_json",
+                                     "risk", "size"])
+    # The run's own property; runs written before it existed carry it in their params only.
+    df["model_version"] = [
+        v if isinstance(v, str) and v else
+        (json.loads(p).get("model_version") if isinstance(p, str) and p else None)
+        for v, p in zip(df["run_model_version"], df["params_json"])]
     df["run_created_at"] = df["run_created_at"].map(
         lambda v: v.to_native() if hasattr(v, "to_native") else v)
     return df

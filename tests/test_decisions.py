@@ -32,7 +32,8 @@ from graphlink.store import GraphStore
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from conftest import wipe
 
-ACCOUNTS, SEED = 4_000, 5
+#: 3,000 benign + 300 ring accounts: several ring clusters, some of them below the bar.
+ACCOUNTS, RING_ACCOUNTS, SEED = 3_000, 300, 5
 #: Write every cluster (not only risk >= 0.2): benign look-alikes are what investigators reject.
 CONFIG = DetectionConfig().with_(min_write_risk=0.0)
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -202,7 +203,7 @@ def world(session_store: GraphStore, tmp_path_factory: pytest.TempPathFactory):
 
     work = tmp_path_factory.mktemp("decisions")
     wipe(session_store)
-    scenario = synth.generate(ACCOUNTS, seed=SEED)
+    scenario = synth.generate(ACCOUNTS, ring_accounts=RING_ACCOUNTS, seed=SEED)
     synth.write_snapshot(scenario, work / "snapshot")
     run_ingest(session_store, work / "snapshot", batch_size=5_000, report_dir=work / "reports")
     run = run_detection(session_store, CONFIG, seed=42, batch_size=5_000, model=default_model())
@@ -354,7 +355,7 @@ def test_activated_model_scores_the_next_detection(clean, env_for_cli, tmp_path:
     assert D.active_model(store) == model
     res = run_detection(store, CONFIG, seed=42, batch_size=5_000)
     run = current_run(store)
-    assert run["run_id"] == res.run_id and run["params"]["model_version"] == model.version
+    assert run["run_id"] == res.run_id and run["model_version"] == model.version
     new = read_clusters(store, res.run_id)
     assert new["risk"].to_numpy() == pytest.approx(model.predict(new), abs=1e-9)
     # the queue explains each cluster with the model that scored the run

@@ -4,5 +4,6 @@
 UNWIND $cluster_ids AS cid
 MATCH (c:Cluster {cluster_id: cid})-[:IN_RUN]->(r:DetectionRun {status: 'complete'})
 RETURN cid AS target_id, r.run_id AS run_id, r.created_at AS run_created_at,
-       r.params_json AS params_json, c.cluster_key AS cluster_key, c.cluster_id AS cluster_id,
+       r.model_version AS run_model_version, r.params_json AS params_json,
+       c.cluster_key AS cluster_key, c.cluster_id AS cluster_id,
        c.features_json AS features_json, c.risk AS risk, c.size AS size
