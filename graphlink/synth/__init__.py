@@ -65,8 +65,10 @@ from graphlink.synth.benign import generate_benign
 from graphlink.synth.layout import CAMPUS, COHORT, COMPANY, RING, SEGMENTS, STARTUP, build_layout
 from graphlink.synth.names import Names, draw_names
 from graphlink.synth.params import (
+    COUNTRIES,
     MODEL_RELEASE,
     PROVIDER_SPECS,
+    WINDOW_START,
     SynthParams,
     default_ring_accounts,
     jittered,
@@ -217,7 +219,7 @@ def generate(
         + len(layout.campaigns),
         n_vanity,
     )
-    names = draw_names(seed, n_domains + 1, len(PROVIDER_SPECS))
+    names = draw_names(seed, n_domains + 1, len(PROVIDER_SPECS), COUNTRIES, WINDOW_START)
     w = World(seed=seed, params=p, layout=layout, names=names)
     w.n_vanity = n_vanity
     w.build_provider_pools()

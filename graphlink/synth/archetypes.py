@@ -93,11 +93,15 @@ def plan_campaigns(
     Every chosen archetype gets one campaign when the budget holds their
     smallest sizes (all nine from 388 ring accounts, i.e. about 16,000 benign
     ones); big budgets get 1-4 campaigns per archetype.  Below that, as many
-    archetypes as fit, in a per-seed random order.
+    archetypes as fit: ``reseller_pool`` first (the reported kind of campaign, so a
+    small demo world still has one), the others in a per-seed random order.
     """
     if n_ring <= 0:
         return np.zeros(0, dtype=np.int64), []
     order = [int(a) for a in rng.permutation(np.array(archetypes))]
+    if RESELLER in order:  # a small world keeps the reported kind of campaign first
+        order.remove(RESELLER)
+        order.insert(0, RESELLER)
     extra = rng.binomial(min(3, n_ring // 4000), 0.5, len(order))
     camps = order + [a for a, e in zip(order, extra) for _ in range(int(e))]
     fixed = {i: _dc_groups(rng) for i, a in enumerate(camps) if a == DC_SYNC}
@@ -107,6 +111,11 @@ def plan_campaigns(
             int(fixed[i].sum()) if a == DC_SYNC else int(MIN_SIZE[a]) for i, a in enumerate(cs)
         )
 
+    # a tight budget first shrinks the sync groups to their smallest (3 of 30), then drops
+    # campaigns: the extra ones first, then archetypes from the end of the per-seed order
+    if need(camps) > n_ring:
+        for i in fixed:
+            fixed[i] = np.full(3, 30)
     while camps and need(camps) > n_ring:
         camps.pop()
     if not camps:  # a tiny budget: one small campaign of the first archetype
@@ -131,15 +140,21 @@ def plan_campaigns(
             fixed[len(camps)] = g
             camps.append(DC_SYNC)
             rest -= int(g.sum())
-        last = fixed[len(camps) - 1]
-        last += np.bincount(np.arange(rest) % len(last), minlength=len(last))
+        if rest >= 30:  # one more campaign of the groups that still fit (29-45 each)
+            k = -(-rest // 45)
+            fixed[len(camps)] = np.full(k, rest // k) + (np.arange(k) < rest % k)
+            camps.append(DC_SYNC)
+        else:  # a few accounts more in the first groups
+            first = fixed[0]
+            first += np.bincount(np.arange(rest) % len(first), minlength=len(first))
 
     groups = []
     for i, a in enumerate(camps):
-        s = sizes[i]
         if a == DC_SYNC:
             groups.append(fixed[i])
-        elif a == MANY_HEADS:
+            continue
+        s = sizes[i]
+        if a == MANY_HEADS:
             groups.append(_split(rng, s, int(rng.integers(8, 16)), 5))
         elif a == WEAK_LINK:
             groups.append(_split(rng, s, 1 + int(s > 400 and rng.random() < 0.5), 40))
@@ -250,7 +265,7 @@ def _campaign(a: int, rng: np.random.Generator, p: SynthParams) -> dict[str, obj
             n_cards=2,
             card_rate=_u(rng, 0.85, 1.0),
             own_card_rate=_u(rng, 0.0, 0.15),
-            apikey_rate=_u(rng, 0.85, 1.0),
+            apikey_rate=_u(rng, 0.9, 1.0),
             burst_share=_u(rng, 0.6, 1.0),
             clique=True,
             pairs_per_account=_u(rng, 1, 4),
@@ -261,6 +276,7 @@ def _campaign(a: int, rng: np.random.Generator, p: SynthParams) -> dict[str, obj
             device_rate=_u(rng, 0.0, 0.3),
             phone_rate=_u(rng, 0.0, 0.3),
             referral_rate=0.0,
+            vpn_rate=0.0,
         )
     elif a == AGED:  # bought / long-dormant accounts: no sign-up burst at all
         c.update(aged_rate=1.0, burst_share=0.0)

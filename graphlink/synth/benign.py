@@ -254,6 +254,12 @@ def _payments(w: World) -> None:
     issuer = np.where(
         rng.random(n_own) < 0.92, w.country[owner[own]], COUNTRIES[choice(rng, n_own, COUNTRY_W)]
     )
+    # gift cards come from the issuers that sell them in bulk
+    issuer = np.where(
+        prepaid,
+        w.names.prepaid_issuers[rng.integers(0, len(w.names.prepaid_issuers), n_own)],
+        issuer,
+    )
     issuer = np.where(is_card, issuer, None)
     off = w.instruments.add(
         n_own, instrument_id=w.tokens.take("pi_", n_own), kind=kind, bin=bin_, issuer_country=issuer

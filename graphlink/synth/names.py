@@ -1,5 +1,9 @@
 """Names of the generated world, drawn per seed: plans, providers, BINs, domains.
 
+(And two other things a detector could otherwise learn as constants: the
+countries whose issuers sell the prepaid cards, and the months the campaigns
+sign up in.)
+
 A detector tuned on one generated world must not be able to key on a name:
 the prepaid BIN table, the names of the entry and API plans, the proxy/VPN
 providers and every organisation's e-mail domain are made up from a seeded
@@ -12,8 +16,11 @@ accounts use those alike).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 _ONSETS = np.array(
     ["b", "c", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z",
@@ -67,15 +74,24 @@ def words(rng: np.random.Generator, n: int, *, syllables: tuple[int, int] = (2, 
     return np.array(out, dtype=object)
 
 
+@cache
+def _digits(width: int) -> pa.Array:
+    """Every ``width``-digit zero-padded decimal, as text (a lookup table)."""
+    return pa.array([f"{i:0{width}d}" for i in range(10**width)])
+
+
 def random_bins(rng: np.random.Generator, n: int) -> np.ndarray:
     """``n`` card BINs (text, 6 digits, a quarter 8), card-network-like first digit."""
     lead = np.array([4, 5, 2, 3, 6])[
         np.searchsorted(np.cumsum([0.55, 0.35, 0.04, 0.04, 0.02]), rng.random(n) * 0.9999)
     ]
-    six = (lead * 100000 + rng.integers(0, 100000, n)).astype(str).astype(object)
+    six = pc.binary_join_element_wise(
+        _digits(1).take(lead), _digits(5).take(rng.integers(0, 100000, n)), ""
+    )
     eight = rng.random(n) < 0.25
-    ext = rng.integers(10, 100, n).astype(str).astype(object)
-    return np.where(eight, six + ext, six)
+    ext = _digits(2).take(rng.integers(10, 100, n))
+    text = pc.if_else(pa.array(eight), pc.binary_join_element_wise(six, ext, ""), six)
+    return text.to_numpy(zero_copy_only=False)
 
 
 @dataclass(frozen=True)
@@ -88,6 +104,10 @@ class Names:
     providers: np.ndarray
     #: BINs of the prepaid / gift cards sold in this world (rings buy them in bulk)
     prepaid_bins: np.ndarray
+    #: countries whose issuers sell those cards in bulk (some of a ring's cards come from there)
+    prepaid_issuers: np.ndarray
+    #: (start, end) epoch seconds of the range this world's ring sign-up bursts fall in
+    ring_bursts: tuple[int, int]
     #: a reserve of distinct words for domains (campuses, companies, shells, events)
     _words: np.ndarray
     _tlds: np.ndarray
@@ -112,7 +132,9 @@ class Names:
         return base + "." + self._tlds[slot]
 
 
-def draw_names(seed: int, n_domains: int, n_providers: int) -> Names:
+def draw_names(
+    seed: int, n_domains: int, n_providers: int, countries: np.ndarray, window_start: int
+) -> Names:
     """The names of seed ``seed``'s world (``n_domains`` distinct organisation domains at least)."""
     rng = np.random.default_rng([seed, 3])
     random_roles = [r for r, rnd in PLAN_ROLES.items() if rnd]
@@ -133,4 +155,16 @@ def draw_names(seed: int, n_domains: int, n_providers: int) -> Names:
             len(_ORG_TLDS) - 1,
         )
     ].astype(object)
-    return Names(plans=plans, providers=providers, prepaid_bins=prepaid, _words=pool, _tlds=tlds)
+    issuers = rng.choice(countries, int(rng.integers(3, 7)), replace=False).astype(object)
+    day = 86_400
+    start = window_start - int(rng.integers(40, 200)) * day
+    end = min(start + int(rng.integers(40, 100)) * day, window_start + 20 * day)
+    return Names(
+        plans=plans,
+        providers=providers,
+        prepaid_bins=prepaid,
+        prepaid_issuers=issuers,
+        ring_bursts=(start, end),
+        _words=pool,
+        _tlds=tlds,
+    )

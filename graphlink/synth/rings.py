@@ -50,6 +50,8 @@ from graphlink.synth.archetypes import (
     IP_SUBNET,
     NO_BEHAVIOUR,
     NO_CARD,
+    RESELLER,
+    GroupParams,
     group_params,
 )
 from graphlink.synth.benign import MP, PT, TS_, bins
@@ -64,7 +66,6 @@ from graphlink.synth.params import (
     PROVIDER_ASNS,
     PROVIDER_KIND,
     PROVIDER_OCTETS,
-    RING_BURSTS,
     V6_PROVIDER_PREFIX,
     WEBMAIL,
     WEBMAIL_W,
@@ -73,7 +74,6 @@ from graphlink.synth.params import (
 )
 from graphlink.synth.world import World
 
-PREPAID_COUNTRIES = np.array(["US", "GB", "HK", "AE", "SG", "NL"], dtype=object)
 HOSTING_ASNS = np.concatenate([PROVIDER_ASNS, CLOUD_ASNS])
 
 
@@ -93,25 +93,31 @@ def generate_rings(w: World) -> None:
     _weak_links(w)
 
 
+def _knobs(w: World) -> GroupParams:
+    """The ring groups' knobs (drawn first by :func:`generate_rings`)."""
+    if w.ring is None:
+        raise RuntimeError("ring knobs not drawn yet: call generate_rings")
+    return w.ring
+
+
 def _members(w: World) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(ring members, their local group number, the ring groups, is the member in its group's core)."""
     L = w.layout
     gids = L.groups_of(RING)
     members = L.members(RING)
     local = np.searchsorted(gids, L.group[members])
-    core = (members - L.g_start[gids][local]) < w.ring.core[local]
+    core = (members - L.g_start[gids][local]) < _knobs(w).core[local]
     return members, local, gids, core
 
 
 def _accounts(w: World) -> None:
-    rng, gp = w.rng(20), w.ring
+    rng, gp = w.rng(20), _knobs(w)
     L = w.layout
     members, local, gids, _ = _members(w)
     n, G = len(members), len(gids)
     # sign-up bursts: 1-3 per group, a few hours wide
-    centres = RING_BURSTS[0] + (rng.random((G, 3)) * (RING_BURSTS[1] - RING_BURSTS[0])).astype(
-        np.int64
-    )
+    b0, b1 = w.names.ring_bursts
+    centres = b0 + (rng.random((G, 3)) * (b1 - b0)).astype(np.int64)
     n_bursts = rng.integers(1, 4, G)
     which = (rng.random(n) * n_bursts[local]).astype(np.int64)
     created = centres[local, which] + np.abs(rng.normal(0, 3 * HOUR, n)).astype(np.int64)
@@ -120,7 +126,7 @@ def _accounts(w: World) -> None:
         5 * DAY, int(trickle.sum())
     ).astype(np.int64)
     aged = rng.random(n) < gp.aged_rate[local]  # bought or long-dormant accounts, months apart
-    lo, hi = PLATFORM_START + 30 * DAY, RING_BURSTS[0] - 30 * DAY
+    lo, hi = PLATFORM_START + 30 * DAY, b0 - 30 * DAY
     created[aged] = lo + (rng.random(int(aged.sum())) * (hi - lo)).astype(np.int64)
     created = np.minimum(created, WINDOW_END - HOUR)
 
@@ -173,7 +179,7 @@ def _accounts(w: World) -> None:
 
 
 def _payments(w: World) -> None:
-    rng, gp = w.rng(21), w.ring
+    rng, gp = w.rng(21), _knobs(w)
     members, local, gids, core = _members(w)
     n, G = len(members), len(gids)
     n_cards = np.where(
@@ -187,7 +193,7 @@ def _payments(w: World) -> None:
     g_kind = np.array(["card", "crypto", "wallet"], dtype=object)[
         choice(rng, G, [0.85, 0.08, 0.07])
     ]
-    g_kind[gp.arch == DC_SYNC] = "card"
+    g_kind[(gp.arch == DC_SYNC) | (gp.arch == RESELLER)] = "card"  # bought prepaid cards
     kind = g_kind[card_g]
     is_card = kind == "card"
     prepaid = is_card & (rng.random(total) < gp.prepaid_share[card_g])
@@ -196,7 +202,7 @@ def _payments(w: World) -> None:
     bin_[is_card & ~prepaid] = random_bins(rng, int((is_card & ~prepaid).sum()))
     g_issuer = np.where(
         rng.random(G) < 0.7,
-        PREPAID_COUNTRIES[rng.integers(0, len(PREPAID_COUNTRIES), G)],
+        w.names.prepaid_issuers[rng.integers(0, len(w.names.prepaid_issuers), G)],
         w.country[w.layout.g_start[gids]],
     )
     issuer = np.where(is_card, g_issuer[card_g], None)
@@ -260,7 +266,7 @@ def _own(w: World, rng: np.random.Generator, kind: str, prefix: str, owners: np.
 
 
 def _identifiers(w: World) -> None:
-    rng, gp = w.rng(22), w.ring
+    rng, gp = w.rng(22), _knobs(w)
     members, local, gids, _ = _members(w)
     n = len(members)
     core = gp.core
@@ -294,7 +300,7 @@ def _own_blocks(
     """
     G = len(mode)
     off = np.full(G, -1, dtype=np.int64)
-    gp = w.ring
+    gp = _knobs(w)
     sub = np.flatnonzero((mode == IP_SUBNET) & ~gp.v6)
     if len(sub):
         ints = blocks(rng, size[sub], PROVIDER_OCTETS)
@@ -343,7 +349,7 @@ def _exit_pools(w: World) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
     """
     if w.exit_pools is not None:
         return w.exit_pools
-    rng, gp = w.rng(26), w.ring
+    rng, gp = w.rng(26), _knobs(w)
     L = w.layout
     gids = L.groups_of(RING)
     G = len(gids)
@@ -372,7 +378,7 @@ def _exit_pools(w: World) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
 
 
 def _ips(w: World) -> None:
-    rng, gp = w.rng(23), w.ring
+    rng, gp = w.rng(23), _knobs(w)
     members, local, gids, core = _members(w)
     n = len(members)
     base, size, first_slot, pool = _exit_pools(w)
@@ -452,7 +458,7 @@ def _signals(rng: np.random.Generator, weights: np.ndarray) -> np.ndarray:
 
 
 def _pairs(w: World) -> None:
-    rng, gp = w.rng(24), w.ring
+    rng, gp = w.rng(24), _knobs(w)
     L = w.layout
     gids = L.groups_of(RING)
     core, starts = gp.core, L.g_start[gids]
@@ -505,7 +511,7 @@ def _weak_members(w: World) -> None:
     One exit IP of the group's pool, the recruiter's referral code (also used by one
     core member), or one middling behaviour pair with a core member (rings with pairs).
     """
-    rng, gp = w.rng(27), w.ring
+    rng, gp = w.rng(27), _knobs(w)
     L = w.layout
     members, local, gids, core = _members(w)
     weak = np.flatnonzero(~core)
@@ -557,7 +563,7 @@ def _weak_links(w: World) -> None:
     side: enough to join the campaign for a careful detector, not more.  A
     campaign without shared cards (or without pairs) is never joined by one.
     """
-    rng, gp = w.rng(25), w.ring
+    rng, gp = w.rng(25), _knobs(w)
     L = w.layout
     gids = L.groups_of(RING)
     camp = L.g_campaign[gids]
