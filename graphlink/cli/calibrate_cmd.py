@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from graphlink.cli._app import app, console, store_for
@@ -79,6 +80,10 @@ def calibrate(
             t.add_row(f"{r.threshold:g}", f"{r.flagged:g}", _f(r.precision), _f(r.recall),
                       f"{r.prior_flagged:g}", _f(r.prior_precision), _f(r.prior_recall))
         console.print(t)
+        if cv.auc < cv.prior_auc:
+            console.print("[yellow]held out, the calibrated model ranks these decisions worse "
+                          "than the prior: label more clusters (graphlink review) or raise "
+                          "--prior-weight before activating it[/]")
     t = Table(title=f"coefficients (log-odds per standard deviation) · model {m.version}",
               title_justify="left")
     for col in ("feature", "prior", "calibrated", "change"):
@@ -122,16 +127,16 @@ def models(
         console.print("no stored model: detect uses the shipped default"
                       + (f" ({shipped.version})" if shipped else ""))
         return
-    t = Table(title="risk models")
+    t = Table(title="risk models", title_justify="left")
     for col in ("version", "created", "active", "decisions", "CV AUC"):
         t.add_column(col, no_wrap=col in ("version", "created"))
     for r in df.itertuples(index=False):
         created = r.created_at.to_native() if hasattr(r.created_at, "to_native") else r.created_at
-        t.add_row(r.version, created.isoformat(timespec="seconds")
+        t.add_row(r.version, created.strftime("%Y-%m-%d %H:%M")
                   if isinstance(created, datetime) else str(created),
                   "[bold green]yes[/]" if r.active else "", str(r.n_decisions or ""),
                   _f(r.cv_auc))
-    console.print(t)
+    Console(width=max(console.width, 100), force_terminal=console.is_terminal).print(t)
     if not df["active"].fillna(False).any():
         console.print("no active model: detect uses the shipped default"
                       + (f" ({shipped.version})" if shipped else ""))

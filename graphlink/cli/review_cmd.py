@@ -7,6 +7,7 @@ import sys
 
 import pandas as pd
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from graphlink.banwave import DEFAULT_MIN_RISK
@@ -81,8 +82,9 @@ def review(
         t.add_column(col, justify="right" if col in ("size", "risk", "gap") else "left",
                      overflow="fold")
     for r in q.itertuples(index=False):
-        contrib = ", ".join(f"{k} {v:+.2f}" for k, v in list(r.contributions.items())[:top])
+        contrib = "\n".join(f"{k} {v:+.2f}" for k, v in list(r.contributions.items())[:top])
         decided = f"{r.label} ({r.reviewer})" if isinstance(r.label, str) else ""
         t.add_row(r.cluster_id, f"{r.size:,}", f"{r.risk:.3f}", f"{r.gap:.3f}",
-                  " ".join(r.reasons), contrib, decided)
-    console.print(t)
+                  ", ".join(r.reasons), contrib, decided, end_section=True)
+    # One row per cluster stays readable where stdout is narrow or a pipe.
+    Console(width=max(console.width, 140), force_terminal=console.is_terminal).print(t)
