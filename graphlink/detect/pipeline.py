@@ -234,6 +234,10 @@ def run_detection(
     say("read")
     t = time.perf_counter()
     store.apply_schema()
+    if model is None:  # investigators' calibrated model when one is active (graphlink calibrate)
+        from graphlink.decisions import active_model
+
+        model = active_model(store)
     links = source.read_links(store)
     prev = writeback.current_run(store)
     prev_members = writeback.read_members(store, prev["run_id"]) if prev else None
