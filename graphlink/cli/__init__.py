@@ -31,6 +31,7 @@ def _register_optional() -> None:
         "graphlink.cli.query_cmd",
         "graphlink.cli.report_cmd",
         "graphlink.cli.demo_cmd",
+        "graphlink.cli.similarity_cmd",
     ):
         try:
             importlib.import_module(mod)
