@@ -84,7 +84,7 @@ def similarity(
 
     t = Table(title=f"derived pairs (derivation {DERIVATION_VERSION}) from {tf.path.name}")
     for col in ("signal", "pairs", "accounts", "score p50", "score p90", "candidates", "seconds"):
-        t.add_column(col, justify="left" if col == "signal" else "right")
+        t.add_column(col, justify="left" if col == "signal" else "right", no_wrap=True)
     for signal, st in derived.stats.items():
         g = derived.pairs[derived.pairs["signal"] == signal]
         accounts = len(set(g["account_a"]) | set(g["account_b"]))
