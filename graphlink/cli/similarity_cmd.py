@@ -83,7 +83,7 @@ def similarity(
     seconds = time.perf_counter() - t0
 
     t = Table(title=f"derived pairs (derivation {DERIVATION_VERSION}) from {tf.path.name}")
-    for col in ("signal", "pairs", "accounts", "score p50", "score p90", "candidates", "seconds"):
+    for col in ("signal", "pairs", "accounts", "p50", "p90", "candidates", "s"):
         t.add_column(col, justify="left" if col == "signal" else "right", no_wrap=True)
     for signal, st in derived.stats.items():
         g = derived.pairs[derived.pairs["signal"] == signal]

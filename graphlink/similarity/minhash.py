@@ -28,6 +28,8 @@ import scipy.sparse as sp
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 from datasketch.minhash import _fmix
 
+from graphlink.similarity.accumulate import unique
+
 SCHEME = "affine32"
 #: Bytes of temporary (elements x permutations) values computed at once.
 _CHUNK_BYTES = 128 << 20
@@ -104,7 +106,7 @@ def lsh_candidates(
         return e, e.copy()
     s, d = np.concatenate(src), np.concatenate(dst)
     lo, hi = np.minimum(s, d), np.maximum(s, d)
-    key = np.unique(lo * n + hi)
+    key = unique(lo * n + hi)[0]
     return key // n, key % n
 
 

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from graphlink.similarity.accumulate import Aggregates
+from graphlink.similarity.accumulate import Aggregates, unique
 from graphlink.similarity.config import SimilarityConfig
 from graphlink.similarity.minhash import csr, lsh_candidates, row_dot, signatures
 
@@ -49,8 +49,8 @@ def prompt_template_pairs(agg: Aggregates, cfg: SimilarityConfig) -> tuple[pd.Da
                    "candidates": 0}
     if len(acct) == 0:
         return _empty(), stats
-    uniq, fcode, df = np.unique(fph, return_inverse=True, return_counts=True)
-    n_users = len(np.unique(acct))
+    uniq, fcode, df = unique(fph, inverse=True, counts=True)
+    n_users = int((np.bincount(acct, minlength=agg.n_accounts) > 0).sum())
     cut = max(cfg.popular_share * n_users, cfg.popular_min_accounts)
     popular = df > cut
     stats["fingerprints"] = len(uniq)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from graphlink.similarity.accumulate import Aggregates
+from graphlink.similarity.accumulate import Aggregates, unique
 from graphlink.similarity.config import SimilarityConfig
 from graphlink.similarity.minhash import csr, lsh_candidates, row_dot, signatures
 from graphlink.similarity.templates import _empty
@@ -38,7 +38,7 @@ _HOUR = 3_600
 
 
 def _per_account_distinct(acct: np.ndarray, value: np.ndarray, n: int) -> np.ndarray:
-    key = np.unique(acct.astype(np.int64) * (int(value.max(initial=0)) + 1) + value)
+    key = unique(acct.astype(np.int64) * (int(value.max(initial=0)) + 1) + value)[0]
     return np.bincount(key // (int(value.max(initial=0)) + 1), minlength=n)
 
 
@@ -84,7 +84,7 @@ def timing_sync_pairs(agg: Aggregates, cfg: SimilarityConfig) -> tuple[pd.DataFr
         prod.eliminate_zeros()
         prow = np.repeat(np.arange(hi - lo), np.diff(prod.indptr))
         pday = (prod.indices + b0) // per_day
-        key = np.unique(prow * (int(pday.max(initial=0)) + 1) + pday) if len(prow) else prow
+        key = unique(prow * (int(pday.max(initial=0)) + 1) + pday)[0] if len(prow) else prow
         co_days[lo:hi] = np.bincount(key // (int(pday.max(initial=0)) + 1), minlength=hi - lo)
     # what a shared schedule (same hours) predicts at random minutes within them
     per_hour = _HOUR // bs
