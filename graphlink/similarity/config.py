@@ -68,7 +68,7 @@ class SimilarityConfig:
     #: days: one shared class hour, one launch spike is not synchrony.
     min_co_buckets: int = 6
     min_co_days: int = 3
-    min_timing_score: float = 0.15
+    min_timing_score: float = 0.1
 
     # -- model_pivot -------------------------------------------------------------------
     #: A model counts as new when the log first sees it at least this long after

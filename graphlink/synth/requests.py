@@ -317,10 +317,15 @@ def _chunk(pl: _Plan, accounts: np.ndarray, rng: np.random.Generator, p: Request
         idx = np.flatnonzero(tpl)[fine]
         ts[idx] = when[fine]
 
+    # a fleet is moved by its script at once: its first requests on the new model
+    # come right at the switch (within two minutes)
+    moved = ring & (pl.adopt[owner] < pl.end) & (r < 3)
+    ts[moved] = pl.adopt[owner[moved]] + rng.integers(0, 120, int(moved.sum()))
     # models: an old one of one's own; the new one from the adoption time on
     model = (rng.random(n) < pl.p_model_b[owner]).astype(np.int8)
     new = (ts >= pl.adopt[owner]) & (rng.random(n) < pl.new_share[owner])
     model[new] = 2
+    model[moved] = 2
     models = pa.array(list(OLD_MODELS) + [NEW_MODEL]).take(pa.array(model))
 
     k = pl.ip_count[owner]
