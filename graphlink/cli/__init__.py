@@ -34,6 +34,7 @@ def _register_optional() -> None:
         "graphlink.cli.label_cmd",
         "graphlink.cli.calibrate_cmd",
         "graphlink.cli.review_cmd",
+        "graphlink.cli.similarity_cmd",
     ):
         try:
             importlib.import_module(mod)

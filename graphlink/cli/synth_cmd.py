@@ -51,7 +51,11 @@ def synth_cmd(
     no_similarity: bool = typer.Option(
         False,
         "--no-similarity",
-        help="Write an empty behaviour_similarity table (infrastructure only).",
+        help="Write an empty behaviour_similarity table (infrastructure only; with --requests "
+        "only the request log can give the pairs).",
+    ),
+    requests: int = typer.Option(
+        0, "--requests", min=0, help="Also write a request log of this many rows (requests.<format>)."
     ),
 ) -> None:
     """Generate a synthetic snapshot with hydra-style rings and hard benign negatives.
@@ -63,7 +67,7 @@ def synth_cmd(
         chosen = synth.archetype_codes(archetypes) if archetypes is not None else None
     except ValueError as e:
         raise InputError(f"--archetypes: {e}") from None
-    total_steps = len(_GEN_STAGES) + len(synth.TABLES) + 1
+    total_steps = len(_GEN_STAGES) + len(synth.TABLES) + 1 + bool(requests)
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -95,13 +99,26 @@ def synth_cmd(
         paths = synth.write_snapshot(sc, out, fmt=fmt.value, progress=step("writing"))
         step("writing")("truth")
         synth.write_truth(sc, truth)
+        if requests:
+            from graphlink.synth.requests import write_requests
+
+            step("writing")("requests")
+            paths["requests"] = write_requests(
+                sc, out / f"requests.{fmt.value}", requests, fmt=fmt.value, seed=seed
+            )
+        else:
+            for stale in out.glob("requests.*"):  # a log of an earlier run would not match
+                stale.unlink()
         t_write = time.perf_counter() - t1
 
     table = Table(title=f"synthetic snapshot → {out}")
     table.add_column("table", style="bold")
     table.add_column("rows", justify="right")
     table.add_column("file")
-    for name, n in sc.sizes().items():
+    sizes = {k: v for k, v in sc.sizes().items() if k in paths}
+    if requests:
+        sizes["requests"] = requests
+    for name, n in sizes.items():
         table.add_row(name, f"{n:,}", paths[name].name)
     table.add_row("truth", f"{sc.truth_table.num_rows:,}", str(truth))
     console.print(table)
