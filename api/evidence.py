@@ -71,6 +71,7 @@ class EvidenceCache:
             self.generation, self._rows, self.warmed = generation, {}, 0
         order = sorted(clusters, key=lambda c: (-c[1], c[0]))[: self.warm_limit]
         self.to_warm = len(order)
+        self.warmed = sum(1 for c, _ in order if c in self._rows)
         fetched = 0
         for cluster_id, _ in order:
             if cluster_id in self._rows:
@@ -82,9 +83,10 @@ class EvidenceCache:
                 break
             if generation != self.generation:
                 break  # a new snapshot arrived meanwhile
+            if cluster_id not in self._rows:  # a request may have cached it meanwhile
+                self.warmed += 1
             self._rows[cluster_id] = row or {}
             fetched += 1
-            self.warmed = sum(1 for c, _ in order if c in self._rows)
         return fetched
 
     async def warm_forever(self, snapshot: Callable[[], Snapshot | None], fetch: Fetch, *,
