@@ -435,12 +435,17 @@ class Replay:
         sent to review <= ``review_budget`` on this replay, and the ring rates they give."""
         risks = np.unique(np.r_[self.newcomers["risk"].to_numpy(), 0.0, 1.0])
         cands = np.unique(np.r_[risks, np.minimum(risks + 1e-4, 1.0 + 1e-4)])
+        cands = cands[cands > 0]
+        b = self._benign()
+        rates = np.zeros(len(cands))
+        for seg, w in self.weights.items():
+            r = np.sort(b.loc[b["segment"] == seg, "risk"].to_numpy())
+            if len(r):  # share of the segment at or above each candidate
+                rates += w * (1.0 - np.searchsorted(r, cands, side="left") / len(r))
 
         def lowest(budget: float) -> float:
-            for t in cands:
-                if t > 0 and self.benign_rate(t) <= budget:
-                    return float(t)
-            return float(cands[-1])
+            ok = np.flatnonzero(rates <= budget + 1e-12)
+            return float(cands[ok[0]]) if len(ok) else float(cands[-1])
 
         block = lowest(block_budget)
         review = min(lowest(block_budget + review_budget), block)
