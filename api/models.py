@@ -127,7 +127,8 @@ class SignupCheckRequest(BaseModel):
 # --------------------------------------------------------------------------- responses
 class Thresholds(BaseModel):
     review: float = Field(description="risk from which the hint is 'review'")
-    block: float = Field(description="risk from which the hint is 'block'")
+    block: float = Field(description="risk from which the hint is 'block' (when something other "
+                         "than an address ties the sign-up to the ring; else 'review')")
 
 
 class TouchedCluster(BaseModel):

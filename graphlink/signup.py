@@ -38,7 +38,9 @@ known on, negligible for one whose thousands of users are known.
 
 Decisions
 ---------
-``risk >= BLOCK_AT`` blocks, ``>= REVIEW_AT`` sends to review.  Both are in
+``risk >= BLOCK_AT`` blocks, ``>= REVIEW_AT`` sends to review, except that an
+address alone never blocks (addresses are shared by strangers by design: only a
+ring something else ties the sign-up to can block; see :func:`score_signup`).  Both are in
 the unit of the score (cluster risk x specificity) and were set from the
 held-out-newcomer replay (``graphlink evaluate --signups``, ``docs/signup.md``),
 which prints the operating point of any snapshot.
@@ -330,9 +332,13 @@ class Assessment:
     flag_evidence: float = 0.0
 
 
-def decide(risk: float) -> str:
-    """allow / review / block for a risk score, by the module's thresholds."""
-    if risk >= BLOCK_AT:
+def decide(risk: float, block_risk: float | None = None) -> str:
+    """allow / review / block for a risk score, by the module's thresholds.
+
+    ``block_risk``: the part of the risk that may block (rings something other than an
+    address ties the sign-up to, see :func:`score_signup`); default: all of it.
+    """
+    if risk >= BLOCK_AT and (block_risk is None or block_risk >= BLOCK_AT):
         return "block"
     if risk >= REVIEW_AT:
         return "review"
@@ -376,12 +382,19 @@ def score_signup(index: RunIndex, signup: Signup) -> Assessment:
     flags' prior as independent evidence.  More evidence never lowers the
     score; a hub adds nothing by touching many clusters.  Each touched cluster
     is reported with its own evidence (same formula, its own members).
+
+    An address alone never blocks: addresses are shared by strangers by design
+    (NAT, carriers, VPN and proxy exits), so only rings that something else
+    (instrument, device, identifier, e-mail domain; at least
+    MIN_REPORTED_SPECIFICITY specific) ties the sign-up to count for ``block``;
+    an address-only match at block strength goes to review (``address_only``).
     """
     c_miss: dict[str, float] = {}
     c_kinds: dict[str, list[str]] = {}
     r_miss: dict[str, float] = {}
     r_mass: dict[str, float] = {}
     r_members: dict[str, int] = {}
+    r_tied: set[str] = set()  # rings something other than an address ties the sign-up to
     clusters = index.clusters
     for kind, t in matched_things(index, signup):
         denom = t.accounts + PRIOR_USERS
@@ -397,12 +410,17 @@ def score_signup(index: RunIndex, signup: Signup) -> Assessment:
             r_mass[ring] = r_mass.get(ring, 0.0) + info.risk * m
             r_members[ring] = r_members.get(ring, 0) + m
         for ring, m in per_ring.items():
-            r_miss[ring] = r_miss.get(ring, 1.0) * (1.0 - min(1.0, m / denom))
+            s = min(1.0, m / denom)
+            r_miss[ring] = r_miss.get(ring, 1.0) * (1.0 - s)
+            if kind != "ip" and s >= MIN_REPORTED_SPECIFICITY:
+                r_tied.add(ring)
 
-    best = 0.0
+    best = best_tied = 0.0
     for ring, mi in r_miss.items():
         ev = (r_mass[ring] / r_members[ring]) * (1.0 - mi)
         best = max(best, ev)
+        if ring in r_tied:
+            best_tied = max(best_tied, ev)
 
     touched: list[TouchedCluster] = []
     reasons: list[str] = []
@@ -432,10 +450,14 @@ def score_signup(index: RunIndex, signup: Signup) -> Assessment:
             reasons.append("ring_burst")
 
     risk = round(min(1.0, max(0.0, 1.0 - (1.0 - best) * (1.0 - flag_ev))), 4)
+    block_risk = round(min(1.0, max(0.0, 1.0 - (1.0 - best_tied) * (1.0 - flag_ev))), 4)
+    decision = decide(risk, block_risk)
+    if risk >= BLOCK_AT and decision != "block":
+        reasons.append("address_only")
     touched.sort(key=lambda t: (-t.evidence, t.cluster.cluster_id))
     return Assessment(
         risk=risk,
-        decision=decide(risk),
+        decision=decision,
         reasons=reasons,
         clusters=touched[:MAX_CLUSTERS_REPORTED],
         ip_flags=prior.flags if prior is not None else None,

@@ -158,3 +158,17 @@ def test_decide_thresholds() -> None:
     assert 0 < REVIEW_AT < BLOCK_AT <= 1
     assert [decide(x) for x in (0.0, REVIEW_AT - 1e-9, REVIEW_AT, BLOCK_AT, 1.0)] == [
         "allow", "allow", "review", "block", "block"]
+
+
+def test_an_address_alone_never_blocks() -> None:
+    idx = build_index("r", clusters=[("c-1", 0.95, 30, []), ("c-2", 0.9, 5, [])],
+                      ips=[("10.0.0.3", "c-1", 20, 20)],
+                      identifiers=[("device:d-1", "c-1", 3, 3), ("device:d-2", "c-2", 2, 4)])
+    a = score_signup(idx, Signup(ip="10.0.0.3"))
+    assert a.risk >= BLOCK_AT and a.decision == "review"  # addresses are shared by strangers
+    assert a.reasons == ["ip_in_ring", "address_only"]
+    b = score_signup(idx, Signup(ip="10.0.0.3", device="d-1"))  # the ring's device ties it
+    assert b.decision == "block" and "address_only" not in b.reasons
+    # another ring's device does not make the first ring's address block
+    c = score_signup(idx, Signup(ip="10.0.0.3", device="d-2"))
+    assert c.decision == "review" and c.risk == a.risk

@@ -56,9 +56,11 @@ async def signup_check(body: SignupCheckRequest, request: Request) -> Response:
     A shared thing counts as much as it is specific to a ring: the share of the accounts using it
     that are the ring's members (a carrier address shared by thousands counts for next to
     nothing); a campaign's clusters count together as one ring, and the risk is the strongest
-    ring's (cluster risk x specificity), combined with the IP's proxy/datacenter prior.
+    ring's (cluster risk x specificity), combined with the IP's proxy/datacenter prior. An
+    address alone never blocks (review instead, reason `address_only`).
     Reason codes: `ip_in_ring`, `instrument_in_ring`, `device_in_ring`, `identifier_in_ring`,
-    `email_domain_in_ring`, `proxy_provider`, `datacenter_ip`, `entry_point_plan`, `ring_burst`.
+    `email_domain_in_ring`, `proxy_provider`, `datacenter_ip`, `entry_point_plan`, `ring_burst`,
+    `address_only`.
     """
     index = (await fast_access(request, "signup:check")).index
     a = score_signup(
