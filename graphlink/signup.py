@@ -330,6 +330,8 @@ class Assessment:
     )
     #: The part of ``risk`` the IP's flags carry (0 when none).
     flag_evidence: float = 0.0
+    #: The risk that may block: rings only an address ties the sign-up to left out.
+    block_risk: float = 0.0
 
 
 def decide(risk: float, block_risk: float | None = None) -> str:
@@ -462,4 +464,5 @@ def score_signup(index: RunIndex, signup: Signup) -> Assessment:
         clusters=touched[:MAX_CLUSTERS_REPORTED],
         ip_flags=prior.flags if prior is not None else None,
         flag_evidence=round(flag_ev, 4),
+        block_risk=min(block_risk, risk),
     )

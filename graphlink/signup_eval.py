@@ -370,8 +370,9 @@ def naive_decision(index: RunIndex, signup: Signup, risky_at: float) -> str:
 class Replay:
     """One replay's newcomers and what they got.
 
-    ``newcomers``: ``account_id, segment, campaign, stratum, risk, decision,
-    naive`` (one row per held-out account); ``weights``: each benign segment's
+    ``newcomers``: ``account_id, segment, campaign, stratum, risk, block_risk,
+    decision, naive`` (one row per held-out account; ``block_risk``: the part of the
+    risk that may block, see :func:`graphlink.signup.score_signup`); ``weights``: each benign segment's
     share of the benign population.
     """
 
@@ -400,16 +401,22 @@ class Replay:
 
     def summary(self, *, review_at: float = REVIEW_AT, block_at: float = BLOCK_AT
                 ) -> dict[str, float]:
-        """Headline rates at the given thresholds (benign ones population-weighted)."""
+        """Headline rates at the given thresholds (benign ones population-weighted).
+
+        At the module's thresholds these are exactly the decisions the API gave.
+        """
         d = self.newcomers
         ring = d[d["segment"] == RING]
         r = ring["risk"].to_numpy()
+        rb = self._block_score(ring)
         return {
             "ring_n": float(len(ring)),
-            "ring_caught": float(np.mean(r >= review_at)) if len(r) else float("nan"),
-            "ring_blocked": float(np.mean(r >= block_at)) if len(r) else float("nan"),
-            "benign_blocked": self.benign_rate(block_at),
-            "benign_review": self.benign_rate(review_at) - self.benign_rate(block_at),
+            "ring_caught": float(np.mean((r >= review_at) | (rb >= block_at))) if len(r)
+            else float("nan"),
+            "ring_blocked": float(np.mean(rb >= block_at)) if len(r) else float("nan"),
+            "benign_blocked": self.benign_rate(block_at, block=True),
+            "benign_review": max(0.0, self.benign_rate(review_at)
+                                 - self.benign_rate(max(block_at, review_at), block=True)),
             "naive_ring_blocked": float(np.mean(ring["naive"] == "block")) if len(ring)
             else float("nan"),
             "naive_benign_blocked": self.benign_naive_rate(),
@@ -418,11 +425,25 @@ class Replay:
     def _benign(self) -> pd.DataFrame:
         return self.newcomers[self.newcomers["segment"] != RING]
 
-    def benign_rate(self, at: float) -> float:
-        """Population-weighted share of benign newcomers with risk >= ``at``."""
+    @staticmethod
+    def _block_score(frame: pd.DataFrame) -> np.ndarray:
+        """Blocked at ``t`` iff this >= t: the risk, capped by the part that may block."""
+        r = frame["risk"].to_numpy()
+        if "block_risk" in frame:
+            return np.minimum(r, frame["block_risk"].to_numpy())
+        return r
+
+    def benign_rate(self, at: float, *, block: bool = False) -> float:
+        """Population-weighted share of benign newcomers with risk >= ``at`` (``block``:
+        whose block score is, i.e. who would be blocked at ``at``)."""
         b = self._benign()
-        return float(sum(w * np.mean(b.loc[b["segment"] == s, "risk"].to_numpy() >= at)
-                         for s, w in self.weights.items() if (b["segment"] == s).any()))
+        total = 0.0
+        for s, w in self.weights.items():
+            g = b[b["segment"] == s]
+            if len(g):
+                v = self._block_score(g) if block else g["risk"].to_numpy()
+                total += w * float(np.mean(v >= at))
+        return total
 
     def benign_naive_rate(self) -> float:
         b = self._benign()
@@ -438,17 +459,21 @@ class Replay:
         cands = cands[cands > 0]
         b = self._benign()
         rates = np.zeros(len(cands))
+        block_rates = np.zeros(len(cands))
         for seg, w in self.weights.items():
-            r = np.sort(b.loc[b["segment"] == seg, "risk"].to_numpy())
-            if len(r):  # share of the segment at or above each candidate
+            g = b[b["segment"] == seg]
+            if len(g):  # share of the segment at or above each candidate
+                r = np.sort(g["risk"].to_numpy())
                 rates += w * (1.0 - np.searchsorted(r, cands, side="left") / len(r))
+                k = np.sort(self._block_score(g))
+                block_rates += w * (1.0 - np.searchsorted(k, cands, side="left") / len(k))
 
-        def lowest(budget: float) -> float:
-            ok = np.flatnonzero(rates <= budget + 1e-12)
+        def lowest(r: np.ndarray, budget: float) -> float:
+            ok = np.flatnonzero(r <= budget + 1e-12)
             return float(cands[ok[0]]) if len(ok) else float(cands[-1])
 
-        block = lowest(block_budget)
-        review = min(lowest(block_budget + review_budget), block)
+        block = lowest(block_rates, block_budget)
+        review = min(lowest(rates, block_budget + review_budget), block)
         s = self.summary(review_at=review, block_at=block)
         return {"review_at": review, "block_at": block, **{k: s[k] for k in
                 ("ring_caught", "ring_blocked", "benign_blocked", "benign_review")}}
@@ -498,14 +523,16 @@ def replay(
     t = time.perf_counter()
     signups = signups_of(mine)
     risky_at = float(result.params.get("risk_threshold", cfg.risk_threshold))
-    risk, decision, naive = [], [], []
+    risk, block_risk, decision, naive = [], [], [], []
     for a in held["account_id"]:
         s = signups.get(a, Signup())
         r = score_signup(index, s)
         risk.append(r.risk)
+        block_risk.append(r.block_risk)
         decision.append(r.decision)
         naive.append(naive_decision(index, s, risky_at))
-    newcomers = held.assign(risk=risk, decision=decision, naive=naive).reset_index(drop=True)
+    newcomers = held.assign(risk=risk, block_risk=block_risk, decision=decision,
+                            naive=naive).reset_index(drop=True)
     secs["score"] = time.perf_counter() - t
     return Replay(
         newcomers=newcomers, weights=segment_weights(truth), run_id=result.run_id,

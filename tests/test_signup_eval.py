@@ -95,6 +95,16 @@ def test_replay_on_a_generated_scenario(scenario: synth.Scenario) -> None:
     assert s["ring_caught"] >= 0.6  # a small world: few rings, but most newcomers are caught
     assert tab.loc["cgnat", "block"] == 0 and tab.loc["ordinary", "block"] == 0
     assert rep.newcomers.loc[rep.newcomers["decision"] == "block", "risk"].min() >= BLOCK_AT
+    # at the module's thresholds the summary is exactly what the API decided
+    d = rep.newcomers
+    ring = d[d["segment"] == "ring"]
+    assert s["ring_blocked"] == pytest.approx((ring["decision"] == "block").mean())
+    assert s["ring_caught"] == pytest.approx((ring["decision"] != "allow").mean())
+    b = d[d["segment"] != "ring"]
+    for dec, key in (("block", "benign_blocked"), ("review", "benign_review")):
+        want = sum(w * (b.loc[b["segment"] == seg, "decision"] == dec).mean()
+                   for seg, w in rep.weights.items())
+        assert s[key] == pytest.approx(want)
 
 
 def test_evaluate_signups_command(scenario: synth.Scenario, tmp_path: Path) -> None:
