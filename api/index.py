@@ -192,7 +192,10 @@ def load_index(store: GraphStore, run_id: str, created_at: datetime | None = Non
     """Read what touches the clusters of run ``run_id`` and build its index.
 
     Every query is filtered on ``run_id``, so a run completing meanwhile
-    cannot leak into this index.
+    cannot leak into this index.  Each thing a member uses comes with the number
+    of accounts using it at all (a degree lookup): what makes a match specific
+    to a ring or common (``docs/signup.md``).  ``graphlink.signup_eval.index_rows``
+    is the frame twin of these reads (the held-out replay); a test holds them equal.
     """
     p = {"run_id": run_id}
     return build_index(

@@ -127,7 +127,8 @@ class SignupCheckRequest(BaseModel):
 # --------------------------------------------------------------------------- responses
 class Thresholds(BaseModel):
     review: float = Field(description="risk from which the hint is 'review'")
-    block: float = Field(description="risk from which the hint is 'block'")
+    block: float = Field(description="risk from which the hint is 'block' (when something other "
+                         "than an address ties the sign-up to the ring; else 'review')")
 
 
 class TouchedCluster(BaseModel):
@@ -135,8 +136,14 @@ class TouchedCluster(BaseModel):
     risk: float
     size: int
     reasons: list[str]
-    matched_on: list[str] = Field(description="what the sign-up shares with the cluster")
-    evidence: float = Field(description="this cluster's contribution to the risk")
+    ring: str = Field(description="the campaign (ring) the cluster belongs to: the id of its "
+                      "campaign's lead cluster, else its own; a ring's clusters count together")
+    matched_on: list[str] = Field(description="what the sign-up shares with the cluster "
+                                  "(things specific enough to it to name)")
+    specificity: float = Field(ge=0, le=1, description="how specific the shared things are to "
+                               "this cluster: share of their users that are its members, combined")
+    evidence: float = Field(ge=0, le=1, description="the cluster's own evidence: its risk x "
+                            "specificity (the sign-up's risk counts its ring's clusters together)")
 
 
 class IpSignals(BaseModel):
@@ -157,7 +164,8 @@ class SignupCheckResponse(BaseModel):
                     "clusters": [
                         {"cluster_id": "c-000001", "risk": 0.93, "size": 9,
                          "reasons": ["prepaid_card_shared", "proxy_provider"],
-                         "matched_on": ["ip", "payment_instrument"], "evidence": 0.9207}
+                         "ring": "c-000001", "matched_on": ["ip", "payment_instrument"],
+                         "specificity": 0.99, "evidence": 0.9207}
                     ],
                     "ip": {"proxy_provider": "SwiftProxy", "is_datacenter": True},
                 }

@@ -3,24 +3,59 @@
 The point of a sign-up check is an account that does not exist yet: the only
 things known are what the sign-up form and the request carry (IP, payment
 instrument fingerprint, device, other identifiers, e-mail domain, plan).  So
-the question becomes "which known clusters already use these things?", which
-needs only a reverse index of the current run: thing -> clusters.
+the question becomes "which known clusters already use these things, and how
+specific to them is each thing?", which needs a reverse index of the current
+run: thing -> (accounts using it, clusters using it and how many of their
+members).
 
-:class:`RunIndex` is that index, built once per detection run from plain rows
-(the API loads them from Neo4j, tests may pass lists) and then only read, so a
-process can swap a whole new index in by reference when a new run completes:
-every request sees one run, never a mix.  It holds only what touches a
-cluster (members, their IPs, instruments and identifiers) plus flagged
-(proxy/datacenter) IPs, which keeps it small even at millions of accounts.
+Evidence knows what is common
+-----------------------------
+A thing says a newcomer belongs to cluster ``c`` as much as the thing is
+*specific* to ``c``: of the accounts that use it, what share are members of
+``c``.  With ``n`` accounts using the thing, ``m`` of them members of ``c``::
 
-:func:`score_signup` is a pure function of an index and a sign-up.
+    specificity(thing, c) = m / (n + PRIOR_USERS)
+
+(``PRIOR_USERS`` = 1 counts the newcomer itself as one more user of unknown
+kind, so a thing seen once is not yet certain).  A prepaid card shared by 20
+ring members and nobody else gives 20/21; a mobile-carrier (CGNAT) address
+used by 30,000 accounts of whom 200 are ring members gives 0.0067, however
+many ring clusters those 200 fall into.  Per cluster the things a sign-up
+shares with it combine as independent evidence, ``1 - prod(1 - s)``, and
+the cluster's contribution is ``risk(c) x that``: the probability the
+newcomer is one of the cluster's members times the probability the cluster
+is a ring.  The sign-up's risk is the *largest* contribution over clusters,
+never a product over every cluster touched through one hub, so a shared
+address adds no evidence by being a hub.
+
+Flags (proxy provider, datacenter address) are the same reasoning one level
+up: the share of ring members (weighted by cluster risk) among the users of
+the provider's addresses (or of all datacenter addresses), measured on the
+run's own population when the index is built.  It is the prior a known
+address's own users are measured against, so its weight is
+``PRIOR_USERS x base / (n + PRIOR_USERS)``: decisive for an exit nobody is
+known on, negligible for one whose thousands of users are known.
+
+Decisions
+---------
+``risk >= BLOCK_AT`` blocks, ``>= REVIEW_AT`` sends to review, except that an
+address alone never blocks (addresses are shared by strangers by design: only a
+ring something else ties the sign-up to can block; see :func:`score_signup`).  Both are in
+the unit of the score (cluster risk x specificity) and were set from the
+held-out-newcomer replay (``graphlink evaluate --signups``, ``docs/signup.md``),
+which prints the operating point of any snapshot.
+
+:class:`RunIndex` is built once per detection run from plain rows (the API
+loads them from Neo4j, :mod:`graphlink.signup_eval` derives them from frames;
+both call :func:`build_index`), then only read, so a process can swap a whole
+new index in by reference when a new run completes.
 
 >>> idx = build_index("run-1", clusters=[("c-1", 0.9, 3, ["shared_payment"])],
 ...                   members=[("a", "c-1", 0.9, [], "free", None)],
-...                   instruments=[("pi-1", "c-1")])
+...                   instruments=[("pi-1", "c-1", 9, 9)])
 >>> r = score_signup(idx, Signup(payment_instrument="pi-1"))
->>> r.decision, r.reasons
-('block', ['instrument_in_ring'])
+>>> r.decision, r.reasons, r.risk
+('block', ['instrument_in_ring'], 0.81)
 >>> score_signup(idx, Signup(payment_instrument="pi-other")).decision
 'allow'
 """
@@ -28,26 +63,24 @@ cluster (members, their IPs, instruments and identifiers) plus flagged
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 #: Decision thresholds on the risk score: below REVIEW allow, from BLOCK on block.
-REVIEW_AT = 0.4
-BLOCK_AT = 0.75
+#: In the unit of the score (cluster risk x specificity).  Measured operating point
+#: (``docs/signup.md``, ``bench/bench_signup.py``): on tuning seeds 1-3 of ``graphlink synth``
+#: the lowest block threshold keeping held-out benign sign-ups blocked <= 0.1 % was 0.64; 0.7
+#: keeps a margin at no cost in ring newcomers blocked.  Review at 0.3 spends a fifth of the
+#: 3 % review budget.
+REVIEW_AT = 0.3
+BLOCK_AT = 0.7
 
-#: How much a match on each kind of thing says about belonging to a ring.  A
-#: payment instrument or a device is rarely shared by strangers; an IP is
-#: (NAT, mobile carriers, proxies); a mail domain much more so.
-LINK_WEIGHTS: dict[str, float] = {
-    "payment_instrument": 0.95,
-    "device": 0.9,
-    "identifier": 0.8,
-    "ip": 0.7,
-    "email_domain": 0.35,
-}
-#: Reason code emitted for a match on each kind.
+#: Pseudo-count of the newcomer itself among a thing's users (see module docstring).
+PRIOR_USERS = 1.0
+
+#: Reason code emitted for a match on each kind of thing.
 LINK_REASONS: dict[str, str] = {
     "payment_instrument": "instrument_in_ring",
     "device": "device_in_ring",
@@ -55,18 +88,10 @@ LINK_REASONS: dict[str, str] = {
     "ip": "ip_in_ring",
     "email_domain": "email_domain_in_ring",
 }
-#: Independent signals that raise risk without a ring match.
-FLAG_WEIGHTS: dict[str, float] = {
-    "proxy_provider": 0.3,
-    "datacenter_ip": 0.15,
-    "entry_point_plan": 0.1,
-    "ring_burst": 0.1,
-}
-#: A domain counts as a ring's when at least this share of its accounts (and
-#: at least DOMAIN_MIN_CLUSTERED of them) sit in clusters of the run.
-DOMAIN_MIN_SHARE = 0.5
-DOMAIN_MIN_CLUSTERED = 3
-#: At most this many touched clusters are reported (the riskiest).
+#: A match is reported (reason code, touched cluster) only from this specificity on:
+#: below it the thing is common, not the ring's (a carrier address, a webmail domain).
+MIN_REPORTED_SPECIFICITY = 0.05
+#: At most this many touched clusters are reported (the strongest).
 MAX_CLUSTERS_REPORTED = 20
 
 
@@ -76,6 +101,8 @@ class ClusterInfo(NamedTuple):
     size: int
     reasons: tuple[str, ...]
     dominant_plan: str | None
+    #: The ring (campaign) the cluster belongs to: its campaign parent's id, else its own.
+    ring: str = ""
 
 
 class Membership(NamedTuple):
@@ -89,6 +116,25 @@ class IpFlags(NamedTuple):
     is_datacenter: bool
 
 
+class Thing(NamedTuple):
+    """One IP / instrument / identifier / domain touched by clusters of the run."""
+
+    #: Accounts using the thing in the whole store (clustered or not).
+    accounts: int
+    #: Clusters of the run some member of which uses it (strongest first) ...
+    clusters: tuple[str, ...]
+    #: ... and how many of each cluster's members use it.
+    members: tuple[int, ...]
+
+
+class FlagPrior(NamedTuple):
+    """A flagged IP's users and the prior its flag carries (see module docstring)."""
+
+    flags: IpFlags
+    accounts: int
+    base: float
+
+
 @dataclass(frozen=True)
 class RunIndex:
     """Reverse index of one detection run (read-only once built)."""
@@ -99,11 +145,13 @@ class RunIndex:
     #: clusters by risk descending, then id: the order of ``GET /v1/clusters``.
     ranked: tuple[ClusterInfo, ...]
     accounts: dict[str, Membership]
-    ip_clusters: dict[str, tuple[str, ...]]
-    instrument_clusters: dict[str, tuple[str, ...]]
-    identifier_clusters: dict[str, tuple[str, ...]]
-    domain_clusters: dict[str, tuple[str, ...]]
-    ip_flags: dict[str, IpFlags]
+    ip_clusters: dict[str, Thing]
+    instrument_clusters: dict[str, Thing]
+    identifier_clusters: dict[str, Thing]
+    domain_clusters: dict[str, Thing]
+    ip_flags: dict[str, FlagPrior]
+    #: Ring share (risk-weighted) among users of each provider / of datacenter addresses.
+    flag_base: dict[str, float] = field(default_factory=dict)
 
     def sizes(self) -> dict[str, int]:
         return {
@@ -117,44 +165,97 @@ class RunIndex:
         }
 
 
-def _group(pairs: Iterable[tuple[str, str]], known: dict[str, ClusterInfo]) -> dict[str, tuple[str, ...]]:
-    acc: dict[str, set[str]] = defaultdict(set)
-    for thing, cluster_id in pairs:
-        if thing is not None and cluster_id in known:
-            acc[thing].add(cluster_id)
-    # Sorted riskiest first so a capped report keeps the important ones.
-    return {
-        k: tuple(sorted(v, key=lambda c: (-known[c].risk, c))) for k, v in acc.items()
-    }
+#: A (thing, cluster) row: ``(thing, cluster_id)`` (one member, no outside user known)
+#: or ``(thing, cluster_id, members, accounts)``.
+ThingRow = Sequence[Any]
+
+
+def _things(rows: Iterable[ThingRow], known: dict[str, ClusterInfo]) -> dict[str, Thing]:
+    members: dict[str, dict[str, int]] = defaultdict(dict)
+    totals: dict[str, int] = {}
+    for row in rows:
+        thing, cid = row[0], row[1]
+        if thing is None or cid not in known:
+            continue
+        m = int(row[2]) if len(row) > 2 and row[2] is not None else 1
+        per = members[thing]
+        per[cid] = per.get(cid, 0) + m
+        if len(row) > 3 and row[3] is not None:
+            totals[thing] = max(totals.get(thing, 0), int(row[3]))
+    return {thing: _thing(per, totals.get(thing, 0), known) for thing, per in members.items()}
+
+
+def _thing(per: dict[str, int], total: int, known: dict[str, ClusterInfo]) -> Thing:
+    # Strongest first (risk x members), so a capped report keeps the important ones.
+    order = sorted(per, key=lambda c: (-known[c].risk * per[c], c))
+    # A store's count can lag its members (or be missing): never fewer users than members.
+    n = max(total, sum(per.values()))
+    return Thing(n, tuple(known[c].cluster_id for c in order), tuple(per[c] for c in order))
+
+
+def _ring_mass(t: Thing, known: dict[str, ClusterInfo]) -> float:
+    return sum(known[c].risk * m for c, m in zip(t.clusters, t.members))
+
+
+#: Key of the datacenter class in :attr:`RunIndex.flag_base` (providers use their name).
+DATACENTER = "datacenter"
+
+
+def _flag_priors(
+    flagged_ips: Iterable[Sequence[Any]], ips: dict[str, Thing], known: dict[str, ClusterInfo]
+) -> tuple[dict[str, FlagPrior], dict[str, float]]:
+    """Flagged IPs with their users, and each flag class's ring share on this run."""
+    rows: list[tuple[str, IpFlags, int]] = []
+    mass: dict[str, float] = defaultdict(float)
+    users: dict[str, int] = defaultdict(int)
+    for row in flagged_ips:
+        ip, dc = row[0], row[2] is True or row[2] == 1
+        provider = row[1] if isinstance(row[1], str) and row[1].strip() else None
+        if not (provider or dc) or ip is None:
+            continue
+        t = ips.get(ip)
+        n = int(row[3]) if len(row) > 3 and row[3] is not None else 0
+        n = max(n, t.accounts if t else 0)
+        flags = IpFlags(provider, dc)
+        cls = flags.proxy_provider or DATACENTER
+        users[cls] += n
+        mass[cls] += _ring_mass(t, known) if t else 0.0
+        rows.append((ip, flags, n))
+    base = {cls: mass[cls] / (users[cls] + PRIOR_USERS) for cls in users}
+    priors = {ip: FlagPrior(flags, n, base[flags.proxy_provider or DATACENTER])
+              for ip, flags, n in rows}
+    return priors, base
 
 
 def build_index(
     run_id: str,
     *,
     run_created_at: datetime | None = None,
-    clusters: Iterable[tuple[str, float, int, list[str] | None]],
+    clusters: Iterable[Sequence[Any]],
     members: Iterable[tuple[str, str, float | None, list[str] | None, str | None, str | None]] = (),
-    ips: Iterable[tuple[str, str]] = (),
-    instruments: Iterable[tuple[str, str]] = (),
-    identifiers: Iterable[tuple[str, str]] = (),
-    flagged_ips: Iterable[tuple[str, str | None, bool | None]] = (),
+    ips: Iterable[ThingRow] = (),
+    instruments: Iterable[ThingRow] = (),
+    identifiers: Iterable[ThingRow] = (),
+    flagged_ips: Iterable[Sequence[Any]] = (),
     domain_totals: Iterable[tuple[str, int]] = (),
 ) -> RunIndex:
     """Build the index of run ``run_id`` from rows.
 
-    ``clusters``: (cluster_id, risk, size, reasons); ``members``: (account_id,
+    ``clusters``: (cluster_id, risk, size, reasons[, parent_cluster_id]); ``members``: (account_id,
     cluster_id, account_risk, reasons, plan, email_domain); ``ips`` /
-    ``instruments`` / ``identifiers``: (thing, cluster_id) with identifiers keyed
-    ``kind:value``; ``flagged_ips``: (ip, proxy_provider, is_datacenter);
+    ``instruments`` / ``identifiers``: (thing, cluster_id, members of the cluster
+    using it, accounts using it), identifiers keyed ``kind:value``;
+    ``flagged_ips``: (ip, proxy_provider, is_datacenter, accounts using it);
     ``domain_totals``: (email_domain, number of accounts with it).
     """
     raw = {
-        cid: (float(risk or 0.0), int(size or 0), tuple(reasons or ()))
-        for cid, risk, size, reasons in clusters
+        row[0]: (float(row[1] or 0.0), int(row[2] or 0), tuple(row[3] or ()),
+                 str(row[4]) if len(row) > 4 and row[4] else row[0])
+        for row in clusters
     }
     accounts: dict[str, Membership] = {}
     plans: dict[str, Counter[str]] = defaultdict(Counter)
-    domain_members: dict[str, Counter[str]] = defaultdict(Counter)
+    domain_rows: Counter[tuple[str, str]] = Counter()
     for account_id, cid, arisk, reasons, plan, domain in members:
         if cid not in raw:
             continue
@@ -164,36 +265,30 @@ def build_index(
         if plan:
             plans[cid][plan] += 1
         if domain:
-            domain_members[domain.lower()][cid] += 1
+            domain_rows[(domain.lower(), cid)] += 1
     infos = {
         cid: ClusterInfo(
-            cid, risk, size, reasons, plans[cid].most_common(1)[0][0] if plans.get(cid) else None
+            cid, risk, size, reasons, plans[cid].most_common(1)[0][0] if plans.get(cid) else None,
+            ring if ring in raw else cid,
         )
-        for cid, (risk, size, reasons) in raw.items()
+        for cid, (risk, size, reasons, ring) in raw.items()
     }
     totals = {d.lower(): int(n) for d, n in domain_totals if d}
-    domains: dict[str, tuple[str, ...]] = {}
-    for domain, per_cluster in domain_members.items():
-        clustered = sum(per_cluster.values())
-        total = max(totals.get(domain, clustered), clustered)
-        if clustered >= DOMAIN_MIN_CLUSTERED and clustered / total >= DOMAIN_MIN_SHARE:
-            domains[domain] = tuple(sorted(per_cluster, key=lambda c: (-infos[c].risk, c)))
-    flags = {
-        ip: IpFlags(provider or None, bool(dc))
-        for ip, provider, dc in flagged_ips
-        if provider or dc
-    }
+    ip_things = _things(ips, infos)
+    flags, base = _flag_priors(flagged_ips, ip_things, infos)
     return RunIndex(
         run_id=run_id,
         run_created_at=run_created_at,
         clusters=infos,
         ranked=tuple(sorted(infos.values(), key=lambda c: (-c.risk, c.cluster_id))),
         accounts=accounts,
-        ip_clusters=_group(ips, infos),
-        instrument_clusters=_group(instruments, infos),
-        identifier_clusters=_group(identifiers, infos),
-        domain_clusters=domains,
+        ip_clusters=ip_things,
+        instrument_clusters=_things(instruments, infos),
+        identifier_clusters=_things(identifiers, infos),
+        domain_clusters=_things(((d, c, m, totals.get(d)) for (d, c), m in domain_rows.items()),
+                                infos),
         ip_flags=flags,
+        flag_base=base,
     )
 
 
@@ -217,7 +312,10 @@ class Signup:
 class TouchedCluster:
     cluster: ClusterInfo
     matched_on: tuple[str, ...]
+    #: This cluster's contribution: risk x specificity.
     evidence: float
+    #: How specific the shared things are to this cluster combined (0..1).
+    specificity: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -230,81 +328,141 @@ class Assessment:
     thresholds: dict[str, float] = field(
         default_factory=lambda: {"review": REVIEW_AT, "block": BLOCK_AT}
     )
+    #: The part of ``risk`` the IP's flags carry (0 when none).
+    flag_evidence: float = 0.0
+    #: The risk that may block: rings only an address ties the sign-up to left out.
+    block_risk: float = 0.0
 
 
-def decide(risk: float) -> str:
-    """allow / review / block for a risk score, by the module's thresholds."""
-    if risk >= BLOCK_AT:
+def decide(risk: float, block_risk: float | None = None) -> str:
+    """allow / review / block for a risk score, by the module's thresholds.
+
+    ``block_risk``: the part of the risk that may block (rings something other than an
+    address ties the sign-up to, see :func:`score_signup`); default: all of it.
+    """
+    if risk >= BLOCK_AT and (block_risk is None or block_risk >= BLOCK_AT):
         return "block"
     if risk >= REVIEW_AT:
         return "review"
     return "allow"
 
 
+def matched_things(index: RunIndex, signup: Signup) -> list[tuple[str, Thing]]:
+    """The (kind, thing) entries of the index the sign-up shares (kind as in LINK_REASONS)."""
+    out: list[tuple[str, Thing]] = []
+
+    def add(kind: str, t: Thing | None) -> None:
+        if t is not None:
+            out.append((kind, t))
+
+    if signup.ip is not None:
+        add("ip", index.ip_clusters.get(signup.ip))
+    if signup.payment_instrument is not None:
+        add("payment_instrument", index.instrument_clusters.get(signup.payment_instrument))
+    seen: set[str] = set()
+    devices = [signup.device] if signup.device is not None else []
+    pairs = [("device", d) for d in devices] + list(signup.identifiers)
+    for kind, value in pairs:
+        key = kind + ":" + value
+        if key in seen:
+            continue
+        seen.add(key)
+        add("device" if kind == "device" else "identifier", index.identifier_clusters.get(key))
+    if signup.email_domain is not None:
+        add("email_domain", index.domain_clusters.get(signup.email_domain.lower()))
+    return out
+
+
 def score_signup(index: RunIndex, signup: Signup) -> Assessment:
     """Risk in [0, 1] of a sign-up, with reason codes and the clusters it touches.
 
-    Each touched cluster contributes ``risk * (1 - prod(1 - w_kind))`` over the
-    kinds of things it shares with the sign-up; contributions and the flags
-    (proxy, datacenter, entry-point plan, ring burst) combine as independent
-    evidence, ``1 - prod(1 - p)``, so more evidence never lowers the score.
+    Per ring (a campaign's clusters together; a cluster on its own otherwise):
+    ``risk x (1 - prod(1 - m / (n + PRIOR_USERS)))`` over the things the sign-up
+    shares with it (``m`` of the ring's members among the ``n`` accounts using
+    the thing; ``risk`` the ring's clusters' risk weighted by those members).
+    The sign-up's ring evidence is the largest of these, combined with the IP
+    flags' prior as independent evidence.  More evidence never lowers the
+    score; a hub adds nothing by touching many clusters.  Each touched cluster
+    is reported with its own evidence (same formula, its own members).
+
+    An address alone never blocks: addresses are shared by strangers by design
+    (NAT, carriers, VPN and proxy exits), so only rings that something else
+    (instrument, device, identifier, e-mail domain; at least
+    MIN_REPORTED_SPECIFICITY specific) ties the sign-up to count for ``block``;
+    an address-only match at block strength goes to review (``address_only``).
     """
-    matched: dict[str, list[str]] = {}
+    c_miss: dict[str, float] = {}
+    c_kinds: dict[str, list[str]] = {}
+    r_miss: dict[str, float] = {}
+    r_mass: dict[str, float] = {}
+    r_members: dict[str, int] = {}
+    r_tied: set[str] = set()  # rings something other than an address ties the sign-up to
+    clusters = index.clusters
+    for kind, t in matched_things(index, signup):
+        denom = t.accounts + PRIOR_USERS
+        per_ring: dict[str, int] = {}
+        for cid, m in zip(t.clusters, t.members):
+            info = clusters[cid]
+            s = m / denom
+            c_miss[cid] = c_miss.get(cid, 1.0) * (1.0 - s)
+            if s >= MIN_REPORTED_SPECIFICITY:
+                c_kinds.setdefault(cid, []).append(kind)
+            ring = info.ring or cid
+            per_ring[ring] = per_ring.get(ring, 0) + m
+            r_mass[ring] = r_mass.get(ring, 0.0) + info.risk * m
+            r_members[ring] = r_members.get(ring, 0) + m
+        for ring, m in per_ring.items():
+            s = min(1.0, m / denom)
+            r_miss[ring] = r_miss.get(ring, 1.0) * (1.0 - s)
+            if kind != "ip" and s >= MIN_REPORTED_SPECIFICITY:
+                r_tied.add(ring)
 
-    def touch(kind: str, cluster_ids: tuple[str, ...] | None) -> None:
-        for cid in cluster_ids or ():
-            matched.setdefault(cid, []).append(kind)
+    best = best_tied = 0.0
+    for ring, mi in r_miss.items():
+        ev = (r_mass[ring] / r_members[ring]) * (1.0 - mi)
+        best = max(best, ev)
+        if ring in r_tied:
+            best_tied = max(best_tied, ev)
 
-    if signup.ip is not None:
-        touch("ip", index.ip_clusters.get(signup.ip))
-    if signup.payment_instrument is not None:
-        touch("payment_instrument", index.instrument_clusters.get(signup.payment_instrument))
-    if signup.device is not None:
-        touch("device", index.identifier_clusters.get("device:" + signup.device))
-    for kind, value in signup.identifiers:
-        touch("device" if kind == "device" else "identifier",
-              index.identifier_clusters.get(kind + ":" + value))
-    if signup.email_domain is not None:
-        touch("email_domain", index.domain_clusters.get(signup.email_domain.lower()))
-
-    reasons: list[str] = []
     touched: list[TouchedCluster] = []
-    clean = 1.0
-    for cid, kinds in matched.items():
-        info = index.clusters[cid]
-        kinds_u = tuple(dict.fromkeys(kinds))
-        miss = 1.0
+    reasons: list[str] = []
+    for cid, ks in c_kinds.items():
+        info = clusters[cid]
+        spec = 1.0 - c_miss[cid]
+        kinds_u = tuple(dict.fromkeys(ks))
         for k in kinds_u:
-            miss *= 1.0 - LINK_WEIGHTS[k]
             code = LINK_REASONS[k]
             if code not in reasons:
                 reasons.append(code)
-        evidence = info.risk * (1.0 - miss)
-        clean *= 1.0 - evidence
-        touched.append(TouchedCluster(info, kinds_u, round(evidence, 4)))
+        touched.append(TouchedCluster(info, kinds_u, round(info.risk * spec, 4), round(spec, 4)))
 
-    flags = index.ip_flags.get(signup.ip) if signup.ip is not None else None
-    raised: list[str] = []
-    if flags is not None:
-        if flags.proxy_provider:
-            raised.append("proxy_provider")
-        if flags.is_datacenter:
-            raised.append("datacenter_ip")
+    prior = index.ip_flags.get(signup.ip) if signup.ip is not None else None
+    flag_ev = 0.0
+    if prior is not None:
+        if prior.flags.proxy_provider:
+            reasons.append("proxy_provider")
+        if prior.flags.is_datacenter:
+            reasons.append("datacenter_ip")
+        flag_ev = PRIOR_USERS * prior.base / (prior.accounts + PRIOR_USERS)
     if touched:
+        # Context for a reviewer, not evidence: a plan or a burst is shared by too many.
         if signup.plan and any(t.cluster.dominant_plan == signup.plan for t in touched):
-            raised.append("entry_point_plan")
+            reasons.append("entry_point_plan")
         if any("signup_burst" in t.cluster.reasons for t in touched):
-            raised.append("ring_burst")
-    for code in raised:
-        clean *= 1.0 - FLAG_WEIGHTS[code]
-        reasons.append(code)
+            reasons.append("ring_burst")
 
-    risk = round(min(1.0, max(0.0, 1.0 - clean)), 4)
+    risk = round(min(1.0, max(0.0, 1.0 - (1.0 - best) * (1.0 - flag_ev))), 4)
+    block_risk = round(min(1.0, max(0.0, 1.0 - (1.0 - best_tied) * (1.0 - flag_ev))), 4)
+    decision = decide(risk, block_risk)
+    if risk >= BLOCK_AT and decision != "block":
+        reasons.append("address_only")
     touched.sort(key=lambda t: (-t.evidence, t.cluster.cluster_id))
     return Assessment(
         risk=risk,
-        decision=decide(risk),
+        decision=decision,
         reasons=reasons,
         clusters=touched[:MAX_CLUSTERS_REPORTED],
-        ip_flags=flags,
+        ip_flags=prior.flags if prior is not None else None,
+        flag_evidence=round(flag_ev, 4),
+        block_risk=min(block_risk, risk),
     )

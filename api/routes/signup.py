@@ -28,7 +28,8 @@ def _body(run_id: str, a: Assessment) -> dict[str, Any]:
         "reasons": a.reasons,
         "clusters": [
             {"cluster_id": t.cluster.cluster_id, "risk": t.cluster.risk, "size": t.cluster.size,
-             "reasons": list(t.cluster.reasons), "matched_on": list(t.matched_on),
+             "reasons": list(t.cluster.reasons), "ring": t.cluster.ring or t.cluster.cluster_id,
+             "matched_on": list(t.matched_on), "specificity": t.specificity,
              "evidence": t.evidence}
             for t in a.clusters
         ],
@@ -52,8 +53,14 @@ router = APIRouter(responses=AUTH_ERRORS, tags=["signup"])
 async def signup_check(body: SignupCheckRequest, request: Request) -> Response:
     """Works for an account that does not exist yet: the IP, instrument, device and other
     identifiers are looked up in the current run's index (thing -> clusters), never in Neo4j.
+    A shared thing counts as much as it is specific to a ring: the share of the accounts using it
+    that are the ring's members (a carrier address shared by thousands counts for next to
+    nothing); a campaign's clusters count together as one ring, and the risk is the strongest
+    ring's (cluster risk x specificity), combined with the IP's proxy/datacenter prior. An
+    address alone never blocks (review instead, reason `address_only`).
     Reason codes: `ip_in_ring`, `instrument_in_ring`, `device_in_ring`, `identifier_in_ring`,
-    `email_domain_in_ring`, `proxy_provider`, `datacenter_ip`, `entry_point_plan`, `ring_burst`.
+    `email_domain_in_ring`, `proxy_provider`, `datacenter_ip`, `entry_point_plan`, `ring_burst`,
+    `address_only`.
     """
     index = (await fast_access(request, "signup:check")).index
     a = score_signup(
