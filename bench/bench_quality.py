@@ -190,60 +190,22 @@ def sweep(n: int, seed: int, min_risk: float, only: list[str] | None) -> list[di
 def loao(n: int, seed: int, train_n: int, train_seeds: list[int],
          train_table: Path | None = None) -> dict[str, Any]:
     """Leave-one-archetype-out table (see the module docstring), with baselines."""
-    import inspect
-
-    from fit_default_model import training_tables
-
-    from graphlink.detect.training import fit_risk_model
-    from graphlink.holdout import ban_wave, leave_one_archetype_out, prepare, wave_metrics
+    from graphlink.holdout import render_loao, run_loao
 
     console.rule(f"[bold]leave-one-archetype-out: train {len(train_seeds)} seeds x {train_n:,}, "
                  f"evaluate seed {seed} at {n:,}")
-    if train_table is not None and train_table.exists():
-        tables = pd.read_parquet(train_table)
-        console.print(f"[dim]training table {train_table}: {len(tables):,} clusters[/]")
-    else:
-        tables = training_tables(train_n, train_seeds)
-        if train_table is not None:
-            tables.to_parquet(train_table)
     t0 = time.perf_counter()
-    sc = generate(n, seed=seed)
-    ev = prepare(f"eval{seed}", links_from_scenario(sc), sc.truth)
-    del sc
-    gc.collect()
-    console.print(f"[dim]evaluation scenario clustered in {time.perf_counter() - t0:.0f} s[/]")
-    frame = leave_one_archetype_out([tables], [ev], progress=lambda s: console.print(f"[dim]{s}[/]"))
-
-    cc = baselines.components(baselines.incidence(ev.links), hub_cap=100)
-    mc, cc_arch = wave_metrics(cc.flagged, ev.truth, method="components (hub cap 100)")
-    t = Table(title="leave-one-archetype-out (model fitted without the archetype, scored on an unseen seed)",
-              title_justify="left")
-    for col in ("held out", "its accounts", "its recall", "its min campaign", "P (all)", "R (all)",
-                "false bans", "whole groups", "components: its recall"):
-        t.add_column(col, justify="left" if col == "held out" else "right")
-    for r in frame.itertuples():
-        t.add_row(r.held_out, f"{r.held_out_accounts:,}", f"{r.recall_held_out:.4f}",
-                  f"{r.min_campaign_recall_held_out:.3f}", f"{r.precision:.4f}", f"{r.recall:.4f}",
-                  f"{r.false_bans:,}", str(r.whole_groups),
-                  f"{cc_arch.get(r.held_out, float('nan')):.3f}")
-    t.add_row("components baseline", "", "", "", f"{mc.precision:.4f}", f"{mc.recall:.4f}",
-              f"{mc.fp:,}", str(mc.groups_banned_whole), "")
-    console.print(t)
-
-    out: dict[str, Any] = {"loao": frame.to_dict(orient="records"),
-                           "components": mc.to_record()}
-    if "with_similarity" in inspect.signature(generate).parameters:
-        model = fit_risk_model(tables)
-        sc = generate(n, seed=seed + 1, with_similarity=False)
-        ns = prepare(f"eval{seed + 1}-nosim", links_from_scenario(sc), sc.truth)
-        del sc
-        _, entries = ban_wave(ns, model)
-        m, per = wave_metrics(entries, ns.truth, method="no behaviour_similarity table")
-        console.print(f"[bold]no behaviour_similarity table[/] (seed {seed + 1}, {n:,}): "
-                      f"P {m.precision:.4f} R {m.recall:.4f}, false bans {m.fp:,}, whole groups "
-                      f"{m.groups_banned_whole}; per archetype "
-                      + ", ".join(f"{k} {v:.3f}" for k, v in sorted(per.items())))
-        out["no_similarity"] = m.to_record() | {"per_archetype": per}
+    rep = run_loao(n, seed, train_n=train_n, train_seeds=train_seeds, train_table=train_table,
+                   progress=lambda s: console.print(f"[dim]{s}[/]"))
+    for table in render_loao(rep, title="leave-one-archetype-out (fitted without the archetype, "
+                                        f"scored on unseen seed {seed})"):
+        console.print(table)
+    console.print(f"[dim]{time.perf_counter() - t0:.0f} s, peak RSS {peak_rss_gb():.1f} GB[/]")
+    out: dict[str, Any] = {"loao": rep.table.to_dict(orient="records"),
+                           "components": rep.components.to_record()}
+    if rep.no_similarity:
+        out["no_similarity"] = rep.no_similarity["metrics"].to_record() | {
+            "per_archetype": rep.no_similarity["per_archetype"]}
     return out
 
 

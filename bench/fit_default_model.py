@@ -14,42 +14,21 @@ seeds (``bench/bench_quality.py --loao``) are disjoint from these.
 from __future__ import annotations
 
 import argparse
-import inspect
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import pandas as pd
-from rich.console import Console
-from rich.table import Table
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
 
-from graphlink.detect import links_from_scenario
-from graphlink.detect.training import fit_risk_model
-from graphlink.holdout import prepare
-from graphlink.synth import generate
+from graphlink.detect.training import fit_risk_model  # noqa: E402
+from graphlink.holdout import training_tables  # noqa: E402
 
 console = Console(width=200)
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "graphlink" / "detect" / "default_model.json"
 #: Training seeds; evaluation seeds (bench_quality) start at 100.
 TRAIN_SEEDS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
-
-
-def training_tables(n: int, seeds: list[int], *, no_similarity_every: int = 2) -> pd.DataFrame:
-    """Labelled cluster tables of the training scenarios (every 2nd without similarity)."""
-    can_drop_sim = "with_similarity" in inspect.signature(generate).parameters
-    tables = []
-    for i, seed in enumerate(seeds):
-        t = time.perf_counter()
-        with_sim = not (can_drop_sim and no_similarity_every and i % no_similarity_every == 1)
-        sc = generate(n, seed=seed, **({} if with_sim or not can_drop_sim else {"with_similarity": False}))
-        p = prepare(f"seed{seed}{'' if with_sim else '-nosim'}", links_from_scenario(sc), sc.truth)
-        tables.append(p.table)
-        console.print(f"[dim]seed {seed}{'' if with_sim else ' (no similarity)'}: "
-                      f"{len(p.table):,} clusters, {int(p.table['y'].sum())} ring "
-                      f"({time.perf_counter() - t:.0f} s)[/]")
-    return pd.concat(tables, ignore_index=True)
 
 
 def main() -> None:
@@ -59,7 +38,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--table", type=Path, help="also save the training table (parquet)")
     a = ap.parse_args()
-    table = training_tables(a.accounts, a.seeds)
+    table = training_tables(a.accounts, a.seeds, progress=lambda s: console.print(f"[dim]{s}[/]"))
     if a.table:
         table.to_parquet(a.table)
     model = fit_risk_model(table, trained_on={

@@ -19,8 +19,11 @@ Pure: scenarios in, a frame out.  ``bench/bench_quality.py --loao`` and
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -137,3 +140,107 @@ def leave_one_archetype_out(
             "ring_clusters_trained": int(table.loc[keep, "y"].sum()),
         })
     return pd.DataFrame(rows)
+
+
+def training_tables(n: int, seeds: Sequence[int], *, no_similarity_every: int = 2,
+                    progress: Progress | None = None) -> pd.DataFrame:
+    """Labelled cluster tables of generated training scenarios, one per seed.
+
+    Every ``no_similarity_every``-th scenario has no behaviour_similarity table,
+    so a model fitted on them also learns rings from shared infrastructure alone.
+    """
+    from graphlink.detect.source import links_from_scenario
+    from graphlink.synth import generate
+
+    say = progress or (lambda _s: None)
+    tables = []
+    for i, seed in enumerate(seeds):
+        t = time.perf_counter()
+        with_sim = not (no_similarity_every and i % no_similarity_every == 1)
+        sc = generate(n, seed=seed, with_similarity=with_sim)
+        p = prepare(f"seed{seed}{'' if with_sim else '-nosim'}", links_from_scenario(sc), sc.truth)
+        tables.append(p.table)
+        say(f"seed {seed}{'' if with_sim else ' (no similarity)'}: {len(p.table):,} clusters, "
+            f"{int(p.table['y'].sum())} ring ({time.perf_counter() - t:.0f} s)")
+    return pd.concat(tables, ignore_index=True)
+
+
+@dataclass
+class LoaoReport:
+    """What ``bench_quality --loao`` and ``graphlink evaluate --loao`` print."""
+
+    table: pd.DataFrame
+    components: Metrics
+    components_per_archetype: dict[str, float]
+    no_similarity: dict[str, Any] | None = None
+
+
+def run_loao(n: int, seed: int, *, train_n: int, train_seeds: Sequence[int],
+             train_table: Path | None = None, no_similarity: bool = True,
+             progress: Progress | None = None) -> LoaoReport:
+    """Leave-one-archetype-out on generated scenarios, beside the components baseline.
+
+    Training scenarios: ``train_seeds`` at ``train_n`` benign accounts (or a
+    saved ``train_table``); evaluation: seed ``seed`` at ``n`` (never trained
+    on), and with ``no_similarity`` also seed ``seed + 1`` without any
+    behaviour_similarity table, scored by the model fitted on everything.
+    """
+    from graphlink import baselines
+    from graphlink.detect.source import links_from_scenario
+    from graphlink.synth import generate
+
+    say = progress or (lambda _s: None)
+    if train_table is not None and Path(train_table).exists():
+        tables = pd.read_parquet(train_table)
+        say(f"training table {train_table}: {len(tables):,} clusters")
+    else:
+        tables = training_tables(train_n, train_seeds, progress=say)
+        if train_table is not None:
+            tables.to_parquet(train_table)
+    sc = generate(n, seed=seed)
+    ev = prepare(f"eval{seed}", links_from_scenario(sc), sc.truth)
+    del sc
+    say(f"evaluation scenario seed {seed} clustered")
+    frame = leave_one_archetype_out([tables], [ev], progress=say)
+    cc = baselines.components(baselines.incidence(ev.links), hub_cap=100)
+    mc, cc_arch = wave_metrics(cc.flagged, ev.truth, method="components (hub cap 100)")
+    report = LoaoReport(frame, mc, cc_arch)
+    if no_similarity:
+        model = fit_risk_model(tables)
+        sc = generate(n, seed=seed + 1, with_similarity=False)
+        ns = prepare(f"eval{seed + 1}-nosim", links_from_scenario(sc), sc.truth)
+        del sc
+        _, entries = ban_wave(ns, model)
+        m, per = wave_metrics(entries, ns.truth, method="no behaviour_similarity table")
+        report.no_similarity = {"seed": seed + 1, "metrics": m, "per_archetype": per}
+    return report
+
+
+def render_loao(report: LoaoReport, *, title: str) -> list[Any]:
+    """Rich tables of a :class:`LoaoReport`."""
+    from rich.table import Table
+
+    t = Table(title=title, title_justify="left")
+    for col in ("held out", "its accounts", "its recall", "its min campaign", "P (all)", "R (all)",
+                "false bans", "whole groups", "components: its recall"):
+        t.add_column(col, justify="left" if col == "held out" else "right")
+    for r in report.table.itertuples():
+        t.add_row(r.held_out, f"{r.held_out_accounts:,}", f"{r.recall_held_out:.4f}",
+                  f"{r.min_campaign_recall_held_out:.3f}", f"{r.precision:.4f}", f"{r.recall:.4f}",
+                  f"{r.false_bans:,}", str(r.whole_groups),
+                  f"{report.components_per_archetype.get(r.held_out, float('nan')):.3f}")
+    mc = report.components
+    t.add_row("components baseline", "", "", "", f"{mc.precision:.4f}", f"{mc.recall:.4f}",
+              f"{mc.fp:,}", str(mc.groups_banned_whole), "")
+    out: list[Any] = [t]
+    if report.no_similarity:
+        ns = report.no_similarity
+        m = ns["metrics"]
+        u = Table(title=f"no behaviour_similarity table (seed {ns['seed']}), model fitted on all "
+                        "archetypes", title_justify="left")
+        for col in ("P", "R", "false bans", "whole groups", *sorted(ns["per_archetype"])):
+            u.add_column(col, justify="right")
+        u.add_row(f"{m.precision:.4f}", f"{m.recall:.4f}", f"{m.fp:,}", str(m.groups_banned_whole),
+                  *(f"{ns['per_archetype'][k]:.3f}" for k in sorted(ns["per_archetype"])))
+        out.append(u)
+    return out
