@@ -51,9 +51,11 @@ MODEL_FEATURES: tuple[str, ...] = (
 #: whose fitted sign contradicts this is dropped and the model refitted: the
 #: contradiction is an artefact of correlated features in the training
 #: worlds, and a ring that scores lower for sharing *more* is exploitable.
-FEATURE_SIGN: dict[str, int] = {
-    "external_share": -1, "org_share": -1, "volume_ratio_log10": 0, "log10_size_capped": 0,
-}
+#: Volume and size count as evidence too (+1): fitted freely they came out
+#: negative (the generator's heavy users and big companies are benign), which
+#: would teach a ring to lower its risk by sending more traffic per account or
+#: recruiting more accounts.
+FEATURE_SIGN: dict[str, int] = {"external_share": -1, "org_share": -1}
 
 #: The risk the ban wave bans at by default (``graphlink.banwave.DEFAULT_MIN_RISK``).
 BAN_BAR = 0.9
