@@ -92,7 +92,8 @@ def make_links(
     links = Links(
         accounts=pd.DataFrame(acc), payments=pd.DataFrame(pay), ips=pd.DataFrame(ips),
         identifiers=pd.DataFrame(idf, columns=["account_id", "kind", "value"]),
-        similarity=pd.DataFrame(sim).drop_duplicates(["account_a", "account_b", "signal"]),
+        similarity=pd.DataFrame(sim, columns=["account_a", "account_b", "score", "signal"])
+        .drop_duplicates(["account_a", "account_b", "signal"]),
     )
     return links, pd.DataFrame(truth, columns=["account_id", "group"])
 
