@@ -1,31 +1,26 @@
 """Scoring: per-cluster features, risk in [0, 1] and reason codes (pure).
 
 Every feature is computed for all clusters at once with ``np.bincount`` over
-member / internal-edge arrays (no loop per cluster).  Most are *shares of
-members* (0..1), so they mean the same for a ring of 20 and one of 2,000:
+member / internal-edge arrays (no loop per cluster), and each is measured
+against this snapshot's own population, never against a list of names
+(``docs/risk-model.md`` has the table):
 
-=========================  ============================================================
-feature                    share of members ...
-=========================  ============================================================
-``proxy_share``            using an IP of a known proxy / reseller service
-``datacenter_share``       using a datacenter IP
-``shared_payment_share``   sharing a payment instrument with another member
-``prepaid_share``          sharing a *prepaid* instrument with another member
-``ip_share`` ...           sharing an IP / device / other identifier with another member
-``similarity_share``       with a behavioural-similarity link to another member
-``signal_mix``             mean of the prompt_template / timing_sync / model_pivot shares
-``burst_share``            created inside the densest ``burst_hours`` window
-``entry_plan_share``       on an entry-point plan (edu / startup / free)
-``org_share``              in the cluster's most common verified org
-=========================  ============================================================
+* shares of members (0..1, the same for a ring of 20 and one of 2,000):
+  sharing a payment instrument, a device or other identifier, an IP, a
+  behavioural link inside the cluster; traffic mostly over flagged
+  infrastructure (a named proxy *or* a datacenter IP); created in the densest
+  ``burst_hours`` window; in the most common verified org;
+* surprises: how unlikely that many members with the trait would be at the
+  population's rate (binomial tail, capped), for personal sharing,
+  infrastructure, behaviour, the sign-up window and the most common plan,
+  country and e-mail domain;
+* structure: rarity-weighted density, the share of link weight leaving the
+  cluster, how many independent kinds of evidence reach ``reason_share``;
+  traffic against the population's median; size (capped).
 
-plus ``density`` (internal weight per possible pair), ``mean_edge_weight``,
-``volume_ratio_log10`` (log10 of the members' median requests over the whole
-population's) and ``log10_size``.
-
-Risk is a logistic combination (``DetectionConfig.risk_bias``/``risk_coef``):
-coefficients are log-odds per unit of feature; a verified-org majority pulls
-hard the other way (a company's shared card and office IP look like a ring).
+Risk is not set here: a fitted :class:`~graphlink.detect.riskmodel.RiskModel`
+scores the features (the shipped default or a calibrated one), and the
+detection run records its version.
 
 Reason codes: a cluster carries a code when the share behind it reaches
 ``reason_share`` (``signup_burst``/``entry_point_plan`` need half the
