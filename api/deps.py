@@ -2,7 +2,13 @@
 
 Every dependency here is ``async def``: FastAPI runs plain ``def``
 dependencies in the thread pool, a hop the sign-up check cannot afford.
-Store calls go through :meth:`ApiContext.call` (thread pool + timeout).
+Store calls go through :meth:`ApiContext.call` (thread pool + timeout), which
+refuses at once (503, ``Retry-After``) while the store's circuit breaker is
+open: a client request never waits on a store known to be down.
+
+Authentication comes before validation: :func:`auth_first` is consulted by
+the error handlers before a request is refused as invalid (422/409/400), so
+an unauthenticated request learns nothing but 401.
 """
 
 from __future__ import annotations
@@ -14,13 +20,15 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.auth import KeyCache, is_miss
-from api.errors import Forbidden, InvalidParam, NoDetectionRun, Unauthorized
+from api.auth import KeyRing
+from api.errors import InvalidParam, NoDetectionRun
+from api.evidence import EvidenceCache
 from api.index import IndexHolder, Snapshot
-from graphlink.apikeys import KeyInfo, hash_key, lookup_hash
+from graphlink.apikeys import KeyInfo
 from graphlink.config import Settings
+from graphlink.errors import GraphlinkError
 from graphlink.signup import RunIndex
-from graphlink.store import GraphStore
+from graphlink.store import CircuitBreaker, GraphStore
 
 T = TypeVar("T")
 
@@ -32,10 +40,15 @@ class ApiContext:
     settings: Settings
     store: GraphStore
     holder: IndexHolder
-    keys: KeyCache
+    keys: KeyRing
+    breaker: CircuitBreaker
+    evidence: EvidenceCache
 
     async def call(self, fn: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
-        """Blocking store work, off the event loop, bounded (503 on timeout)."""
+        """Blocking store work, off the event loop, bounded (503 on timeout); refused at
+        once while the breaker is open (requests never serve as its trial calls)."""
+        if self.breaker.is_open:
+            raise self.breaker.rejection()
         return await self.holder.call(fn, *args, timeout=timeout)
 
 
@@ -44,9 +57,6 @@ async def get_ctx(request: Request) -> ApiContext:
 
 
 Ctx = Annotated[ApiContext, Depends(get_ctx)]
-
-
-_ALLOWED_QUERY: dict[int, frozenset[str]] = {}
 
 
 def _query_names(dependant: Any) -> set[str]:
@@ -67,9 +77,9 @@ async def reject_unknown_query(request: Request) -> None:
     route = request.scope.get("route")
     if route is None:
         return
-    allowed = _ALLOWED_QUERY.get(id(route))
+    allowed: frozenset[str] | None = getattr(route, "_graphlink_query", None)
     if allowed is None:
-        allowed = _ALLOWED_QUERY[id(route)] = frozenset(_query_names(route.dependant))
+        allowed = route._graphlink_query = frozenset(_query_names(route.dependant))
     for name in request.query_params:
         if name not in allowed:
             raise InvalidParam(name, "unknown query parameter")
@@ -104,55 +114,89 @@ bearer = HTTPBearer(
 )
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
+#: Scopes of the routes that authenticate inside their handler (:func:`fast_access`) rather
+#: than through a :func:`require` dependency, by path template; read by :func:`auth_first`.
+HANDLER_SCOPES: dict[str, str] = {
+    "/v1/signup-check": "signup:check",
+    "/v1/accounts/{account_id}": "investigate:read",
+}
+_KEY = "graphlink.key"  # request-scope slot of the verified key
 
-async def authenticate(ctx: ApiContext, creds: HTTPAuthorizationCredentials | None) -> KeyInfo:
-    if creds is None or not creds.credentials:
-        raise Unauthorized("missing API key: send 'Authorization: Bearer <key>'")
-    key_hash = hash_key(creds.credentials)
-    info = ctx.keys.get(key_hash)
-    if is_miss(info):
-        info = await ctx.call(lookup_hash, ctx.store, key_hash)
-        ctx.keys.put(key_hash, info)
+
+async def _verify(request: Request, scope: str | None) -> KeyInfo:
+    """The request's key (verified once per request, then reused), holding ``scope``."""
+    info: KeyInfo | None = request.scope.get(_KEY)
     if info is None:
-        raise Unauthorized("unknown API key")
-    if not info.active:
-        raise Unauthorized(f"API key {info.name!r} was revoked")
-    return info  # type: ignore[no-any-return]
+        ctx: ApiContext = request.app.state.ctx
+        info = await ctx.keys.verify(request.headers.get("authorization"), scope)
+        request.scope[_KEY] = info
+    elif scope is not None and scope not in info.scopes:
+        await request.app.state.ctx.keys.verify(request.headers.get("authorization"), scope)
+    return info
 
 
 def require(scope: str) -> Callable[..., Awaitable[KeyInfo]]:
     """Dependency: a valid key holding ``scope`` (401 without a valid key, 403 without the scope)."""
 
-    async def _dep(ctx: Ctx, creds: Credentials) -> KeyInfo:
-        info = await authenticate(ctx, creds)
-        if scope not in info.scopes:
-            raise Forbidden(
-                f"API key {info.name!r} lacks scope {scope!r} "
-                f"(it has: {', '.join(sorted(info.scopes)) or 'none'})"
-            )
-        return info
+    async def _dep(request: Request, creds: Credentials) -> KeyInfo:
+        # ``creds`` only declares the bearer scheme in OpenAPI; the header is read in _verify.
+        return await _verify(request, scope)
 
     _dep.__name__ = f"require_{scope.replace(':', '_')}"
+    _dep.graphlink_scope = scope  # type: ignore[attr-defined]
     return _dep
+
+
+def route_security(route: Any) -> tuple[bool, str | None]:
+    """(needs a key, the scope it needs) for a matched route."""
+    found: tuple[bool, str | None] | None = getattr(route, "_graphlink_security", None)
+    if found is None:
+        scope = HANDLER_SCOPES.get(getattr(route, "path", ""))
+
+        def walk(dep: Any) -> str | None:
+            got = getattr(dep.call, "graphlink_scope", None)
+            for sub in dep.dependencies:
+                got = got or walk(sub)
+            return got
+
+        dependant = getattr(route, "dependant", None)
+        scope = scope or (walk(dependant) if dependant is not None else None)
+        declared = bool((getattr(route, "openapi_extra", None) or {}).get("security"))
+        found = (scope is not None or declared, scope)
+        route._graphlink_security = found
+    return found
+
+
+async def auth_first(request: Request) -> GraphlinkError | None:
+    """The 401/403 (or 503 without a key set) a request deserves before any refusal of its
+    input, or None when its key is fine or the route needs none.  Called by the error
+    handlers only, so it costs nothing on requests that succeed."""
+    route = request.scope.get("route")
+    if route is None:
+        return None
+    secured, scope = route_security(route)
+    if not secured:
+        return None
+    try:
+        await _verify(request, scope)
+    except GraphlinkError as e:
+        return e
+    return None
 
 
 async def fast_access(request: Request, scope: str, *, query: bool = False) -> Snapshot:
     """Auth + snapshot for the hot endpoints (sign-up check, account lookup), called by the
     handler itself rather than through FastAPI's dependency solver: each solved dependency
-    costs tens of microseconds, a real share of a ~150 us request.  Refuses a query string
-    unless ``query`` (these endpoints take none), checks ``Authorization: Bearer`` (parsed as
-    ``HTTPBearer`` does) for ``scope``, then returns the snapshot to answer from."""
+    costs tens of microseconds, a real share of a ~150 us request.  Checks the key first
+    (memory only: :class:`api.auth.KeyRing`), then refuses a query string unless ``query``
+    (these endpoints take none), then returns the snapshot to answer from."""
+    ctx: ApiContext = request.app.state.ctx
+    info: KeyInfo | None = request.scope.get(_KEY)
+    if info is None or scope not in info.scopes:
+        request.scope[_KEY] = await ctx.keys.verify(request.headers.get("authorization"), scope)
     if not query and request.scope.get("query_string"):
         name = next(iter(request.query_params), "query")
         raise InvalidParam(name, "unknown query parameter")
-    ctx: ApiContext = request.app.state.ctx
-    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
-    creds = (HTTPAuthorizationCredentials(scheme=scheme, credentials=token.strip())
-             if scheme.lower() == "bearer" else None)
-    info = await authenticate(ctx, creds)
-    if scope not in info.scopes:
-        raise Forbidden(f"API key {info.name!r} lacks scope {scope!r} "
-                        f"(it has: {', '.join(sorted(info.scopes)) or 'none'})")
     return await get_snapshot(ctx)
 
 ReadKey = Annotated[KeyInfo, Depends(require("investigate:read"))]

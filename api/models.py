@@ -447,11 +447,27 @@ class Health(BaseModel):
     status: Literal["ok"] = "ok"
 
 
+class KeySetState(BaseModel):
+    """The in-memory API key set: how many keys, as of when, stale since when."""
+
+    keys: int = Field(description="stored keys held in memory (active and revoked)")
+    active: int
+    loaded_at: datetime | None = Field(description="when the key set was last read from Neo4j")
+    stale_since: datetime | None = Field(
+        None, description="first failed refresh since then (Neo4j unreachable): keys revoked or "
+                          "created since `loaded_at` are not known")
+
+
 class Ready(BaseModel):
-    ready: bool
+    ready: bool = Field(description="this process can serve its hot path (a run and keys loaded)")
+    status: Literal["ok", "degraded", "unavailable"] = Field(
+        "ok", description="degraded: Neo4j is down; the sign-up check and account lookups still "
+                          "answer from memory, endpoints that need Neo4j answer 503")
     store: Literal["ok", "unavailable"]
+    store_down_since: datetime | None = None
     run_id: str | None
     index: dict[str, int] | None
+    api_keys: KeySetState | None = None
     detail: str | None = None
 
 

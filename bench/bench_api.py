@@ -23,6 +23,18 @@ first, then ``--duration`` seconds; bounded, loopback only).  Targets:
 Printed: req/s, p50/p95/p99 latency and non-2xx answers per target, with ratios to the bare
 floor and to the naive design, plus the index build time and the server's resident memory.
 A temporary API key is created for the run and revoked at the end.
+
+**Neo4j-stopped phase** (on by default when the store is the local server; ``--no-down-phase``
+skips it): with the same ``graphlink serve`` process and wrk at ``--connections``, the
+sign-up check is measured with Neo4j up, while Neo4j is being stopped (the stop is issued
+one second into the run), and with it stopped; account lookups and the store-backed
+endpoints (ban-wave list, member pages) are measured stopped (they must answer 503 within
+50 ms); then Neo4j is started again and the time until the store-backed endpoints answer
+200 (no service restart) is reported, with one more measured run of each.  Targets: the
+sign-up check keeps >= 90 % of its throughput with zero errors; store-backed 503s p99 <= 50
+ms; recovery without restart.  At 1M accounts (the lead's run)::
+
+    .venv/bin/python bench/bench_api.py --duration 15 --connections 16 --phase-seconds 15
 """
 
 from __future__ import annotations
@@ -35,6 +47,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -50,9 +63,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from api.index import current_run, load_index
-from graphlink import apikeys
+from graphlink import apikeys, neo4j_local
 from graphlink.config import get_settings
-from graphlink.neo4j_local import free_port
+from graphlink.neo4j_local import LocalNeo4j, free_port
 from graphlink.store import open_store
 
 console = Console(width=170)
@@ -216,6 +229,155 @@ def account_mix(index: Any, others: list[str], n: int, rng: random.Random) -> li
     return [f"GET\t/v1/accounts/{httpx.URL(path='/' + a).raw_path.decode()[1:]}" for a in picks]
 
 
+# ----------------------------------------------------------------------------- Neo4j stopped
+@dataclass
+class PhaseRow:
+    phase: str
+    endpoint: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    non2xx: int
+    socket_errors: int
+    requests: int
+
+
+def phase_run(phase: str, endpoint: str, port: int, requests_file: Path, key: str,
+              args: argparse.Namespace, workdir: Path, seconds: float | None = None) -> PhaseRow:
+    w = wrk(port, requests_file, key, seconds=seconds or args.phase_seconds,
+            connections=args.connections, threads=args.threads, workdir=workdir)
+    row = PhaseRow(phase, endpoint, w["requests"] / (w["duration_us"] / 1e6), w["p50"] / 1000,
+                   w["p99"] / 1000, w["max"] / 1000, w["non2xx"],
+                   w["connect"] + w["read"] + w["write"] + w["timeout"], w["requests"])
+    console.print(f"  \\[{phase}] {endpoint}: {row.rps:,.0f} req/s, p50 {row.p50_ms:.2f} ms, "
+                  f"p99 {row.p99_ms:.2f} ms, max {row.max_ms:.1f} ms, non-2xx {row.non2xx}, "
+                  f"socket errors {row.socket_errors}")
+    return row
+
+
+def wait_until(predicate: Any, timeout: float, step: float = 0.1) -> float | None:
+    """Seconds until ``predicate()`` held, or None after ``timeout``."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        try:
+            if predicate():
+                return time.monotonic() - t0
+        except httpx.TransportError:
+            pass
+        time.sleep(step)
+    return None
+
+
+def sequential_latency(base: str, requests_file: Path, auth: dict[str, str],
+                       n: int = 300) -> dict[str, Any]:
+    """One request at a time (no queueing behind 15 others): the 503's own latency."""
+    paths = [ln.split("\t")[1] for ln in requests_file.read_text().splitlines() if ln][:n]
+    took: list[float] = []
+    statuses: dict[int, int] = {}
+    with httpx.Client(base_url=base, headers=auth, timeout=10) as c:
+        for path in paths:
+            t0 = time.perf_counter()
+            r = c.get(path)
+            took.append((time.perf_counter() - t0) * 1000)
+            statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+    took.sort()
+    return {"n": len(took), "statuses": statuses, "p50": round(took[len(took) // 2], 2),
+            "p99": round(took[int(len(took) * 0.99) - 1], 2), "max": round(took[-1], 2)}
+
+
+def neo4j_stopped_phase(port: int, files: dict[str, Path], key: str, args: argparse.Namespace,
+                        workdir: Path, local: LocalNeo4j) -> tuple[list[PhaseRow], dict[str, Any]]:
+    """Up -> stopping (mid-run) -> stopped -> started again, same server process."""
+    base = f"http://127.0.0.1:{port}"
+    auth = {"Authorization": f"Bearer {key}"}
+    rows: list[PhaseRow] = []
+    facts: dict[str, Any] = {}
+    console.print("[bold]Neo4j-stopped phase[/]")
+    rows.append(phase_run("up", "signup-check", port, files["signup"], key, args, workdir))
+    rows.append(phase_run("up", "store-backed", port, files["store"], key, args, workdir))
+
+    stop_s: dict[str, float] = {}
+
+    def stop_later() -> None:
+        time.sleep(1.0)
+        t0 = time.monotonic()
+        local.stop()
+        stop_s["took"] = time.monotonic() - t0
+
+    stopper = threading.Thread(target=stop_later)
+    stopper.start()
+    rows.append(phase_run("stopping", "signup-check", port, files["signup"], key, args, workdir))
+    stopper.join()
+    facts["neo4j_stop_s"] = stop_s.get("took")
+    facts["breaker_open_after_stop_s"] = wait_until(
+        lambda: httpx.get(f"{base}/readyz", timeout=2).json().get("status") == "degraded", 30)
+    ready = httpx.get(f"{base}/readyz", timeout=2).json()
+    facts["readyz_down"] = {k: ready.get(k) for k in ("ready", "status", "store", "api_keys")}
+    probe = httpx.get(f"{base}/v1/banwaves", headers=auth, timeout=5)
+    facts["store_backed_down"] = {"status": probe.status_code,
+                                  "retry_after": probe.headers.get("retry-after"),
+                                  "message": probe.json()["error"]["message"][:160]}
+    facts["store_backed_503_unloaded_ms"] = sequential_latency(base, files["store"], auth)
+    rows.append(phase_run("stopped", "signup-check", port, files["signup"], key, args, workdir))
+    rows.append(phase_run("stopped", "account lookup", port, files["account"], key, args,
+                          workdir))
+    rows.append(phase_run("stopped", "store-backed (503)", port, files["store"], key, args,
+                          workdir))
+
+    t0 = time.monotonic()
+    local.start(timeout=600)
+    facts["neo4j_start_s"] = time.monotonic() - t0
+    facts["store_backed_200_after_start_s"] = wait_until(
+        lambda: httpx.get(f"{base}/v1/banwaves", headers=auth, timeout=10).status_code == 200,
+        120, step=0.2)
+    facts["readyz_after"] = httpx.get(f"{base}/readyz", timeout=5).json().get("status")
+    rows.append(phase_run("recovered", "signup-check", port, files["signup"], key, args, workdir))
+    rows.append(phase_run("recovered", "store-backed", port, files["store"], key, args, workdir))
+    return rows, facts
+
+
+def print_phase_table(rows: list[PhaseRow], facts: dict[str, Any], args: argparse.Namespace) -> None:
+    up = {r.endpoint: r for r in rows if r.phase == "up"}
+    t = Table(title=f"Neo4j stopped under load (wrk, {args.connections} connections, "
+                    f"{args.phase_seconds:g}s per row; same server process throughout)")
+    for col in ("phase", "endpoint", "req/s", "vs up", "p50 ms", "p99 ms", "max ms", "non-2xx",
+                "socket errors"):
+        t.add_column(col, justify="left" if col in ("phase", "endpoint") else "right")
+    for r in rows:
+        ref = up.get(r.endpoint)
+        t.add_row(r.phase, r.endpoint, f"{r.rps:,.0f}", f"{r.rps / ref.rps:.2f}x" if ref else "-",
+                  f"{r.p50_ms:.2f}", f"{r.p99_ms:.2f}", f"{r.max_ms:.1f}",
+                  f"{r.non2xx:,}", str(r.socket_errors))
+    console.print(t)
+    for k, v in facts.items():
+        console.print(f"  {k}: {v:.1f}" if isinstance(v, float) else f"  {k}: {v}")
+    signup_down = [r for r in rows if r.endpoint == "signup-check" and r.phase in
+                   ("stopping", "stopped")]
+    store_down = next(r for r in rows if r.phase == "stopped" and r.endpoint.startswith("store"))
+    alone = facts.get("store_backed_503_unloaded_ms", {})
+    keep = min(r.rps for r in signup_down) / up["signup-check"].rps
+    errors = sum(r.non2xx + r.socket_errors for r in signup_down)
+    console.print(
+        f"targets: signup-check keeps {keep:.0%} of its throughput (>= 90 %), "
+        f"{errors} errors (0); store-backed 503 p99 {alone.get('p99')} ms one at a time, "
+        f"{store_down.p99_ms:.1f} ms under {args.connections} connections (<= 50 ms), "
+        f"{store_down.non2xx:,}/{store_down.requests:,} answered 503; recovery without restart: "
+        f"{'yes' if facts.get('store_backed_200_after_start_s') is not None else 'NO'}")
+
+
+def store_mix(index: Any, n: int, rng: random.Random) -> list[str]:
+    """Endpoints that need Neo4j: the ban-wave list and member pages of the run's clusters."""
+    clusters = [c.cluster_id for c in index.ranked[:50]]
+    lines = []
+    for i in range(n):
+        if i % 2 == 0 or not clusters:
+            lines.append("GET\t/v1/banwaves?limit=10")
+        else:
+            lines.append(f"GET\t/v1/clusters/{rng.choice(clusters)}/members?limit=20")
+    return lines
+
+
 # ----------------------------------------------------------------------------- main
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -225,12 +387,21 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2, help="wrk threads")
     ap.add_argument("--samples", type=int, default=4000, help="distinct requests per mix")
     ap.add_argument("--skip-naive", action="store_true")
+    ap.add_argument("--down-phase", action=argparse.BooleanOptionalAction, default=None,
+                    help="stop and restart the local Neo4j under load (default: when local)")
+    ap.add_argument("--phase-seconds", type=float, default=10,
+                    help="measured seconds per row of the Neo4j-stopped phase")
     ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk not found: apt-get install -y wrk")
 
     settings = get_settings()
+    down_phase = settings.uses_local_server if args.down_phase is None else args.down_phase
+    if down_phase and not settings.uses_local_server:
+        raise SystemExit("--down-phase needs the local Neo4j (it stops and starts it)")
+    phase_rows: list[PhaseRow] = []
+    facts: dict[str, Any] = {}
     env = dict(os.environ)
     rng = random.Random(7)
     workdir = Path(tempfile.mkdtemp(prefix="bench-api-"))
@@ -253,6 +424,7 @@ def main() -> None:
                                       account_mix(index, others, args.samples, rng))
         bare_file = write_requests(workdir / "bare.txt",
                                    [f"GET\t/lookup/k{rng.randrange(1000)}" for _ in range(args.samples)])
+        store_file = write_requests(workdir / "store.txt", store_mix(index, args.samples, rng))
         del index
         key_name = f"bench-{uuid.uuid4().hex[:8]}"
         key = apikeys.create_key(store, name=key_name, scopes=["signup:check", "investigate:read"]).key
@@ -267,6 +439,14 @@ def main() -> None:
                         port, "/readyz", env) as s:
                 results.append(measure("signup-check", port, signup_file, key, args, workdir, s))
                 results.append(measure("account lookup", port, account_file, key, args, workdir, s))
+                if down_phase:
+                    try:
+                        phase_rows, facts = neo4j_stopped_phase(
+                            port, {"signup": signup_file, "account": account_file,
+                                   "store": store_file},
+                            key, args, workdir, neo4j_local.from_settings(settings))
+                    finally:
+                        neo4j_local.from_settings(settings).start(timeout=600)  # idempotent
             if not args.skip_naive:
                 port = free_port()
                 console.print("[bold]naive design (one Cypher round trip per request)[/]")
@@ -293,10 +473,14 @@ def main() -> None:
                   f"{r.server_rss_mb:,.0f}" if r.server_rss_mb else "-")
     console.print(t)
     console.print(f"index build (current run, in the bench process): {build_s:.1f}s")
+    if phase_rows:
+        print_phase_table(phase_rows, facts, args)
     if args.json:
         args.json.write_text(json.dumps({"accounts": n_accounts, "run_id": run[0],
                                          "index_build_s": build_s, "args": vars(args) | {"json": str(args.json)},
-                                         "results": [r.__dict__ for r in results]}, indent=2))
+                                         "results": [r.__dict__ for r in results],
+                                         "neo4j_stopped": [r.__dict__ for r in phase_rows],
+                                         "neo4j_stopped_facts": facts}, indent=2, default=str))
 
 
 if __name__ == "__main__":

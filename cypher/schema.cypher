@@ -11,6 +11,8 @@
 //   (:Identifier {key})                key = kind + ':' + value (device, phone_hash, ...)
 //   (:Org {org_id})                    verified organisation
 //   (:DetectionRun {run_id}) (:Cluster {cluster_key}) (:BanWave {wave_id}) (:ApiKey {key_hash})
+//   (:Decision {decision_id})          investigator's confirm/reject (graphlink label)
+//   (:RiskModel {version})             calibrated risk model (graphlink calibrate)
 
 CREATE CONSTRAINT account_id IF NOT EXISTS FOR (a:Account) REQUIRE a.account_id IS UNIQUE;
 CREATE CONSTRAINT instrument_id IF NOT EXISTS FOR (p:PaymentInstrument) REQUIRE p.instrument_id IS UNIQUE;
@@ -24,6 +26,8 @@ CREATE CONSTRAINT cluster_key IF NOT EXISTS FOR (c:Cluster) REQUIRE c.cluster_ke
 CREATE CONSTRAINT banwave_id IF NOT EXISTS FOR (w:BanWave) REQUIRE w.wave_id IS UNIQUE;
 CREATE CONSTRAINT apikey_hash IF NOT EXISTS FOR (k:ApiKey) REQUIRE k.key_hash IS UNIQUE;
 CREATE CONSTRAINT ingest_batch_id IF NOT EXISTS FOR (b:IngestRun) REQUIRE b.ingest_id IS UNIQUE;
+CREATE CONSTRAINT decision_id IF NOT EXISTS FOR (d:Decision) REQUIRE d.decision_id IS UNIQUE;
+CREATE CONSTRAINT risk_model_version IF NOT EXISTS FOR (m:RiskModel) REQUIRE m.version IS UNIQUE;
 
 // Lookups investigators and the service make.
 CREATE INDEX account_created_at IF NOT EXISTS FOR (a:Account) ON (a.created_at);
@@ -40,3 +44,5 @@ CREATE INDEX detection_run_created IF NOT EXISTS FOR (r:DetectionRun) ON (r.crea
 CREATE INDEX banwave_created IF NOT EXISTS FOR (w:BanWave) ON (w.created_at);
 CREATE INDEX similar_signal IF NOT EXISTS FOR ()-[s:SIMILAR_TO]-() ON (s.signal);
 CREATE INDEX member_of_run IF NOT EXISTS FOR ()-[m:MEMBER_OF]-() ON (m.run_id);
+CREATE INDEX decision_target IF NOT EXISTS FOR (d:Decision) ON (d.target_id);
+CREATE INDEX risk_model_active IF NOT EXISTS FOR (m:RiskModel) ON (m.active);

@@ -136,6 +136,16 @@ def lookup_hash(store: GraphStore, key_hash: str) -> KeyInfo | None:
     return _info(rows[0]) if rows else None
 
 
+def load_key_set(store: GraphStore) -> dict[str, KeyInfo]:
+    """Every stored key, active and revoked, by hash: what the service holds in memory.
+
+    Revoked keys are kept (not dropped) so that a revoked key is told apart
+    from an unknown one.  Keys are few (people make them by hand), so the
+    whole set is re-read on each refresh rather than diffed.
+    """
+    return {r["key_hash"]: _info(r) for r in store.read("api/apikey_all")}
+
+
 def list_keys(store: GraphStore) -> list[KeyInfo]:
     """Every key, newest first."""
     return [_info(r) for r in store.read("api/apikey_list")]

@@ -42,6 +42,15 @@ class Settings(BaseSettings):
     pagecache: str = Field(default="6g", alias="GRAPHLINK_NEO4J_PAGECACHE")
 
     batch_size: int = Field(default=20_000, alias="GRAPHLINK_BATCH_SIZE", gt=0)
+
+    #: Operator data for detection (``graphlink.detect.operator_data``), empty by
+    #: default: an issuer BIN table of prepaid cards, and the plans abuse is
+    #: known to enter by (comma-separated).  Detection does not need either.
+    bin_table: Path | None = Field(default=None, alias="GRAPHLINK_BIN_TABLE")
+    entry_plans: str = Field(default="", alias="GRAPHLINK_ENTRY_PLANS")
+    #: A risk model file (``graphlink calibrate --out``) to score with instead of
+    #: the store's active model or the shipped default.
+    risk_model: Path | None = Field(default=None, alias="GRAPHLINK_RISK_MODEL")
     #: Seconds a Bolt call may wait for a connection or a reply: bounded so
     #: the API answers 503 instead of hanging when Neo4j is down.
     connect_timeout: float = Field(default=3.0, alias="GRAPHLINK_CONNECT_TIMEOUT", gt=0)

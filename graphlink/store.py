@@ -11,13 +11,26 @@ transactions (``execute_query`` / ``execute_write``), which retry transient
 failures.  That is safe because every write statement in ``cypher/internal``
 is idempotent (``UNWIND $rows ... MERGE``, counters guarded by a snapshot id),
 so a batch applied twice leaves the store as applying it once.
+
+Fail fast: a store may carry a :class:`CircuitBreaker` (the HTTP service
+gives its store one).  Once a call found Neo4j unreachable the breaker is
+open and every call raises :class:`StoreDown` at once, without touching Bolt,
+instead of each one waiting out connect timeouts and driver retries.  After
+``retry_after`` seconds one call is let through as a trial (half-open); its
+success closes the breaker, its failure re-opens it.  The service makes its
+background work (key refresh, snapshot poll) the trial, so a client request
+never waits on a dead socket.
 """
 
 from __future__ import annotations
 
+import math
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from datetime import UTC, datetime
+from typing import Any, Self, TypeVar
 
 import pandas as pd
 
@@ -40,6 +53,105 @@ _UNAVAILABLE = (
 )
 
 
+class StoreDown(StoreUnavailable):
+    """Refused without trying: the circuit breaker knows Neo4j is down.
+
+    ``retry_after`` (seconds) is when the next trial call may find it back;
+    the API sends it as the ``Retry-After`` header.
+    """
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class CircuitBreaker:
+    """Closed (calls go through) or open (calls fail at once with :class:`StoreDown`).
+
+    Opens on the first call that finds the store unreachable
+    (:class:`StoreUnavailable`: refused connection, lost session, bad
+    credentials, no answer); a query error inside Neo4j proves the store is up
+    and does not open it.  While open, one *trial* call is let through every
+    ``retry_after`` seconds; the trial's outcome closes or re-opens it.  Safe
+    to share between threads (the store is called from a thread pool).
+
+    >>> b = CircuitBreaker(label="Neo4j at bolt://x", retry_after=1.0)
+    >>> b.is_open, b.before()
+    (False, False)
+    >>> b.record_failure("ServiceUnavailable: refused"); b.is_open
+    True
+    """
+
+    def __init__(self, *, label: str = "Neo4j", retry_after: float = 1.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.label = label
+        self.retry_after = retry_after
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._opened_at: float | None = None
+        self._next_trial = 0.0
+        self._trial_running = False
+        #: Wall-clock time the store was first found down (None while closed).
+        self.down_since: datetime | None = None
+        self.last_error: str | None = None
+        #: How many times the breaker opened (for /readyz and the bench).
+        self.openings = 0
+
+    @property
+    def is_open(self) -> bool:
+        return self._opened_at is not None
+
+    def rejection(self) -> StoreDown:
+        """The error a refused call raises: says since when and why, never a trace."""
+        since = self.down_since.strftime("%H:%M:%SZ") if self.down_since else "?"
+        wait = max(0.0, self._next_trial - self._clock())
+        return StoreDown(
+            f"{self.label} is unavailable (since {since}: {self.last_error}); "
+            f"not retried until a background probe reaches it again",
+            retry_after=max(1.0, math.ceil(wait or self.retry_after)),
+        )
+
+    def before(self) -> bool:
+        """Call before a store call.  False: go ahead (closed).  True: go ahead as the
+        trial (then report its outcome, or :meth:`release`).  Raises :class:`StoreDown`
+        while open and no trial is due."""
+        if self._opened_at is None:
+            return False
+        with self._lock:
+            if self._opened_at is None:
+                return False
+            if not self._trial_running and self._clock() >= self._next_trial:
+                self._trial_running = True
+                return True
+        raise self.rejection()
+
+    def record_success(self) -> None:
+        if self._opened_at is None and not self._trial_running:
+            return
+        with self._lock:
+            self._opened_at = None
+            self._trial_running = False
+            self.down_since = None
+            self.last_error = None
+
+    def record_failure(self, error: str) -> None:
+        error = (error.strip().splitlines() or ["unknown error"])[0][:200]
+        with self._lock:
+            now = self._clock()
+            if self._opened_at is None:
+                self._opened_at = now
+                self.down_since = datetime.now(UTC)
+                self.openings += 1
+            self.last_error = error
+            self._trial_running = False
+            self._next_trial = now + self.retry_after
+
+    def release(self) -> None:
+        """A trial ended with no verdict (abandoned stream, foreign exception)."""
+        with self._lock:
+            self._trial_running = False
+
+
 class GraphStore:
     """A Neo4j database, addressed by statement names.
 
@@ -55,30 +167,35 @@ class GraphStore:
         database: str = "neo4j",
         connect_timeout: float = 3.0,
         retry_time: float = 15.0,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         self.uri = uri
         self.database = database
-        self._driver_args: dict[str, Any] = dict(
-            auth=auth,
-            connection_timeout=connect_timeout,
-            connection_acquisition_timeout=connect_timeout * 2,
-            max_transaction_retry_time=retry_time,
-            liveness_check_timeout=30.0,
+        #: Fail-fast guard (None: every call tries Bolt, as the CLI wants).
+        self.breaker = breaker
+        self._driver_args: dict[str, Any] = {
+            "auth": auth,
+            "connection_timeout": connect_timeout,
+            "connection_acquisition_timeout": connect_timeout * 2,
+            "max_transaction_retry_time": retry_time,
+            "liveness_check_timeout": 30.0,
             # Statements are reviewed files run against a graph that may not hold
             # every label yet (no ban wave, no lineage on a first run): Neo4j's
             # "unknown label/property" notices are noise here, for every caller.
-            notifications_disabled_categories=[NotificationDisabledCategory.UNRECOGNIZED],
-        )
+            "notifications_disabled_categories": [NotificationDisabledCategory.UNRECOGNIZED],
+        }
         self._driver = GraphDatabase.driver(uri, **self._driver_args)
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, retry_time: float = 15.0) -> GraphStore:
+    def from_settings(cls, settings: Settings, *, retry_time: float = 15.0,
+                      breaker: CircuitBreaker | None = None) -> GraphStore:
         return cls(
             settings.bolt_uri(),
             (settings.neo4j_user, settings.password()),
             database=settings.neo4j_database,
             connect_timeout=settings.connect_timeout,
             retry_time=retry_time,
+            breaker=breaker,
         )
 
     # -- lifecycle ---------------------------------------------------------
@@ -95,7 +212,7 @@ class GraphStore:
         self._driver.close()
         self._driver = GraphDatabase.driver(self.uri, **self._driver_args)
 
-    def __enter__(self) -> GraphStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -109,16 +226,34 @@ class GraphStore:
     # -- error wrapping ----------------------------------------------------
     @contextmanager
     def _wrapped(self, name: str) -> Iterator[None]:
+        breaker = self.breaker
+        trial = breaker.before() if breaker is not None else False
+        verdict = False
         try:
             yield
         except _UNAVAILABLE as e:
-            raise StoreUnavailable(
-                f"Neo4j at {self.uri} is unavailable ({type(e).__name__}: {e})"
-            ) from e
+            err = StoreUnavailable(f"Neo4j at {self.uri} is unavailable ({type(e).__name__}: {e})")
+            if breaker is not None:
+                breaker.record_failure(f"{type(e).__name__}: {e}")
+                verdict = True
+            raise err from e
         except nx.Neo4jError as e:
+            if breaker is not None:  # Neo4j answered: it is up
+                breaker.record_success()
+                verdict = True
             raise StoreError(f"{e.code}: {e.message}", query=name) from e
         except nx.DriverError as e:
+            if breaker is not None:
+                breaker.record_failure(f"{type(e).__name__}: {e}")
+                verdict = True
             raise StoreUnavailable(f"Neo4j driver error: {e}") from e
+        else:
+            if breaker is not None:
+                breaker.record_success()
+                verdict = True
+        finally:
+            if trial and not verdict:
+                breaker.release()  # type: ignore[union-attr]
 
     # -- queries by name ---------------------------------------------------
     def read(self, name: str, /, **params: Any) -> list[dict[str, Any]]:

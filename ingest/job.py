@@ -12,7 +12,8 @@ the whole ingest stops with an :class:`IngestError` naming the file and the
 column, and the store is untouched: loading the other tables of a snapshot
 whose ``accounts`` or ``ip_observations`` is broken would leave a half-linked
 graph that detection would misread.  The optional ``requests`` table is not
-loaded; the report says so.
+stored: it is validated row by row and derives ``behaviour_similarity`` pairs
+that load after the other tables (:mod:`ingest.derive`).
 
 Merge rules (from ``docs/graph-model.md``; re-running an ingest changes nothing):
 
@@ -61,7 +62,7 @@ from graphlink.store import GraphStore
 from ingest import read, write
 from ingest.keys import KeySet, hash_keys
 from ingest.report import IngestReport, RejectsWriter, TableReport, write_report
-from ingest.tables import ACCOUNTS, SKIPPED_TABLES, TABLES, TableSpec
+from ingest.tables import ACCOUNTS, DERIVED_FROM, SKIPPED_TABLES, TABLES, TableSpec
 from ingest.validate import Checked, validate
 
 
@@ -106,7 +107,7 @@ def plan(snapshot_dir: Path) -> Plan:
     if not snapshot_dir.is_dir():
         raise IngestError(f"{snapshot_dir}: not a snapshot directory")
     files: dict[str, read.TableFile] = {}
-    for spec in TABLES:
+    for spec in (*TABLES, *DERIVED_FROM):
         tf = read.find_table_file(snapshot_dir, spec.name)
         if tf is not None:
             read.check_columns(tf, spec)
@@ -280,7 +281,7 @@ def run_ingest(
         mode="bulk" if bulk is not None else "incremental",
         started_at=started.isoformat(),
     )
-    for spec in TABLES:
+    for spec in (*TABLES, *DERIVED_FROM):
         tf = p.files.get(spec.name)
         report.tables.append(
             TableReport(
@@ -305,6 +306,7 @@ def run_ingest(
 
     rejects = RejectsWriter(report_dir / f"rejects-{stamp}.csv")
     report.rejects_path = str(rejects.path)
+    accounts = AccountIndex(store)
     try:
         if bulk is not None:
             from ingest import bulk as bulk_path
@@ -312,8 +314,14 @@ def run_ingest(
             bulk_path.load(store, bulk, p, report, rejects=rejects, batch_size=batch_size, progress=progress)
         else:
             t_load = time.perf_counter()
-            _incremental(store, p, report, rejects=rejects, batch_size=batch_size, progress=progress)
+            _incremental(store, p, report, rejects=rejects, batch_size=batch_size, progress=progress,
+                         accounts=accounts)
             report.phases["load"] = round(time.perf_counter() - t_load, 2)
+        if "requests" in p.files:
+            from ingest.derive import derive_similarity
+
+            derive_similarity(store, p.files["requests"], report, accounts=accounts, rejects=rejects,
+                              batch_size=batch_size, progress=progress, out_dir=report_dir, stamp=stamp)
     finally:
         rejects.close()
 
@@ -346,8 +354,9 @@ def _incremental(
     rejects: RejectsWriter,
     batch_size: int,
     progress: Progress,
+    accounts: AccountIndex | None = None,
 ) -> None:
-    accounts = AccountIndex(store)
+    accounts = accounts or AccountIndex(store)
     writer = _Writer()
     try:
         for spec in TABLES:

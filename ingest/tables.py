@@ -58,6 +58,15 @@ BEHAVIOUR_SIMILARITY = TableSpec(
     account_columns=("account_a", "account_b"),
 )
 
+#: The optional raw log (``requests``): validated row by row like every table, not
+#: stored as such; its valid rows feed the behavioural-similarity derivation
+#: (:mod:`graphlink.similarity`), whose pairs then load as ``behaviour_similarity``.
+REQUESTS = TableSpec(
+    "requests",
+    required=("account_id", "ts", "prompt_fingerprint"),
+    optional=("ip", "model", "output_tokens"),
+)
+
 #: Tables ingest loads, in load order.
 TABLES: tuple[TableSpec, ...] = (
     ACCOUNTS,
@@ -69,6 +78,8 @@ TABLES: tuple[TableSpec, ...] = (
 BY_NAME: dict[str, TableSpec] = {t.name: t for t in TABLES}
 
 #: Tables the spec defines that ingest does not load (reported as skipped).
-SKIPPED_TABLES: tuple[str, ...] = ("requests",)
+SKIPPED_TABLES: tuple[str, ...] = ()
+#: Tables ingest reads to derive other tables from, after the loaded ones.
+DERIVED_FROM: tuple[TableSpec, ...] = (REQUESTS,)
 
 PAYMENT_KINDS = frozenset({"card", "bank", "wallet", "crypto", "other"})

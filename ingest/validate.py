@@ -337,12 +337,43 @@ def _similarity(f: pd.DataFrame, why: _Reasons) -> pd.DataFrame:
     )
 
 
+def _requests(f: pd.DataFrame, why: _Reasons) -> pd.DataFrame:
+    account_id, fingerprint = _text(f, "account_id"), _text(f, "prompt_fingerprint")
+    why.required(account_id, "account_id")
+    ts, _ = why.timestamp(_text(f, "ts"), "ts", required=True)
+    why.required(fingerprint, "prompt_fingerprint")
+    # a log repeats its IPs and token counts: each distinct value is checked once
+    ip_text = _text(f, "ip")
+    codes, uniq = pd.factorize(ip_text, sort=False)
+    ip = pd.Series(normalise_ip(pd.Series(uniq, dtype=object)).to_numpy(dtype=object)[codes],
+                   index=f.index, dtype=object)
+    why.add(ip.isna() & (ip_text != ""), "invalid ip")
+    tok_text = _text(f, "output_tokens")
+    codes, uniq = pd.factorize(tok_text, sort=False)
+    tok = pd.to_numeric(pd.Series(uniq, dtype=object), errors="coerce").to_numpy(dtype=float)[codes]
+    has_tok = tok_text.to_numpy() != ""
+    why.add(has_tok & (np.isnan(tok) | (np.floor(tok) != tok) | (tok < 0)),
+            "output_tokens not a non-negative integer")
+    return pd.DataFrame(
+        {
+            "account_id": account_id,
+            "ts": ts,
+            "ip": ip,
+            "model": _opt(_text(f, "model")),
+            "prompt_fingerprint": fingerprint,
+            "output_tokens": _optional_int(np.nan_to_num(tok), has_tok & ~np.isnan(tok)),
+        },
+        index=f.index,
+    )
+
+
 _VALIDATORS = {
     "accounts": _accounts,
     "payment_instruments": _payments,
     "ip_observations": _ips,
     "identifiers": _identifiers,
     "behaviour_similarity": _similarity,
+    "requests": _requests,
 }
 
 

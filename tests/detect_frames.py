@@ -95,3 +95,71 @@ def make_links(
         similarity=pd.DataFrame(sim).drop_duplicates(["account_a", "account_b", "signal"]),
     )
     return links, pd.DataFrame(truth, columns=["account_id", "group"])
+
+
+def add_dc_group(links: Links, truth: pd.DataFrame, *, size: int = 36, seed: int = 5,
+                 prefix: str = "dc") -> tuple[Links, pd.DataFrame]:
+    """A small synchronized datacenter group of the kind no default was tuned on.
+
+    An unlisted plan (``qx-api``), cards of unlisted BINs, datacenter IPs that
+    no proxy feed names, two payment instruments for the whole group, a
+    near-complete ``timing_sync`` clique and a shared API-key prefix; created
+    over three days.
+    """
+    rng = np.random.default_rng(seed)
+    members = [f"{prefix}{k:03d}" for k in range(size)]
+    start = T0 + pd.Timedelta(days=410)
+    acc = [{"account_id": a, "created_at": start + pd.Timedelta(minutes=int(rng.integers(0, 3 * 1440))),
+            "email_domain": f"{prefix}-mail.test" if k % 3 else "mail.test", "country": "US",
+            "plan": "qx-api", "org_id": None, "status": "active"} for k, a in enumerate(members)]
+    pay = [{"account_id": a, "instrument_id": f"{prefix}-inst-{k % 2}", "kind": "card",
+            "bin": "987654" if k % 2 else "876543", "issuer_country": "US"}
+           for k, a in enumerate(members)]
+    ips = [{"account_id": a, "ip": f"198.18.{seed}.{p}", "first_seen": T0, "last_seen": T0,
+            "requests": int(rng.integers(2000, 9000)), "asn": 64999, "proxy_provider": None,
+            "is_datacenter": True}
+           for a in members for p in rng.choice(6, size=2, replace=False)]
+    idf = [{"account_id": a, "kind": "api_key_prefix", "value": f"{prefix}-sk-77"} for a in members]
+    sim = [{"account_a": a, "account_b": b, "score": 0.85, "signal": "timing_sync"}
+           for i, a in enumerate(members) for b in members[i + 1:] if rng.random() < 0.9]
+    return _extend(links, truth, acc, pay, ips, idf, sim, "ring-dc")
+
+
+def add_campus_lab(links: Links, truth: pd.DataFrame, *, size: int = 15, seed: int = 6,
+                   prefix: str = "lab") -> tuple[Links, pd.DataFrame]:
+    """A research lab inside the campus of :func:`make_links`: looks ring-like, is not.
+
+    Students created over two years on the edu plan with the university's mail
+    domain, behind the campus NAT, sharing the lab's card and two lab servers
+    (datacenter IPs), running the same evaluation templates.
+    """
+    rng = np.random.default_rng(seed)
+    members = [f"{prefix}{k:03d}" for k in range(size)]
+    acc = [{"account_id": a, "created_at": T0 + pd.Timedelta(days=int(rng.integers(0, 700))),
+            "email_domain": "uni.test", "country": "US", "plan": "edu", "org_id": None,
+            "status": "active"} for a in members]
+    pay = [{"account_id": a, "instrument_id": f"{prefix}-card", "kind": "card", "bin": "422222",
+            "issuer_country": "US"} for a in members]
+    ips = ([{"account_id": a, "ip": f"192.0.2.{k % 2}", "first_seen": T0, "last_seen": T0,
+             "requests": int(rng.integers(50, 400)), "asn": 64501, "proxy_provider": None,
+             "is_datacenter": False} for k, a in enumerate(members)]
+           + [{"account_id": a, "ip": f"192.0.3.{k % 2}", "first_seen": T0, "last_seen": T0,
+               "requests": int(rng.integers(200, 2000)), "asn": 64501, "proxy_provider": None,
+               "is_datacenter": True} for k, a in enumerate(members)])
+    sim = [{"account_a": a, "account_b": b, "score": 0.7, "signal": "prompt_template"}
+           for i, a in enumerate(members) for b in members[i + 1:]]
+    return _extend(links, truth, acc, pay, ips, [], sim, "campus-lab")
+
+
+def _extend(links: Links, truth: pd.DataFrame, acc: list[dict], pay: list[dict],
+            ips: list[dict], idf: list[dict], sim: list[dict], group: str
+            ) -> tuple[Links, pd.DataFrame]:
+    def cat(frame: pd.DataFrame, rows: list[dict]) -> pd.DataFrame:
+        return pd.concat([frame, pd.DataFrame(rows, columns=frame.columns)], ignore_index=True) \
+            if rows else frame
+
+    out = Links(accounts=cat(links.accounts, acc), payments=cat(links.payments, pay),
+                ips=cat(links.ips, ips), identifiers=cat(links.identifiers, idf),
+                similarity=cat(links.similarity, sim))
+    more = pd.DataFrame({"account_id": [r["account_id"] for r in acc], "group": group})
+    return out, pd.concat([truth, more], ignore_index=True)

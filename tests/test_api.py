@@ -22,13 +22,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import api_support as sup
 import planted_graph as pg
 
+from api import cursors
 from api.app import create_app
 from api.models import SignupCheckRequest
 from graphlink import apikeys
 from graphlink.config import Settings
 from graphlink.store import GraphStore
 
-KEY_TTL = 1.0
+#: Key-set refresh interval of the test app; a revoked key must stop working within it + 1 s.
+KEY_REFRESH = 0.5
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +40,7 @@ def keys(session_store: GraphStore) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def client(settings: Settings, keys: dict[str, str]) -> Iterator[TestClient]:
-    app = create_app(settings, poll_interval=0, key_cache_ttl=KEY_TTL)
+    app = create_app(settings, poll_interval=0, key_refresh_interval=KEY_REFRESH)
     with TestClient(app) as c:
         yield c
 
@@ -107,16 +109,72 @@ def test_wrong_scope_is_403_naming_the_scope(
     assert r.status_code == 200, r.text
 
 
-def test_revoked_key_stops_working_within_the_cache_ttl(
+def test_revoked_key_stops_working_within_the_refresh_bound(
     client: TestClient, session_store: GraphStore
 ) -> None:
     created = apikeys.create_key(session_store, name="short-lived", scopes=["investigate:read"])
+    # A key created after the server started works at once (an unknown hash re-reads the set).
     assert get(client, "/v1/clusters", created.key).status_code == 200
     apikeys.revoke(session_store, "short-lived")
-    time.sleep(KEY_TTL + 0.2)
+    t0 = time.monotonic()
+    while get(client, "/v1/clusters", created.key).status_code == 200:
+        assert time.monotonic() - t0 < KEY_REFRESH + 1.0, "revoked key still accepted"
+        time.sleep(0.05)
+    took = time.monotonic() - t0
     r = get(client, "/v1/clusters", created.key)
+    assert r.status_code == 401 and "revoked" in r.json()["error"]["message"]
+    assert took <= KEY_REFRESH + 1.0
+
+
+def test_random_keys_cost_at_most_one_key_read_a_second(settings: Settings) -> None:
+    app = create_app(settings, poll_interval=0, key_refresh_interval=0, warm_evidence=False)
+    with TestClient(app) as c:
+        ring = app.state.ctx.keys
+        reads = ring.reads
+        t0 = time.monotonic()
+        for i in range(20):
+            r = c.get("/v1/clusters", headers=sup.bearer(f"glk_random-{i}"))
+            assert r.status_code == 401 and "unknown" in r.json()["error"]["message"]
+        allowed = 1 + int(time.monotonic() - t0)  # one miss-triggered read per second at most
+        assert 1 <= ring.reads - reads <= allowed
+
+
+# ------------------------------------------------------------------ auth before validation
+def test_auth_comes_before_validation(client: TestClient, keys: dict[str, str]) -> None:
+    bad_body = {"ip": "999.1.1.1", "colour": "red"}
+    no_key = client.post("/v1/signup-check", json=bad_body)
+    assert no_key.status_code == 401, no_key.text
+    bad_key = client.post("/v1/signup-check", json=bad_body, headers=sup.bearer("glk_nope"))
+    assert bad_key.status_code == 401
+    junk = client.post("/v1/signup-check", content=b"{not json",
+                       headers={"content-type": "application/json"})
+    assert junk.status_code == 401
+    wrong_scope = client.post("/v1/signup-check", json=bad_body, headers=sup.bearer(keys["reader"]))
+    assert wrong_scope.status_code == 403
+    assert check(client, keys["signup"], **bad_body).status_code == 422  # with a key: 422
+    for url in ("/v1/clusters?limit=0", "/v1/clusters?colour=red", "/v1/clusters?cursor=%%%",
+                "/v1/accounts/r01?x=1", "/v1/accounts/" + "a" * 300, "/v1/banwaves?limit=0"):
+        assert client.get(url).status_code == 401, url
+        assert client.get(url, headers=sup.bearer(keys["signup"])).status_code == 403, url
+        assert get(client, url, keys["reader"]).status_code == 422, url
+    r = client.post("/v1/banwaves", content=b"[", headers={"content-type": "application/json"})
     assert r.status_code == 401
-    assert "revoked" in r.json()["error"]["message"]
+    r = client.post("/v1/banwaves", json={"min_risk": 7}, headers=sup.bearer(keys["reader"]))
+    assert r.status_code == 403
+
+
+def test_allow_header_lists_every_method_of_the_path(client: TestClient) -> None:
+    for method, url, allowed in [
+        ("OPTIONS", "/v1/banwaves", {"GET", "POST"}),
+        ("DELETE", "/v1/banwaves", {"GET", "POST"}),
+        ("PUT", "/v1/clusters/c-000001", {"GET"}),
+        ("GET", "/v1/signup-check", {"POST"}),
+        ("OPTIONS", "/v1/accounts/r01", {"GET"}),
+    ]:
+        r = client.request(method, url)
+        assert r.status_code == 405, (method, url)
+        assert {m.strip() for m in r.headers["allow"].split(",")} == allowed, (method, url)
+        assert r.json()["error"]["code"] == "method_not_allowed"
 
 
 def test_keys_are_stored_hashed_never_in_clear(session_store: GraphStore, keys: dict[str, str]) -> None:
@@ -158,6 +216,26 @@ def test_invalid_query_params_are_422_naming_them(client: TestClient, keys: dict
     assert fields(get(client, "/v1/clusters?cursor=%%%", k)) == {"cursor"}
     assert fields(get(client, "/v1/clusters/c-000001/members?cursor=bm9wZQ", k)) == {"cursor"}
     assert fields(get(client, "/v1/banwaves?cursor=e30", k)) == {"cursor"}
+    # a cursor of another listing does not match this one's declared format
+    assert fields(get(client, "/v1/clusters?cursor=w.d2F2ZS0x", k)) == {"cursor"}
+
+
+def test_every_cursor_matching_the_schema_is_accepted(client: TestClient, keys: dict[str, str]) -> None:
+    """The schema's cursor pattern is the whole contract: a matching cursor is a position."""
+    k = keys["reader"]
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/v1/clusters", "/v1/clusters/{cluster_id}/members", "/v1/banwaves"):
+        (p,) = [p for p in paths[path]["get"]["parameters"] if p["name"] == "cursor"]
+        assert p["schema"]["anyOf"][0]["pattern"].startswith("^")
+    run2 = cursors.encode("c", "run-2", 0)[2:].split(".")[0]
+    assert get(client, f"/v1/clusters?cursor=c.{run2}.1", k).json()["items"][0]["cluster_id"] \
+        == sup.BIG_CLUSTER
+    assert get(client, f"/v1/clusters?cursor=c.{run2}.999", k).json()["items"] == []
+    assert get(client, "/v1/clusters?cursor=c.AAAA.5", k).status_code == 409  # another run
+    r = get(client, "/v1/clusters/c-000001/members?cursor=m.AAAA.__-_", k)
+    assert r.status_code == 200 and r.json()["items"] == []  # a run with no such cluster
+    r = get(client, "/v1/banwaves?cursor=w.d2F2ZS0wMDAy", k)  # before wave-0002
+    assert [w["wave_id"] for w in r.json()["items"]] == ["wave-0001"]
 
 
 def test_unknown_ids_are_404(client: TestClient, keys: dict[str, str]) -> None:

@@ -1,4 +1,5 @@
-"""Schemathesis against the app's own OpenAPI schema: no input may yield a server error.
+"""Schemathesis against the app's own OpenAPI schema: no input may yield a server error, and
+``st run --checks all`` finds nothing.
 
 Every operation is exercised with generated valid (positive) and invalid
 (negative) inputs, a bounded number of examples each so this runs in well
@@ -10,38 +11,42 @@ schemas, invalid data rejected.
 (schemathesis' lazy ``pytest.from_fixture`` loader breaks on pytest 9, so the
 operations are parametrised from the app's schema and driven with
 ``as_strategy`` + Hypothesis directly.)
+
+The last test runs the real thing, as an operator would: ``st run --checks
+all`` (every phase: examples, coverage incl. undeclared methods and missing
+headers, fuzzing, stateful) against a ``graphlink serve`` process, bounded to
+a few examples per operation.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from schemathesis import GenerationMode
-from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import api_support as sup
 
 from api.app import create_app
 from graphlink.config import Settings
+from graphlink.neo4j_local import free_port
 from graphlink.store import GraphStore
 
 EXAMPLES = 30
 _OPENAPI = create_app().openapi()  # no lifespan: no Neo4j needed
 OPERATIONS = [(method.upper(), path) for path, ops in _OPENAPI["paths"].items() for method in ops]
-#: Operations taking an opaque cursor: any string is schema-valid, but only cursors the API
-#: issued are accepted (422 otherwise, as designed), so "schema-valid data must be accepted"
-#: cannot hold for them and that one check is skipped there.
-WITH_CURSOR = {
-    (m.upper(), p) for p, ops in _OPENAPI["paths"].items() for m, op in ops.items()
-    if any(par["name"] == "cursor" for par in op.get("parameters", []))
-}
+#: Examples per operation and phase for ``st run``.
+ST_EXAMPLES = 10
 #: Operations with nothing to make invalid (no parameters, no body, no auth).
 NO_INPUT = {("GET", "/healthz"), ("GET", "/readyz")}
 
@@ -73,7 +78,6 @@ def test_no_input_yields_a_server_error(
         pytest.skip("nothing to make invalid")
     operation = api_schema[path][method]
     auth = sup.bearer(keys["all"])
-    excluded = [positive_data_acceptance] if (method, path) in WITH_CURSOR else []
 
     @given(case=operation.as_strategy(generation_mode=mode))
     @hsettings(max_examples=EXAMPLES, deadline=None, database=None,
@@ -83,6 +87,45 @@ def test_no_input_yields_a_server_error(
         if case.headers is None:
             case.headers = {}
         case.headers.update(auth)
-        case.call_and_validate(excluded_checks=excluded)
+        case.call_and_validate()
 
     run()
+
+
+def test_st_run_with_every_check_is_clean(
+    session_store: GraphStore, env_for_cli: dict[str, str], tmp_path: Path
+) -> None:
+    keys = sup.plant(session_store)
+    port = free_port()
+    graphlink = str(Path(sys.executable).parent / "graphlink")
+    proc = subprocess.Popen([graphlink, "serve", "--port", str(port), "--log-level", "warning"],
+                            env=os.environ | env_for_cli, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.3)
+        else:
+            pytest.fail("graphlink serve not ready within 90s")
+        st = subprocess.run(
+            [str(Path(sys.executable).parent / "st"), "run", f"{base}/openapi.json",
+             "--checks", "all", "--max-examples", str(ST_EXAMPLES), "--seed", "7",
+             "--workers", "1", "--no-shrink", "--no-color", "--warnings", "off",
+             "--request-timeout", "20", "--report-dir", str(tmp_path),
+             "-H", f"Authorization: Bearer {keys['all']}"],
+            capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path,
+        )
+        assert st.returncode == 0, st.stdout[-6000:] + st.stderr[-2000:]
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()

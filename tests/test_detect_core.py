@@ -52,10 +52,10 @@ def test_every_member_of_a_risky_cluster_has_reasons(planted):
     assert len(risky) == 85
     assert risky["reasons"].map(len).min() > 0
     assert set().union(*risky["reasons"]) <= set(REASON_CODES)
-    # Ring members are tied by the prepaid cards and proxies they share.
-    assert risky["reasons"].map(lambda r: {"prepaid_card_shared", "proxy_provider"} <= set(r)).all()
+    # Ring members are tied by the cards and proxies they share (no BIN table needed).
+    assert risky["reasons"].map(lambda r: {"shared_payment", "proxy_provider"} <= set(r)).all()
     top = res.clusters.iloc[0]
-    assert top["flagged"] and {"prepaid_card_shared", "signup_burst"} <= set(top["reasons"])
+    assert top["flagged"] and {"shared_payment", "signup_burst"} <= set(top["reasons"])
     assert 0.0 <= res.clusters["risk"].min() and res.clusters["risk"].max() <= 1.0
 
 

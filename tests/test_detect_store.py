@@ -89,8 +89,6 @@ def test_run_is_written_complete_and_current(store: GraphStore, first_run):
 # Per reason code, the graph pattern that must tie the account to another member of its cluster.
 EVIDENCE = {
     "shared_payment": "MATCH (a)-[:PAID_WITH]->(:PaymentInstrument)<-[:PAID_WITH]-(b)",
-    "prepaid_card_shared": "MATCH (a)-[:PAID_WITH]->(p:PaymentInstrument)<-[:PAID_WITH]-(b) "
-                           "WHERE p.bin = '423916'",
     "shared_ip": "MATCH (a)-[:USED_IP]->(:IP)<-[:USED_IP]-(b)",
     "shared_device": "MATCH (a)-[:HAS_IDENTIFIER]->(i:Identifier {kind: 'device'})"
                      "<-[:HAS_IDENTIFIER]-(b)",

@@ -386,7 +386,8 @@ def test_account_already_in_store_is_accepted(store: GraphStore, tmp_path: Path)
     t = r.table("identifiers")
     assert (t.read, t.loaded, t.rejected) == (3, 2, 1)
     assert t.reasons == {"unknown account in account_id": 1}
-    assert r.table("requests").status == "skipped" and any("requests" in n for n in r.notes)
+    req = r.table("requests")  # validated (its account is in the store) and used, not stored
+    assert (req.status, req.read, req.loaded) == ("used", 1, 1) and any("requests" in n for n in r.notes)
     assert count(store, "MATCH (:Account)-[:HAS_IDENTIFIER]->(:Identifier {key:'device:d'}) RETURN count(*) AS n") == 2
 
 

@@ -16,7 +16,6 @@ from fastapi.responses import Response
 
 from api import cursors
 from api.deps import Ctx, ReadKey, WaveKey
-from api.errors import InvalidParam
 from api.models import (
     AUTH_ERRORS,
     BanWaveDetail,
@@ -35,6 +34,8 @@ from graphlink.store import GraphStore
 router = APIRouter(responses=AUTH_ERRORS, tags=["banwaves"])
 
 WaveId = Annotated[str, Path(min_length=1, max_length=128, description="e.g. wave-0001")]
+#: Wave-list cursor: (last wave id of the previous page).
+WAVE_CURSOR = ("w", (str,))
 #: Seconds a wave may take to plan or commit (large waves write in batches).
 WAVE_TIMEOUT = 600.0
 
@@ -63,19 +64,19 @@ def _entries(df: pd.DataFrame, limit: int | None = None) -> list[BanWaveEntry]:
 async def list_banwaves(
     key: ReadKey, ctx: Ctx,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+    cursor: Annotated[str | None, Query(
+        pattern=cursors.pattern(*WAVE_CURSOR),
+        description="`next_cursor` of the previous page (format: `w.<wave>`)")] = None,
 ) -> BanWavePage:
     waves = await ctx.call(banwave_store.list_waves, ctx.store)
     if cursor is not None:
-        before = cursors.decode(cursor, required=("k",))["k"]
-        if not isinstance(before, str) or not before:
-            raise InvalidParam("cursor", "not a cursor this API issued")
+        (before,) = cursors.decode(cursor, *WAVE_CURSOR)
         waves = waves[waves["wave_id"] < before]
     page = waves.head(limit)
     return BanWavePage(
         items=[BanWaveSummary(**{k: _clean(v) for k, v in r.items()})
                for r in page.to_dict("records")],
-        next_cursor=cursors.encode({"k": str(page["wave_id"].iloc[-1])})
+        next_cursor=cursors.encode(WAVE_CURSOR[0], str(page["wave_id"].iloc[-1]))
         if len(waves) > limit else None,
     )
 

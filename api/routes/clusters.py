@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import bisect
 import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
 from api import cursors
-from api.deps import Ctx, Index, ReadKey
+from api.deps import Ctx, Index, ReadKey, Snap
 from api.errors import InvalidParam
+from api.evidence import generation
 from api.index import native
 from api.models import (
     AUTH_ERRORS,
@@ -34,7 +34,16 @@ router = APIRouter(responses=AUTH_ERRORS, tags=["investigate"])
 
 ClusterId = Annotated[str, Path(min_length=1, max_length=128, description="e.g. c-000123")]
 Limit = Annotated[int, Query(ge=1, le=1000, description="page size")]
-Cursor = Annotated[str | None, Query(max_length=1024, description="next_cursor of the previous page")]
+#: Cluster-list cursor: (run, position in that run's ranking).
+LIST_CURSOR = ("c", (str, int))
+#: Member cursor: (run, last account id of the previous page).
+MEMBER_CURSOR = ("m", (str, str))
+ListCursor = Annotated[str | None, Query(
+    pattern=cursors.pattern(*LIST_CURSOR),
+    description="`next_cursor` of the previous page (format: `c.<run>.<position>`)")]
+MemberCursor = Annotated[str | None, Query(
+    pattern=cursors.pattern(*MEMBER_CURSOR),
+    description="`next_cursor` of the previous page (format: `m.<run>.<account>`)")]
 #: Entries per evidence list in a cluster summary.
 EVIDENCE_LIMIT = 20
 
@@ -55,23 +64,18 @@ async def list_clusters(
     index: Index,
     min_risk: Annotated[float, Query(ge=0, le=1, description="only clusters at least this risky")] = 0.0,
     limit: Limit = 50,
-    cursor: Cursor = None,
+    cursor: ListCursor = None,
 ) -> ClusterPage:
     """Pages come from the in-memory index of one run; a cursor issued for another run is
     refused with 409 (start again without a cursor) so that pages never mix runs."""
     ranked = index.ranked
     start = 0
     if cursor is not None:
-        c = cursors.decode(cursor, required=("r", "k"))
-        if c["r"] != index.run_id:
-            raise StaleCursor("cursor", f"issued for run {c['r']!r}; the current run is "
+        run_id, position = cursors.decode(cursor, *LIST_CURSOR)
+        if run_id != index.run_id:
+            raise StaleCursor("cursor", f"issued for run {run_id!r}; the current run is "
                                         f"{index.run_id!r}: start again without a cursor")
-        k = c["k"]
-        if not (isinstance(k, list) and len(k) == 2 and isinstance(k[0], int | float)
-                and isinstance(k[1], str)):
-            raise InvalidParam("cursor", "not a cursor this API issued")
-        start = bisect.bisect_right(ranked, (-float(k[0]), k[1]),
-                                    key=lambda ci: (-ci.risk, ci.cluster_id))
+        start = int(position)
     page = []
     for ci in ranked[start:start + limit + 1]:
         if ci.risk < min_risk:
@@ -83,7 +87,7 @@ async def list_clusters(
         run_id=index.run_id,
         items=[ClusterRef(cluster_id=ci.cluster_id, risk=ci.risk, size=ci.size,
                           reasons=list(ci.reasons)) for ci in page],
-        next_cursor=cursors.encode({"r": index.run_id, "k": [page[-1].risk, page[-1].cluster_id]})
+        next_cursor=cursors.encode(LIST_CURSOR[0], index.run_id, start + len(page))
         if more else None,
     )
 
@@ -110,11 +114,19 @@ def _features(raw: Any) -> dict[str, Any] | None:
     summary="A cluster of the current run: summary and the evidence that links its members",
     responses=error_responses(404),
 )
-async def get_cluster(cluster_id: ClusterId, key: ReadKey, ctx: Ctx, index: Index) -> ClusterResponse:
+async def get_cluster(cluster_id: ClusterId, key: ReadKey, ctx: Ctx, snap: Snap) -> ClusterResponse:
+    """From memory: the summary comes from the run index, the evidence from the summaries the
+    service precomputes in the background, largest clusters first (:mod:`api.evidence`); a
+    cluster not warmed yet costs one bounded query (then cached)."""
+    index = snap.index
     info = index.clusters.get(cluster_id)
     if info is None:
         raise NotFound(f"no cluster {cluster_id!r} in the current run {index.run_id!r}")
-    row = await ctx.call(read_evidence, ctx.store, index.run_id, cluster_id) or {}
+    gen = generation(snap)
+    row = ctx.evidence.get(gen, cluster_id)
+    if row is None:
+        row = await ctx.call(read_evidence, ctx.store, index.run_id, cluster_id) or {}
+        ctx.evidence.put(gen, cluster_id, row)
     return ClusterResponse(
         run_id=index.run_id,
         cluster_id=info.cluster_id,
@@ -148,7 +160,7 @@ def read_members(store: GraphStore, run_id: str, cluster_id: str, after: str, li
 )
 async def cluster_members(
     cluster_id: ClusterId, key: ReadKey, ctx: Ctx, index: Index,
-    limit: Limit = 100, cursor: Cursor = None,
+    limit: Limit = 100, cursor: MemberCursor = None,
 ) -> MemberPage:
     """The cursor pins the detection run of the first page, so paging through a cluster while
     a new run completes still lists that run's members exactly once."""
@@ -157,12 +169,8 @@ async def cluster_members(
             raise NotFound(f"no cluster {cluster_id!r} in the current run {index.run_id!r}")
         run_id, after = index.run_id, ""
     else:
-        c = cursors.decode(cursor, required=("r", "c", "k"))
-        if not all(isinstance(c[f], str) for f in ("r", "c", "k")):
-            raise InvalidParam("cursor", "not a cursor this API issued")
-        if c["c"] != cluster_id:
-            raise InvalidParam("cursor", f"issued for cluster {c['c']!r}, not {cluster_id!r}")
-        run_id, after = c["r"], c["k"]
+        run, last = cursors.decode(cursor, *MEMBER_CURSOR)
+        run_id, after = str(run), str(last)
     rows = await ctx.call(read_members, ctx.store, run_id, cluster_id, after, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
@@ -175,6 +183,6 @@ async def cluster_members(
                    created_at=native(r.get("created_at")), status=r.get("status"))
             for r in rows
         ],
-        next_cursor=cursors.encode({"r": run_id, "c": cluster_id, "k": rows[-1]["account_id"]})
+        next_cursor=cursors.encode(MEMBER_CURSOR[0], run_id, rows[-1]["account_id"])
         if more else None,
     )

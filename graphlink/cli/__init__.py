@@ -31,6 +31,10 @@ def _register_optional() -> None:
         "graphlink.cli.query_cmd",
         "graphlink.cli.report_cmd",
         "graphlink.cli.demo_cmd",
+        "graphlink.cli.label_cmd",
+        "graphlink.cli.calibrate_cmd",
+        "graphlink.cli.review_cmd",
+        "graphlink.cli.similarity_cmd",
     ):
         try:
             importlib.import_module(mod)

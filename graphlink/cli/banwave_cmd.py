@@ -20,6 +20,7 @@ from graphlink.banwave import (
     write_wave_files,
 )
 from graphlink.cli._app import app, console, settings, store_for
+from graphlink.errors import InputError
 from graphlink.evaluate import (
     TABLE_WIDTH,
     Metrics,
@@ -229,8 +230,15 @@ def evaluate_in_store(
 
 @app.command("evaluate")
 def evaluate(
-    truth: Path = typer.Option(..., "--truth", exists=True, dir_okay=False,
-                               help="Truth CSV of a generated scenario (account_id, campaign, segment, group)."),
+    truth: Path | None = typer.Option(None, "--truth", exists=True, dir_okay=False,
+                                      help="Truth CSV of a generated scenario (account_id, campaign, segment, group)."),
+    loao: bool = typer.Option(False, "--loao", help="Leave-one-archetype-out on generated scenarios "
+                              "(no store, no truth file): fit the risk model without each archetype, "
+                              "score it on an unseen seed, beside the components baseline."),
+    accounts: int = typer.Option(200_000, "--accounts", min=1000,
+                                 help="--loao: benign accounts of the evaluation scenario."),
+    train_accounts: int = typer.Option(200_000, "--train-accounts", min=1000,
+                                       help="--loao: benign accounts per training scenario (seeds 1-10)."),
     signups: Path | None = typer.Option(
         None, "--signups", exists=True, file_okay=False,
         help="Snapshot directory: replay held-out newcomers through the sign-up check "
@@ -249,7 +257,26 @@ def evaluate(
     json_out: Path | None = typer.Option(None, "--json", help="Also write the figures as JSON."),
 ) -> None:
     """Precision, recall, false bans per benign segment, whole groups banned and purity: graphlink vs
-    baselines.  With --signups: how the sign-up check treats held-out newcomers, per segment."""
+    baselines.  With --signups: how the sign-up check treats held-out newcomers, per segment.
+    With --loao: how the risk model does on campaign archetypes it was not fitted on."""
+    if loao:
+        from graphlink.holdout import render_loao, run_loao
+
+        eval_seed = seed or 101
+        with console.status("leave-one-archetype-out…") as st:
+            rep = run_loao(accounts, eval_seed, train_n=train_accounts, train_seeds=range(1, 11),
+                           progress=lambda s: st.update(f"leave-one-archetype-out: {s}…"))
+        for t in render_loao(rep, title=f"leave-one-archetype-out (evaluation seed {eval_seed}, "
+                                        f"{accounts:,} benign accounts)"):
+            print_wide(t)
+        if json_out:
+            import json
+
+            json_out.write_text(rep.table.to_json(orient="records", indent=2))
+            console.print(f"wrote {json_out}")
+        return
+    if truth is None:
+        raise InputError("--truth is required (except with --loao)")
     if signups is not None:
         from graphlink import signup_eval
 

@@ -29,9 +29,14 @@ def detect(
     seed: int = typer.Option(None, "--seed", help="Random seed (same data + seed -> same clusters)."),
     engine: str = typer.Option("igraph", "--engine", help="igraph (fast, default) or leidenalg."),
     top: int = typer.Option(10, "--top", help="How many of the riskiest clusters to show."),
+    bin_table: Path = typer.Option(None, "--bin-table", help="Operator's prepaid BIN table (one prefix a line, or CSV with a 'bin' column). Default: GRAPHLINK_BIN_TABLE, else none."),
+    entry_plans: str = typer.Option(None, "--entry-plans", help="Comma-separated plans abuse enters by (operator knowledge). Default: GRAPHLINK_ENTRY_PLANS, else none."),
+    model_file: Path = typer.Option(None, "--model", help="Risk model JSON to score with (default: GRAPHLINK_RISK_MODEL, the store's active model, else the shipped one)."),
 ) -> None:
     """Link accounts, find rings with Leiden, score them and write a new current run."""
     from graphlink.detect import DEFAULT_SEED, DetectionConfig, run_detection
+    from graphlink.detect.operator_data import parse_plans, read_bin_table
+    from graphlink.detect.riskmodel import RiskModel
 
     if objective not in ("cpm", "modularity"):
         raise InputError(f"--objective must be cpm or modularity, not {objective!r}")
@@ -42,8 +47,19 @@ def detect(
         changes["resolution"] = resolution
     elif objective == "modularity":
         changes["resolution"] = 1.0
-    config = DetectionConfig().with_(**changes)
     s = settings()
+    table = bin_table or s.bin_table
+    if table is not None:
+        changes["prepaid_bins"] = read_bin_table(table)
+    changes["entry_plans"] = parse_plans(entry_plans if entry_plans is not None else s.entry_plans)
+    config = DetectionConfig().with_(**changes)
+    model_path = model_file or s.risk_model
+    model = None
+    if model_path is not None:
+        try:
+            model = RiskModel.load(model_path)
+        except (OSError, ValueError, TypeError, KeyError) as e:
+            raise InputError(f"{model_path}: not a risk model file ({e})") from e
     names = dict(STAGES)
     with store_for(s) as store, Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
@@ -55,7 +71,7 @@ def detect(
             bar.update(task, description=names.get(stage, stage))
 
         result = run_detection(store, config, seed=DEFAULT_SEED if seed is None else seed,
-                               progress=progress, batch_size=s.batch_size)
+                               progress=progress, batch_size=s.batch_size, model=model)
 
     times = Table(title=f"detection run {result.run_id}", show_edge=False)
     times.add_column("stage")
@@ -71,7 +87,7 @@ def detect(
         f"{st.get('clusters_written', 0):,} clusters written "
         f"({st.get('clusters_flagged', 0):,} at risk >= {config.risk_threshold}: "
         f"{st.get('accounts_flagged', 0):,} accounts); ids kept {st.get('lineage_matched', 0):,}, "
-        f"new {st.get('lineage_new', 0):,}"
+        f"new {st.get('lineage_new', 0):,}; risk model {result.params.get('model_version')}"
     )
     cl = result.clusters.head(top)
     if len(cl):

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from graphlink import synth
 from graphlink.cli._app import app, console
+from graphlink.errors import InputError
 
 _GEN_STAGES = ("layout", "benign accounts", "rings", "assemble")
 
@@ -40,9 +41,33 @@ def synth_cmd(
     fmt: SnapshotFormat = typer.Option(
         SnapshotFormat.csv, "--format", "-f", help="csv, csv.gz or parquet."
     ),
+    archetypes: str = typer.Option(
+        None,
+        "--archetypes",
+        help="Comma-separated campaign archetypes to draw from (default all): "
+        + ", ".join(synth.ARCHETYPES)
+        + ".",
+    ),
+    no_similarity: bool = typer.Option(
+        False,
+        "--no-similarity",
+        help="Write an empty behaviour_similarity table (infrastructure only; with --requests "
+        "only the request log can give the pairs).",
+    ),
+    requests: int = typer.Option(
+        0, "--requests", min=0, help="Also write a request log of this many rows (requests.<format>)."
+    ),
 ) -> None:
-    """Generate a synthetic snapshot with hydra-style rings and hard benign negatives."""
-    total_steps = len(_GEN_STAGES) + len(synth.TABLES) + 1
+    """Generate a synthetic snapshot with hydra-style rings and hard benign negatives.
+
+    Each seed draws campaigns of several archetypes (tactics) with randomized sizes and
+    rates, and its own plan, provider, BIN and domain names (docs/synth.md).
+    """
+    try:
+        chosen = synth.archetype_codes(archetypes) if archetypes is not None else None
+    except ValueError as e:
+        raise InputError(f"--archetypes: {e}") from None
+    total_steps = len(_GEN_STAGES) + len(synth.TABLES) + 1 + bool(requests)
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -62,26 +87,52 @@ def synth_cmd(
 
         t0 = time.perf_counter()
         sc = synth.generate(
-            accounts, ring_accounts=ring_accounts, seed=seed, progress=step("generating")
+            accounts,
+            ring_accounts=ring_accounts,
+            seed=seed,
+            archetypes=None if chosen is None else tuple(synth.ARCHETYPES[c] for c in chosen),
+            with_similarity=not no_similarity,
+            progress=step("generating"),
         )
         t_gen = time.perf_counter() - t0
         t1 = time.perf_counter()
         paths = synth.write_snapshot(sc, out, fmt=fmt.value, progress=step("writing"))
         step("writing")("truth")
         synth.write_truth(sc, truth)
+        if requests:
+            from graphlink.synth.requests import write_requests
+
+            step("writing")("requests")
+            paths["requests"] = write_requests(
+                sc, out / f"requests.{fmt.value}", requests, fmt=fmt.value, seed=seed
+            )
+        else:
+            for stale in out.glob("requests.*"):  # a log of an earlier run would not match
+                stale.unlink()
         t_write = time.perf_counter() - t1
 
     table = Table(title=f"synthetic snapshot → {out}")
     table.add_column("table", style="bold")
     table.add_column("rows", justify="right")
     table.add_column("file")
-    for name, n in sc.sizes().items():
+    sizes = {k: v for k, v in sc.sizes().items() if k in paths}
+    if requests:
+        sizes["requests"] = requests
+    for name, n in sizes.items():
         table.add_row(name, f"{n:,}", paths[name].name)
     table.add_row("truth", f"{sc.truth_table.num_rows:,}", str(truth))
     console.print(table)
     summary = Table(show_header=False, box=None)
     summary.add_row("benign accounts", f"{sc.n_benign:,}")
     summary.add_row("ring accounts", f"{sc.n_ring:,} in {len(sc.campaigns)} campaigns")
+    ring = sc.truth[sc.truth.segment == "ring"]
+    per_arch = ring.groupby("archetype").agg(
+        campaigns=("campaign", "nunique"), accounts=("account_id", "size")
+    )
+    summary.add_row(
+        "archetypes",
+        ", ".join(f"{a} {r.campaigns}×/{r.accounts:,}" for a, r in per_arch.iterrows()),
+    )
     summary.add_row("seed", str(seed))
     summary.add_row("seconds", f"{t_gen:.1f} generate + {t_write:.1f} write")
     console.print(summary)

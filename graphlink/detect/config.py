@@ -89,13 +89,12 @@ class DetectionConfig:
     #: Instruments of these kinds, or whose BIN starts with one of ``prepaid_bins``,
     #: count as prepaid (shared prepaid cards are a ring's favourite).  The input
     #: spec's kinds are card/bank/wallet/crypto/other, so in practice prepaid is
-    #: known from the BIN: this is the prepaid BIN table of the generated world
-    #: (``graphlink.synth.benign.bins``); in production, load the issuers' table.
+    #: known from the BIN: an issuer table the operator supplies
+    #: (``graphlink detect --bin-table FILE``).  Empty by default, and detection
+    #: reaches its targets without it: a card shared by tens of accounts is
+    #: already rare (``rarity_exp_payment``), whoever issued it.
     prepaid_kinds: tuple[str, ...] = ("prepaid", "gift_card", "virtual_card")
-    prepaid_bins: tuple[str, ...] = (
-        "423916", "442790", "485340", "530133", "537410", "544768", "404038", "520423",
-        "41592204", "51078600",
-    )
+    prepaid_bins: tuple[str, ...] = ()
     prepaid_boost: float = 1.5
     #: A thing whose sharers all belong to the same verified org (a corporate card,
     #: the office IP) is explained by the org: its weight is multiplied by this.
@@ -141,29 +140,24 @@ class DetectionConfig:
 
     # -- scoring ------------------------------------------------------------------------
     min_cluster_size: int = 2
-    #: Logistic model: risk = 1 / (1 + exp(-(bias + sum coef x feature))).
-    risk_bias: float = -7.0
-    risk_coef: tuple[tuple[str, float], ...] = (
-        ("proxy_link_share", 3.0),
-        ("prepaid_share", 2.0),
-        ("signal_mix", 4.0),
-        ("burst_share", 1.5),
-        ("entry_plan_share", 1.5),
-        ("identifier_share", 1.0),
-        ("log10_size", 1.0),
-        ("org_share", -5.0),
-    )
-    #: Sign-up burst window (hours) and the plans abuse enters by.
+    #: Risk itself is not set here: a fitted :class:`graphlink.detect.riskmodel.RiskModel`
+    #: scores the cluster features (the shipped default, or one ``graphlink
+    #: calibrate`` fitted on investigators' decisions).
+    #: Sign-up burst window (hours).
     burst_hours: float = 48.0
-    entry_plans: tuple[str, ...] = ("edu", "startup", "free")
+    #: Plans the operator knows abuse enters by (settings; empty by default).  Without
+    #: them ``entry_point_plan`` fires on a plan over-represented in a cluster
+    #: relative to the whole population.
+    entry_plans: tuple[str, ...] = ()
     #: Share of members a feature must reach to become a cluster reason code.
     reason_share: float = 0.3
     #: Internal density (weight per possible pair) that makes ``dense_cluster``.
     dense_threshold: float = 0.5
     #: Median requests per member this many times the population's -> ``high_volume``.
     high_volume_ratio: float = 5.0
-    #: The default bar for "flagged" (what bench P/R and ban waves use).
-    risk_threshold: float = 0.8
+    #: The default bar for "flagged": the ban-wave bar the risk model is fitted to
+    #: (``graphlink.detect.training.BAN_BAR``).
+    risk_threshold: float = 0.9
     #: Clusters below this risk are not written to Neo4j (benign households, ...).
     min_write_risk: float = 0.2
 

@@ -70,7 +70,8 @@ class AccountGraph:
     ``nodes`` is aligned with the integer ids (row i is account i; sorted by
     ``account_id`` so ids are deterministic) and carries what scoring needs:
     ``account_id, created_s`` (epoch seconds, NaN if unknown), ``plan, org_id,
-    uses_proxy, uses_datacenter, requests``.  ``src < dst``, one row per pair.
+    status, email_domain, country, uses_proxy, uses_datacenter, requests,
+    infra_requests`` (requests over proxy or datacenter IPs).  ``src < dst``, one row per pair.
     """
 
     nodes: pd.DataFrame
@@ -235,7 +236,7 @@ def _build_nodes(links: Links) -> pd.DataFrame:
     ns = created.to_numpy(dtype="datetime64[ns]").astype("int64").astype(np.float64)
     ns[created.isna().to_numpy()] = np.nan
     nodes["created_s"] = ns / 1e9
-    for col in ("plan", "org_id", "status"):
+    for col in ("plan", "org_id", "status", "email_domain", "country"):
         if col in acc:
             v = acc[col].astype("string").str.strip().to_numpy()
             nodes[col] = pd.array(v, dtype="string").fillna("")
@@ -283,6 +284,7 @@ def build_account_graph(links: Links, config: DetectionConfig = DetectionConfig(
     uses_proxy = np.zeros(n, dtype=bool)
     uses_dc = np.zeros(n, dtype=bool)
     requests = np.zeros(n, dtype=np.float64)
+    infra_requests = np.zeros(n, dtype=np.float64)
 
     # -- payment instruments -------------------------------------------------------
     pay = links.payments
@@ -325,6 +327,10 @@ def build_account_graph(links: Links, config: DetectionConfig = DetectionConfig(
         if "requests" in ips:
             req = pd.to_numeric(ips["requests"], errors="coerce").fillna(0).to_numpy(np.float64)
             requests += np.bincount(acct, weights=req, minlength=n)
+            # Traffic over flagged infrastructure (a named proxy OR a datacenter):
+            # what matters is hosting, not whose name the feed happens to know.
+            flagged = proxy[tcode] | dc[tcode]
+            infra_requests += np.bincount(acct, weights=np.where(flagged, req, 0.0), minlength=n)
         pr = project(tcode, acct, nt, org, config)
         k = pr.sharers[pr.thing]
         w = config.w_ip * _rarity(k, config.rarity_exp_ip)
@@ -378,6 +384,7 @@ def build_account_graph(links: Links, config: DetectionConfig = DetectionConfig(
     nodes["uses_proxy"] = uses_proxy
     nodes["uses_datacenter"] = uses_dc
     nodes["requests"] = requests
+    nodes["infra_requests"] = infra_requests
     stats["edges"] = len(src)
     return AccountGraph(nodes=nodes, src=src, dst=dst, weight=weight, bits=bits, stats=stats)
 

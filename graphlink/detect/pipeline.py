@@ -24,7 +24,8 @@ import pandas as pd
 
 from graphlink.detect import communities, lineage, scoring
 from graphlink.detect.config import DetectionConfig
-from graphlink.detect.linking import build_account_graph
+from graphlink.detect.linking import AccountGraph, build_account_graph
+from graphlink.detect.riskmodel import RiskModel, default_model
 from graphlink.model import Links
 from graphlink.store import GraphStore
 
@@ -69,31 +70,26 @@ def new_run_id(now: datetime) -> str:
     return f"run-{now.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
 
 
-def detect_links(
-    links: Links,
-    config: DetectionConfig = DetectionConfig(),
-    *,
-    seed: int = DEFAULT_SEED,
-    previous_members: pd.DataFrame | None = None,
-    previous_run_id: str | None = None,
-    max_cluster_number: int = 0,
-    run_id: str | None = None,
-    progress: Progress | None = None,
-) -> DetectionResult:
-    """Everything detection does except Neo4j I/O.
+@dataclass
+class Clustering:
+    """The model-free half of detection: the account graph and its pruned Leiden partition.
 
-    ``previous_members`` (``account_id, cluster_id`` of the previous run) and
-    ``max_cluster_number`` make cluster ids stable across runs; without them
-    ids start at ``c-000001``.
-
-    >>> from graphlink.detect.source import links_from_scenario   # doctest: +SKIP
-    >>> res = detect_links(links, DetectionConfig(), seed=7)        # doctest: +SKIP
-    >>> res.clusters[res.clusters.flagged][["cluster_id", "size", "risk"]]  # doctest: +SKIP
+    Scoring is cheap next to this, so evaluation re-scores one clustering with
+    many risk models (leave-one-archetype-out) without clustering again.
     """
+
+    graph: AccountGraph
+    membership: np.ndarray
+    detached: int
+    quality: float
+    seconds: dict[str, float]
+
+
+def cluster_accounts(links: Links, config: DetectionConfig = DetectionConfig(), *,
+                     seed: int = DEFAULT_SEED, progress: Progress | None = None) -> Clustering:
+    """Projection, Leiden and periphery pruning (timed as ``projection`` and ``leiden``)."""
     say = progress or (lambda _s: None)
     secs: dict[str, float] = {}
-    now = datetime.now(UTC)
-
     say("projection")
     t = time.perf_counter()
     g = build_account_graph(links, config)
@@ -107,10 +103,47 @@ def detect_links(
     membership, detached = communities.prune_periphery(part.membership, g.src, g.dst, g.weight,
                                                        g.bits, config)
     secs["leiden"] = time.perf_counter() - t
+    return Clustering(g, membership, detached, part.quality, secs)
+
+
+def detect_links(
+    links: Links,
+    config: DetectionConfig = DetectionConfig(),
+    *,
+    seed: int = DEFAULT_SEED,
+    previous_members: pd.DataFrame | None = None,
+    previous_run_id: str | None = None,
+    max_cluster_number: int = 0,
+    run_id: str | None = None,
+    progress: Progress | None = None,
+    model: RiskModel | None = None,
+    clustering: Clustering | None = None,
+) -> DetectionResult:
+    """Everything detection does except Neo4j I/O.
+
+    ``model`` scores the clusters (default: the shipped model); its version is
+    recorded in ``params["model_version"]``.  ``clustering`` reuses a
+    :func:`cluster_accounts` result of the same links and config (re-scoring).
+
+    ``previous_members`` (``account_id, cluster_id`` of the previous run) and
+    ``max_cluster_number`` make cluster ids stable across runs; without them
+    ids start at ``c-000001``.
+
+    >>> from graphlink.detect.source import links_from_scenario   # doctest: +SKIP
+    >>> res = detect_links(links, DetectionConfig(), seed=7)        # doctest: +SKIP
+    >>> res.clusters[res.clusters.flagged][["cluster_id", "size", "risk"]]  # doctest: +SKIP
+    """
+    say = progress or (lambda _s: None)
+    now = datetime.now(UTC)
+    clustering = clustering or cluster_accounts(links, config, seed=seed, progress=progress)
+    g, membership, detached = clustering.graph, clustering.membership, clustering.detached
+    secs = dict(clustering.seconds)
+    part_quality = clustering.quality
 
     say("scoring")
     t = time.perf_counter()
-    scored = scoring.score_clusters(g, membership, config)
+    model = model or default_model()
+    scored = scoring.score_clusters(g, membership, config, model)
     all_clusters = len(scored.clusters)
     kept = scored.clusters[scored.clusters["risk"] >= config.min_write_risk].reset_index(drop=True)
     kept_members = scored.members[scored.members["label"].isin(kept["label"])]
@@ -151,7 +184,8 @@ def detect_links(
     })
     secs["lineage"] = time.perf_counter() - t
 
-    params = asdict(config) | {"seed": seed, "quality": part.quality}
+    params = asdict(config) | {"seed": seed, "quality": part_quality,
+                               "model_version": model.version}
     stats: dict[str, Any] = dict(g.stats) | {
         "accounts": g.n, "detached": detached, "clusters_all": all_clusters, "clusters_written": len(clusters),
         "clusters_flagged": int(clusters["flagged"].sum()),
@@ -186,6 +220,7 @@ def run_detection(
     seed: int = DEFAULT_SEED,
     progress: Progress | None = None,
     batch_size: int = 10_000,
+    model: RiskModel | None = None,
 ) -> DetectionResult:
     """Read the graph, detect, write the run back and make it current.
 
@@ -199,6 +234,10 @@ def run_detection(
     say("read")
     t = time.perf_counter()
     store.apply_schema()
+    if model is None:  # investigators' calibrated model when one is active (graphlink calibrate)
+        from graphlink.decisions import active_model
+
+        model = active_model(store)
     links = source.read_links(store)
     prev = writeback.current_run(store)
     prev_members = writeback.read_members(store, prev["run_id"]) if prev else None
@@ -207,7 +246,7 @@ def run_detection(
     result = detect_links(
         links, config, seed=seed, previous_members=prev_members,
         previous_run_id=prev["run_id"] if prev else None, max_cluster_number=max_number,
-        progress=progress,
+        progress=progress, model=model,
     )
     result.stage_seconds = {"read": round(read_s, 3)} | result.stage_seconds
     say("write")

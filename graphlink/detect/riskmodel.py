@@ -40,7 +40,15 @@ DEFAULT_MODEL_FILE = "default_model.json"
 
 @dataclass(frozen=True)
 class RiskModel:
-    """Logistic risk: ``p = 1 / (1 + exp(-(intercept + coef . (x - mean) / scale)))``."""
+    """Risk = ``1 / (1 + exp(-logit))`` with one of two kinds of logit.
+
+    * ``logistic``: ``intercept + coef . (x - mean) / scale``;
+    * ``gbdt``: gradient-boosted trees fitted by scikit-learn's
+      ``HistGradientBoostingClassifier`` with monotonic constraints (more
+      evidence never lowers risk), exported as plain arrays (``trees``):
+      ``intercept + sum of the trees' leaf values``.  Stored as data, not as a
+      pickle, so a model file is readable, diffable and safe to load.
+    """
 
     version: str
     features: tuple[str, ...]
@@ -52,14 +60,37 @@ class RiskModel:
     threshold: float = 0.9
     #: Where it came from: scenarios / decisions, counts, cross-validated AUC, ...
     trained_on: dict[str, Any] = field(default_factory=dict)
+    kind: str = "logistic"
+    #: ``gbdt`` only: one dict of parallel lists per tree (``feature, threshold,
+    #: missing_left, left, right, leaf, value``), sklearn's node layout.
+    trees: tuple[dict[str, list[Any]], ...] = ()
 
     def __post_init__(self) -> None:
         n = len(self.features)
         if not (len(self.mean) == len(self.scale) == len(self.coef) == n):
             raise ValueError("features, mean, scale and coef must have the same length")
+        if self.kind not in ("logistic", "gbdt"):
+            raise ValueError(f"unknown risk model kind {self.kind!r}")
+
+    def _matrix(self, frame: pd.DataFrame) -> np.ndarray:
+        """Feature matrix; a missing column counts as the mean, a missing value stays
+        NaN (the trees learned where missing values go)."""
+        cols = []
+        for name, mu in zip(self.features, self.mean):
+            if name in frame:
+                cols.append(pd.to_numeric(frame[name], errors="coerce").to_numpy(np.float64))
+            else:
+                cols.append(np.full(len(frame), mu))
+        return np.column_stack(cols) if cols else np.zeros((len(frame), 0))
 
     def logit(self, frame: pd.DataFrame) -> np.ndarray:
         """Log-odds per row of ``frame`` (missing feature columns count as the mean)."""
+        if self.kind == "gbdt":
+            X = self._matrix(frame)
+            z = np.full(len(frame), float(self.intercept))
+            for tree in self.trees:
+                z += _tree_values(tree, X)
+            return z
         z = np.full(len(frame), float(self.intercept))
         for name, mu, sd, c in zip(self.features, self.mean, self.scale, self.coef):
             if name not in frame:
@@ -74,7 +105,20 @@ class RiskModel:
         return 1.0 / (1.0 + np.exp(-np.clip(self.logit(frame), -50, 50)))
 
     def contributions(self, row: pd.Series) -> dict[str, float]:
-        """Each feature's share of one cluster's log-odds (what the report explains)."""
+        """Each feature's share of one cluster's log-odds (what the report explains).
+
+        For trees: how much the log-odds drop when that feature alone is set
+        back to the training population's mean (an ablation).
+        """
+        if self.kind == "gbdt":
+            frame = pd.DataFrame([{n: row.get(n, mu) for n, mu in zip(self.features, self.mean)}])
+            full = float(self.logit(frame)[0])
+            out = {}
+            for name, mu in zip(self.features, self.mean):
+                alt = frame.copy()
+                alt[name] = mu
+                out[name] = round(full - float(self.logit(alt)[0]), 4)
+            return out
         out = {}
         for name, mu, sd, c in zip(self.features, self.mean, self.scale, self.coef):
             x = float(row.get(name, mu))
@@ -87,8 +131,9 @@ class RiskModel:
     @classmethod
     def from_json(cls, text: str) -> RiskModel:
         d = json.loads(text)
-        for k in ("features", "mean", "scale", "coef"):
-            d[k] = tuple(d[k])
+        for k in ("features", "mean", "scale", "coef", "trees"):
+            if k in d:
+                d[k] = tuple(d[k])
         return cls(**d)
 
     def save(self, path: str | Path) -> Path:
@@ -105,6 +150,31 @@ class RiskModel:
         return replace(self, **changes)
 
 
+def _tree_values(tree: dict[str, list[Any]], X: np.ndarray) -> np.ndarray:
+    """Leaf value of every row of ``X`` in one exported tree (vectorised descent).
+
+    sklearn's rule: ``x <= threshold`` goes left, a missing value goes where
+    ``missing_left`` says.
+    """
+    feat = np.asarray(tree["feature"], dtype=np.int64)
+    thr = np.asarray(tree["threshold"], dtype=np.float64)
+    left = np.asarray(tree["left"], dtype=np.int64)
+    right = np.asarray(tree["right"], dtype=np.int64)
+    leaf = np.asarray(tree["leaf"], dtype=bool)
+    miss = np.asarray(tree["missing_left"], dtype=bool)
+    value = np.asarray(tree["value"], dtype=np.float64)
+    node = np.zeros(len(X), dtype=np.int64)
+    rows = np.arange(len(X))
+    for _ in range(len(feat)):
+        active = ~leaf[node]
+        if not active.any():
+            break
+        x = X[rows, feat[node]]
+        go_left = np.where(np.isnan(x), miss[node], x <= thr[node])
+        node = np.where(active, np.where(go_left, left[node], right[node]), node)
+    return value[node]
+
+
 def default_model() -> RiskModel:
     """The shipped model, fitted on many generated scenarios (see ``trained_on``)."""
     text = resources.files("graphlink.detect").joinpath(DEFAULT_MODEL_FILE).read_text()
@@ -115,6 +185,60 @@ def model_version(prefix: str, payload: dict[str, Any]) -> str:
     """A version string that changes whenever the fitted numbers do."""
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:8]
     return f"{prefix}-{datetime.now(UTC).strftime('%Y%m%d')}-{digest}"
+
+
+def fit_gbdt(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    *,
+    features: tuple[str, ...],
+    monotonic: dict[str, int] | None = None,
+    sample_weight: np.ndarray | None = None,
+    max_iter: int = 150,
+    learning_rate: float = 0.1,
+    max_leaf_nodes: int = 15,
+    prefix: str = "gbdt",
+    threshold: float = 0.9,
+    trained_on: dict[str, Any] | None = None,
+) -> RiskModel:
+    """Fit gradient-boosted trees (scikit-learn) and export them as a :class:`RiskModel`.
+
+    ``monotonic``: +1 (risk may only rise with the feature), -1, or 0 per
+    feature; unnamed features default to +1: every feature is evidence of
+    coordination unless said otherwise.  Deterministic (fixed random_state,
+    no early stopping).
+    """
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    cols = tuple(features)
+    mono = [int((monotonic or {}).get(f, 1)) for f in cols]
+    A = X.loc[:, list(cols)].to_numpy(np.float64)
+    clf = HistGradientBoostingClassifier(
+        max_iter=max_iter, learning_rate=learning_rate, max_leaf_nodes=max_leaf_nodes,
+        monotonic_cst=mono, early_stopping=False, random_state=0,
+    )
+    clf.fit(A, np.asarray(y, dtype=int), sample_weight=sample_weight)
+    trees = []
+    for (pred,) in clf._predictors:  # one predictor per iteration for a binary target
+        nd = pred.nodes
+        trees.append({
+            "feature": nd["feature_idx"].astype(int).tolist(),
+            "threshold": [float(t) for t in nd["num_threshold"]],
+            "missing_left": nd["missing_go_to_left"].astype(bool).tolist(),
+            "left": nd["left"].astype(int).tolist(),
+            "right": nd["right"].astype(int).tolist(),
+            "leaf": nd["is_leaf"].astype(bool).tolist(),
+            "value": [float(v) for v in nd["value"]],
+        })
+    baseline = float(np.ravel(clf._baseline_prediction)[0])
+    mean = tuple(round(float(v), 6) for v in np.nanmean(A, axis=0))
+    payload = {"features": cols, "trees": trees, "baseline": baseline}
+    return RiskModel(
+        version=model_version(prefix, payload), features=cols, mean=mean,
+        scale=tuple(1.0 for _ in cols), coef=tuple(float(m) for m in mono),
+        intercept=round(baseline, 9), threshold=threshold, trained_on=dict(trained_on or {}),
+        kind="gbdt", trees=tuple(trees),
+    )
 
 
 def fit_model(

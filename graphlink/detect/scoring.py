@@ -37,6 +37,7 @@ personally matches (uses a proxy IP, created in the burst window, ...).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -44,6 +45,12 @@ import pandas as pd
 from graphlink.detect import linking as L
 from graphlink.detect.config import DetectionConfig
 from graphlink.detect.linking import AccountGraph
+from graphlink.detect.riskmodel import RiskModel, default_model
+
+#: ``-log10 p`` at which a binomial surprise saturates (1.0 after scaling).
+SURPRISE_CAP = 12.0
+#: Size above which ``log10_size_capped`` stops growing.
+SIZE_CAP = 30
 
 #: Reason codes of the graph model, in its order; a reason mask has bit i for code i.
 REASON_CODES: tuple[str, ...] = (
@@ -56,11 +63,16 @@ _R = {code: 1 << i for i, code in enumerate(REASON_CODES)}
 
 #: Feature columns of the clusters frame (also stored as ``features_json``).
 FEATURES: tuple[str, ...] = (
-    "density", "mean_edge_weight", "internal_edges", "proxy_share", "datacenter_share",
+    "density", "log10_density", "mean_edge_weight", "internal_edges", "external_share",
     "shared_payment_share", "prepaid_share", "ip_share", "proxy_link_share", "device_share",
-    "identifier_share", "similarity_share", "prompt_template_share", "timing_sync_share",
-    "model_pivot_share", "signal_mix", "burst_share", "entry_plan_share", "org_share", "median_requests",
-    "volume_ratio_log10", "log10_size",
+    "identifier_share", "personal_share", "device_or_identifier_share", "personal_surprise",
+    "similarity_share",
+    "similarity_surprise", "prompt_template_share", "timing_sync_share", "model_pivot_share",
+    "signal_mix", "infra_share", "infra_traffic_share", "infra_surprise", "proxy_share",
+    "datacenter_share", "burst_share", "burst_surprise", "plan_top_share", "plan_surprise",
+    "country_top_share", "country_surprise", "email_domain_top_share", "email_domain_surprise",
+    "entry_plan_share", "org_share", "median_requests", "volume_ratio_log10", "log10_size",
+    "log10_size_capped", "evidence_families",
 )
 
 
@@ -134,8 +146,185 @@ def _densest_window(mc: np.ndarray, t: np.ndarray, n_c: int, window: float
     return best, in_win
 
 
-def score_clusters(g: AccountGraph, membership: np.ndarray, config: DetectionConfig) -> Scored:
-    """Features, risk and reasons for every cluster of ``membership`` with >= 2 members."""
+def _surprise(k: np.ndarray, n: np.ndarray, p: np.ndarray | float) -> np.ndarray:
+    """How unlikely ``k`` of ``n`` members would be by chance at population rate ``p``.
+
+    ``-log10 P(X >= k)`` for ``X ~ Binomial(n, p)``, capped at :data:`SURPRISE_CAP`
+    and scaled to [0, 1]: a cluster whose members share a trait far more often
+    than this snapshot's accounts do.  Capped so that beyond a few tens of
+    members size stops adding certainty (a 35-account group can be as certain
+    as a 2,000-account one).
+    """
+    from scipy.stats import binom
+
+    p = np.clip(np.broadcast_to(np.asarray(p, dtype=np.float64), np.shape(k)), 1e-9, 1 - 1e-9)
+    k = np.asarray(k, dtype=np.float64)
+    sf = binom.logsf(np.maximum(k - 1, -1), np.maximum(n, 1), p) / np.log(10)
+    return np.clip(-np.nan_to_num(sf, nan=0.0), 0.0, SURPRISE_CAP) / SURPRISE_CAP
+
+
+def _top_category(values: pd.Series, members: np.ndarray, mc: np.ndarray, n_c: int
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per cluster: members with its most common value, that value's population rate, and
+    per member whether it has the cluster's top value.  Unknown values never count."""
+    codes, uniq = pd.factorize(values.to_numpy(), use_na_sentinel=True)
+    known = codes >= 0
+    pop_rate = np.bincount(codes[known], minlength=len(uniq)) / max(int(known.sum()), 1)
+    top_count = np.zeros(n_c)
+    top_rate = np.ones(n_c)
+    top_code = np.full(n_c, -2, dtype=np.int64)
+    mcodes = codes[members]
+    sel = mcodes >= 0
+    if sel.any():
+        vc = pd.DataFrame({"c": mc[sel], "v": mcodes[sel]}).value_counts().reset_index()
+        vc = vc.sort_values(["c", "count", "v"], ascending=[True, False, True]).drop_duplicates("c")
+        ci = vc["c"].to_numpy()
+        top_count[ci] = vc["count"].to_numpy()
+        top_code[ci] = vc["v"].to_numpy()
+        top_rate[ci] = pop_rate[vc["v"].to_numpy()]
+    return top_count, top_rate, mcodes == top_code[mc]
+
+
+def _features(
+    g: AccountGraph, membership: np.ndarray, members: np.ndarray, mc: np.ndarray, n_c: int,
+    size: np.ndarray, mb: np.ndarray, internal_weight: np.ndarray, internal_edges: np.ndarray,
+    share: Any, config: DetectionConfig,
+) -> dict[str, np.ndarray]:
+    """Every cluster feature, each measured against this snapshot's own population.
+
+    Nothing here knows a provider, plan, BIN or signal by name: a trait counts
+    when the cluster's members have it far more often than the population's
+    accounts do (rates, binomial surprise), so a campaign that rents other
+    infrastructure or enters by another plan is measured the same way.
+    Keys starting with ``_`` are per-member helpers for the reason codes.
+    """
+    nodes = g.nodes
+    n = g.n
+    f: dict[str, np.ndarray] = {}
+    pairs = size * (size - 1) / 2
+    f["density"] = internal_weight / np.maximum(pairs, 1)
+    f["log10_density"] = np.log10(f["density"] + 1e-4)
+    f["mean_edge_weight"] = internal_weight / np.maximum(internal_edges, 1)
+    f["internal_edges"] = internal_edges.astype(np.float64)
+    # How separated from the rest of the population: weight leaving the cluster
+    # over all weight touching it (a lab inside a campus NAT leaks, a ring less).
+    node_c = np.full(n, -1, dtype=np.int64)
+    node_c[members] = mc
+    cs, cd = node_c[g.src], node_c[g.dst]
+    cut = cs != cd
+    ext = (np.bincount(cs[cut & (cs >= 0)], weights=g.weight[cut & (cs >= 0)], minlength=n_c)
+           + np.bincount(cd[cut & (cd >= 0)], weights=g.weight[cut & (cd >= 0)], minlength=n_c))
+    f["external_share"] = ext / np.maximum(ext + 2 * internal_weight, 1e-12)
+
+    # -- what members share with each other (link kinds inside the cluster) ----------
+    f["shared_payment_share"] = share(mb & L.PAYMENT != 0)
+    f["prepaid_share"] = share(mb & L.PREPAID != 0)
+    f["ip_share"] = share(mb & L.IP != 0)
+    f["proxy_link_share"] = share(mb & (L.PROXY | L.DATACENTER) != 0)
+    f["device_share"] = share(mb & L.DEVICE != 0)
+    f["identifier_share"] = share(mb & L.IDENTIFIER != 0)
+    personal = mb & (L.PAYMENT | L.DEVICE | L.IDENTIFIER) != 0
+    f["personal_share"] = share(personal)
+    f["device_or_identifier_share"] = share(mb & (L.DEVICE | L.IDENTIFIER) != 0)
+    f["similarity_share"] = share(mb & L.SIMILAR != 0)
+    f["prompt_template_share"] = share(mb & L.PROMPT_TEMPLATE != 0)
+    f["timing_sync_share"] = share(mb & L.TIMING_SYNC != 0)
+    f["model_pivot_share"] = share(mb & L.MODEL_PIVOT != 0)
+
+    # Population rates of the same traits: share of all accounts with such a link.
+    all_bits = np.zeros(n, dtype=np.int64)
+    np.bitwise_or.at(all_bits, g.src, g.bits.astype(np.int64))
+    np.bitwise_or.at(all_bits, g.dst, g.bits.astype(np.int64))
+    pop_personal = float(((all_bits & (L.PAYMENT | L.DEVICE | L.IDENTIFIER)) != 0).mean()) if n else 0.0
+    pop_similar = float(((all_bits & L.SIMILAR) != 0).mean()) if n else 0.0
+    f["personal_surprise"] = _surprise(f["personal_share"] * size, size, pop_personal)
+    f["similarity_surprise"] = _surprise(f["similarity_share"] * size, size, pop_similar)
+    # Signals present in this snapshot (not a fixed three): mean share over them.
+    present = [(b, nm) for b, nm in ((L.PROMPT_TEMPLATE, "prompt_template_share"),
+                                     (L.TIMING_SYNC, "timing_sync_share"),
+                                     (L.MODEL_PIVOT, "model_pivot_share"))
+               if n and ((all_bits & b) != 0).any()]
+    f["signal_mix"] = (np.mean([f[nm] for _, nm in present], axis=0) if present
+                       else np.zeros(n_c))
+
+    # -- infrastructure: traffic over proxy OR datacenter IPs --------------------------
+    req = nodes["requests"].to_numpy(np.float64)
+    infra = nodes["infra_requests"].to_numpy(np.float64)
+    frac = np.where(req > 0, infra / np.maximum(req, 1e-12),
+                    (nodes["uses_proxy"].to_numpy() | nodes["uses_datacenter"].to_numpy()))
+    on_infra = frac[members] >= 0.5
+    f["infra_share"] = share(on_infra)
+    f["infra_traffic_share"] = np.bincount(mc, weights=frac[members], minlength=n_c) / np.maximum(size, 1)
+    pop_infra = float((frac >= 0.5).mean()) if n else 0.0
+    f["infra_surprise"] = _surprise(f["infra_share"] * size, size, pop_infra)
+    f["proxy_share"] = share(nodes["uses_proxy"].to_numpy()[members])
+    f["datacenter_share"] = share(nodes["uses_datacenter"].to_numpy()[members])
+
+    # -- sign-up times: the densest window against the population's rate in it -------
+    window = config.burst_hours * 3600.0
+    t_all = nodes["created_s"].to_numpy()
+    burst_count, in_burst = _densest_window(mc, t_all[members], n_c, window)
+    f["burst_share"] = burst_count / np.maximum(size, 1)
+    start = np.full(n_c, np.inf)
+    np.minimum.at(start, mc[in_burst], t_all[members][in_burst])
+    known_t = np.sort(t_all[~np.isnan(t_all)])
+    if len(known_t):
+        s0 = np.where(np.isfinite(start), start, 0.0)
+        in_pop = (np.searchsorted(known_t, s0 + window, side="right")
+                  - np.searchsorted(known_t, s0, side="left"))
+        p_win = np.where(np.isfinite(start), in_pop / len(known_t), 1.0)
+    else:
+        p_win = np.ones(n_c)
+    f["burst_surprise"] = _surprise(burst_count, size, p_win)
+    f["_in_burst"] = in_burst
+
+    # -- attributes over-represented against the population (plan, country, domain) ---
+    for col in ("plan", "country", "email_domain"):
+        values = nodes[col].astype("string").str.lower() if col in nodes \
+            else pd.Series(pd.NA, index=nodes.index, dtype="string")
+        top, rate, is_top = _top_category(values, members, mc, n_c)
+        f[f"{col}_top_share"] = top / np.maximum(size, 1)
+        f[f"{col}_surprise"] = _surprise(top, size, rate)
+        if col == "plan":
+            configured = values.isin(list(config.entry_plans)).to_numpy(dtype=bool)[members]
+            over = (f["plan_top_share"] >= 0.5) & (f["plan_surprise"] >= 0.5)
+            f["_entry"] = (is_top & over[mc]) | configured
+    f["entry_plan_share"] = share(f["_entry"])
+
+    org_codes, _ = pd.factorize(nodes["org_id"].to_numpy()[members])
+    org_share = np.zeros(n_c)
+    has_org = org_codes >= 0
+    if has_org.any():
+        pair = pd.DataFrame({"c": mc[has_org], "o": org_codes[has_org]})
+        top_org = pair.value_counts().groupby(level="c").max()
+        org_share[top_org.index.to_numpy()] = top_org.to_numpy()
+    f["org_share"] = org_share / np.maximum(size, 1)
+
+    active = req[req > 0]
+    global_median = float(np.median(active)) if len(active) else 0.0
+    med = pd.Series(req[members]).groupby(mc).median().reindex(range(n_c)).fillna(0).to_numpy()
+    f["median_requests"] = med
+    f["volume_ratio_log10"] = np.clip(np.log10((med + 1.0) / (global_median + 1.0)), -1.0, 2.0)
+    f["log10_size"] = np.log10(np.maximum(size, 1))
+    f["log10_size_capped"] = np.log10(np.clip(size, 1, SIZE_CAP))
+    # Independent kinds of evidence at once: benign groups share one or two
+    # things for a reason (a family's card and home, a class's schedule), rings
+    # share many because they run on one infrastructure.
+    rs = config.reason_share
+    f["evidence_families"] = (
+        (f["shared_payment_share"] >= rs).astype(float) + (f["device_share"] >= rs)
+        + (f["identifier_share"] >= rs) + (f["infra_share"] >= rs)
+        + (f["similarity_share"] >= rs) + ((f["burst_share"] >= rs) & (f["burst_surprise"] >= 0.5))
+        + (f["plan_surprise"] >= 0.5))
+    return f
+
+
+def score_clusters(g: AccountGraph, membership: np.ndarray, config: DetectionConfig,
+                   model: RiskModel | None = None) -> Scored:
+    """Features, risk and reasons for every cluster of ``membership`` with >= 2 members.
+
+    ``model`` scores the features (default: the shipped :func:`default_model`).
+    """
     n = g.n
     sizes_all = np.bincount(membership, minlength=1) if n else np.zeros(1, np.int64)
     eligible = np.flatnonzero(sizes_all >= config.min_cluster_size)
@@ -166,57 +355,15 @@ def score_clusters(g: AccountGraph, membership: np.ndarray, config: DetectionCon
         return np.bincount(mc, weights=flag.astype(np.float64), minlength=n_c) / np.maximum(size, 1)
 
     mb = acc_bits[members]
-    f: dict[str, np.ndarray] = {}
-    pairs = size * (size - 1) / 2
-    f["density"] = internal_weight / np.maximum(pairs, 1)
-    f["mean_edge_weight"] = internal_weight / np.maximum(internal_edges, 1)
-    f["internal_edges"] = internal_edges.astype(np.float64)
-    f["proxy_share"] = share(nodes["uses_proxy"].to_numpy()[members])
-    f["datacenter_share"] = share(nodes["uses_datacenter"].to_numpy()[members])
-    f["shared_payment_share"] = share(mb & L.PAYMENT != 0)
-    f["prepaid_share"] = share(mb & L.PREPAID != 0)
-    f["ip_share"] = share(mb & L.IP != 0)
-    f["proxy_link_share"] = share(mb & L.PROXY != 0)
-    f["device_share"] = share(mb & L.DEVICE != 0)
-    f["identifier_share"] = share(mb & L.IDENTIFIER != 0)
-    f["similarity_share"] = share(mb & L.SIMILAR != 0)
-    f["prompt_template_share"] = share(mb & L.PROMPT_TEMPLATE != 0)
-    f["timing_sync_share"] = share(mb & L.TIMING_SYNC != 0)
-    f["model_pivot_share"] = share(mb & L.MODEL_PIVOT != 0)
-    # Rings are alike on every behavioural signal at once; benign look-alikes on
-    # one (a campus on templates, heavy users on the model pivot, colleagues on timing).
-    f["signal_mix"] = (f["prompt_template_share"] + f["timing_sync_share"]
-                       + f["model_pivot_share"]) / 3.0
-
-    window = config.burst_hours * 3600.0
-    burst_count, in_burst = _densest_window(mc, nodes["created_s"].to_numpy()[members], n_c, window)
-    f["burst_share"] = burst_count / np.maximum(size, 1)
-
-    plan = nodes["plan"].astype("string").str.lower().fillna("")
-    entry = plan.isin(list(config.entry_plans)).to_numpy(dtype=bool)
-    f["entry_plan_share"] = share(entry[members])
-
-    org_codes, _ = pd.factorize(nodes["org_id"].to_numpy()[members])
-    org_share = np.zeros(n_c)
-    has_org = org_codes >= 0
-    if has_org.any():
-        pair = pd.DataFrame({"c": mc[has_org], "o": org_codes[has_org]})
-        top = pair.value_counts().groupby(level="c").max()
-        org_share[top.index.to_numpy()] = top.to_numpy()
-    f["org_share"] = org_share / np.maximum(size, 1)
-
+    f = _features(g, membership, members, mc, n_c, size, mb, internal_weight, internal_edges,
+                  share, config)
+    in_burst = f.pop("_in_burst").astype(bool)
+    entry = f.pop("_entry").astype(bool)
+    med = f["median_requests"]
     req = nodes["requests"].to_numpy(np.float64)
     active = req[req > 0]
     global_median = float(np.median(active)) if len(active) else 0.0
-    med = pd.Series(req[members]).groupby(mc).median().reindex(range(n_c)).fillna(0).to_numpy()
-    f["median_requests"] = med
-    f["volume_ratio_log10"] = np.clip(np.log10((med + 1.0) / (global_median + 1.0)), -1.0, 2.0)
-    f["log10_size"] = np.log10(np.maximum(size, 1))
-
-    z = np.full(n_c, config.risk_bias)
-    for name, coef in config.risk_coef:
-        z = z + coef * f[name]
-    risk = 1.0 / (1.0 + np.exp(-z))
+    risk = (model or default_model()).predict(pd.DataFrame(f))
 
     # -- cluster reasons --------------------------------------------------------
     rs = config.reason_share
@@ -248,7 +395,7 @@ def score_clusters(g: AccountGraph, membership: np.ndarray, config: DetectionCon
         "proxy_provider": nodes["uses_proxy"].to_numpy()[members],
         "datacenter_ip": nodes["uses_datacenter"].to_numpy()[members],
         "signup_burst": in_burst,
-        "entry_point_plan": entry[members],
+        "entry_point_plan": entry,
         "high_volume": (req[members] + 1.0) >= config.high_volume_ratio * (global_median + 1.0),
     }
     for code, own in attr.items():

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 RUN_FIELDS = ("run_id", "created_at", "status", "algorithm", "objective", "resolution", "seed",
               "n_iterations", "params_json", "stage_seconds_json", "n_accounts", "n_edges",
-              "n_clusters")
+              "n_clusters", "model_version")
 
 
 def _native(v: Any) -> Any:
@@ -51,7 +51,7 @@ def current_run(store: GraphStore) -> dict[str, Any] | None:
     """The current run (complete, newest) as a dict of its properties, or None.
 
     Keys: ``run_id, created_at`` (datetime), ``status, algorithm, objective,
-    resolution, seed, n_iterations, n_accounts, n_edges, n_clusters``, the raw
+    resolution, seed, n_iterations, n_accounts, n_edges, n_clusters, model_version``, the raw
     ``params_json``/``stage_seconds_json`` and their parsed ``params``/``stage_seconds``.
     """
     rows = store.read("detect/current_run")
@@ -121,6 +121,7 @@ def write_run(store: GraphStore, result: DetectionResult, *, batch_size: int = 1
         algorithm=f"leiden/{p['engine']}", objective=p["objective"], resolution=float(p["resolution"]),
         seed=int(p["seed"]), n_iterations=int(p["n_iterations"]), params_json=json.dumps(p, sort_keys=True),
         n_accounts=int(result.stats.get("accounts", 0)), n_edges=int(result.stats.get("edges", 0)),
+        model_version=str(p.get("model_version") or ""),
     )
     try:
         cl = result.clusters

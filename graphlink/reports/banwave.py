@@ -2,13 +2,15 @@
 
 For the reviewer who signs a wave off: how many accounts and clusters, how
 risky (histogram), why (reason codes), which verified-org accounts it touches,
-and what changed since the previous wave (accounts added and dropped).
+and what changed since the previous wave (accounts added and dropped), and
+the review queue: clusters of the wave's run just below its bar, where an
+investigator's decision teaches the risk model most (``graphlink review``).
 Reading is :func:`read_banwave`; the rest is pure DataFrame -> figure -> HTML.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +28,8 @@ class BanWaveData:
     summary: dict[str, Any]
     entries: pd.DataFrame
     diff: pd.DataFrame
+    #: ``graphlink.decisions.review_queue`` of the wave's run at its bar.
+    review: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def resolve_wave_id(store: GraphStore, wave_id: str) -> str:
@@ -48,7 +52,36 @@ def read_banwave(store: GraphStore, wave_id: str) -> BanWaveData:
         summary=rows[0],
         entries=store.read_df("report/banwave_entries", wave_id=wave_id),
         diff=store.read_df("report/banwave_diff", wave_id=wave_id),
+        review=_review(store, rows[0]),
     )
+
+
+def _review(store: GraphStore, summary: dict[str, Any]) -> pd.DataFrame:
+    from graphlink.decisions import read_review_queue
+
+    if not summary.get("run_id") or summary.get("min_risk") is None:
+        return pd.DataFrame()
+    try:
+        rq = read_review_queue(store, run_id=summary["run_id"], bar=float(summary["min_risk"]))
+    except NotFound:  # the wave's run is gone
+        return pd.DataFrame()
+    return rq.queue
+
+
+def review_table(queue: pd.DataFrame, *, top: int = 4) -> pd.DataFrame:
+    """The review queue as report rows: strongest contributions spelled out, decisions shown."""
+    cols = ["cluster_id", "size", "risk", "below bar by", "reasons", "top contributions (log-odds)",
+            "decided"]
+    if queue.empty:
+        return pd.DataFrame(columns=cols)
+    return pd.DataFrame({
+        "cluster_id": queue["cluster_id"], "size": queue["size"], "risk": queue["risk"],
+        "below bar by": queue["gap"], "reasons": queue["reasons"],
+        "top contributions (log-odds)": queue["contributions"].map(
+            lambda c: ", ".join(f"{k} {v:+.2f}" for k, v in list(c.items())[:top])),
+        "decided": [f"{lab} ({rev})" if isinstance(lab, str) else ""
+                    for lab, rev in zip(queue["label"], queue["reviewer"])],
+    })[cols]
 
 
 def clusters_table(entries: pd.DataFrame) -> pd.DataFrame:
@@ -123,6 +156,10 @@ def render(data: BanWaveData, *, generated_at: datetime | None = None) -> str:
         h.section("Verified-org accounts included (second look)",
                   h.table(protected, empty="none: no verified-org account is in this wave")),
         h.section(f"Changes against {prev or 'the previous wave'}", diff_body),
+        h.section("Review queue: clusters just below the bar, riskiest first "
+                  "(graphlink label cluster ID confirm|reject)",
+                  h.table(review_table(data.review),
+                          empty="none: no cluster of this run is just below the bar")),
         h.section("All entries", h.table(entries)),
     ])
     subtitle = (f"created {h.esc(s.get('created_at'))} · detection run {h.esc(s.get('run_id'))}"

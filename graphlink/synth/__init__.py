@@ -60,28 +60,33 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 
 from graphlink.model import Links
+from graphlink.synth.archetypes import ARCHETYPES, archetype_codes
 from graphlink.synth.benign import generate_benign
-from graphlink.synth.layout import SEGMENTS, build_layout
+from graphlink.synth.layout import CAMPUS, COHORT, COMPANY, RING, SEGMENTS, STARTUP, build_layout
+from graphlink.synth.names import Names, draw_names
 from graphlink.synth.params import (
+    COUNTRIES,
     MODEL_RELEASE,
-    PREPAID_BINS,
-    PROVIDER_NAMES,
+    PROVIDER_SPECS,
+    WINDOW_START,
     SynthParams,
     default_ring_accounts,
+    jittered,
 )
 from graphlink.synth.rings import generate_rings
 from graphlink.synth.world import World, assemble
 from graphlink.synth.write import FORMATS, Format, write_table
 
 __all__ = [
+    "ARCHETYPES",
     "FORMATS",
     "MODEL_RELEASE",
-    "PREPAID_BINS",
-    "PROVIDER_NAMES",
     "SEGMENTS",
     "TABLES",
+    "Names",
     "Scenario",
     "SynthParams",
+    "archetype_codes",
     "default_ring_accounts",
     "generate",
     "write_snapshot",
@@ -96,7 +101,7 @@ TABLES = (
     "identifiers",
     "behaviour_similarity",
 )
-TRUTH_COLUMNS = ("account_id", "campaign", "segment", "group")
+TRUTH_COLUMNS = ("account_id", "campaign", "segment", "group", "archetype")
 
 
 @dataclass
@@ -113,6 +118,8 @@ class Scenario:
     n_benign: int
     n_ring: int
     params: SynthParams
+    names: Names
+    archetypes: tuple[str, ...] = ARCHETYPES
     seconds: float = 0.0
     _frames: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
@@ -144,7 +151,7 @@ class Scenario:
 
     @property
     def truth(self) -> pd.DataFrame:
-        """``account_id, campaign, segment, group`` (empty strings where not applicable)."""
+        """``account_id, campaign, segment, group, archetype`` (empty strings where not applicable)."""
         return self.frame("truth")
 
     @cached_property
@@ -172,11 +179,18 @@ def generate(
     ring_accounts: int | None = None,
     seed: int = 7,
     params: SynthParams | None = None,
+    archetypes: tuple[str, ...] | list[str] | str | None = None,
+    with_similarity: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> Scenario:
     """Generate a scenario of ``n_accounts`` benign accounts plus ``ring_accounts`` ring accounts.
 
-    ``progress`` (optional) is called with the name of each stage as it starts.
+    ``archetypes`` (names from :data:`ARCHETYPES`, default all) are the campaign
+    archetypes drawn from; ``with_similarity=False`` leaves the
+    ``behaviour_similarity`` table empty (a platform without a behavioural job).
+    The benign shares and rates in ``params`` are varied per seed
+    (``params.vary``).  ``progress`` (optional) is called with the name of each
+    stage as it starts.
 
     >>> sc = generate(2_000, seed=1)
     >>> sorted(set(sc.truth.segment))[:3]
@@ -184,7 +198,9 @@ def generate(
     """
     if n_accounts < 0:
         raise ValueError("n_accounts must be >= 0")
-    p = params or SynthParams()
+    base = params or SynthParams()
+    codes = archetype_codes(archetypes)
+    p = jittered(base, np.random.default_rng([seed, 2]))
     n_ring = default_ring_accounts(n_accounts) if ring_accounts is None else int(ring_accounts)
     if n_ring < 0:
         raise ValueError("ring_accounts must be >= 0")
@@ -193,15 +209,26 @@ def generate(
     say = progress or (lambda _stage: None)
     t0 = time.perf_counter()
     say("layout")
-    layout = build_layout(np.random.default_rng([seed, 0]), n_accounts, n_ring, p)
-    w = World(seed=seed, params=p, layout=layout)
+    layout = build_layout(np.random.default_rng([seed, 0]), n_accounts, n_ring, p, codes)
+    n_vanity = max(50, n_accounts // 200)
+    n_ring_groups = int((layout.g_segment == RING).sum())
+    n_domains = max(
+        sum(int((layout.g_segment == s).sum()) for s in (CAMPUS, COHORT)) + n_ring_groups,
+        sum(int((layout.g_segment == s).sum()) for s in (COMPANY, STARTUP))
+        + 3 * n_ring_groups
+        + len(layout.campaigns),
+        n_vanity,
+    )
+    names = draw_names(seed, n_domains + 1, len(PROVIDER_SPECS), COUNTRIES, WINDOW_START)
+    w = World(seed=seed, params=p, layout=layout, names=names)
+    w.n_vanity = n_vanity
     w.build_provider_pools()
     say("benign accounts")
     generate_benign(w)
     say("rings")
     generate_rings(w)
     say("assemble")
-    tables, truth = assemble(w)
+    tables, truth = assemble(w, with_similarity=with_similarity)
     return Scenario(
         tables=tables,
         truth_table=truth,
@@ -209,6 +236,8 @@ def generate(
         n_benign=n_accounts,
         n_ring=n_ring,
         params=p,
+        names=names,
+        archetypes=tuple(ARCHETYPES[c] for c in codes),
         seconds=time.perf_counter() - t0,
     )
 
@@ -242,7 +271,7 @@ def write_snapshot(
 
 
 def write_truth(scenario: Scenario, path: str | Path) -> Path:
-    """Write the ground truth CSV (``account_id, campaign, segment, group``)."""
+    """Write the ground truth CSV (``account_id, campaign, segment, group, archetype``)."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     pcsv.write_csv(scenario.truth_table, p, write_options=pcsv.WriteOptions(quoting_style="none"))

@@ -15,6 +15,15 @@
 * **vpn_user**: ordinary people on the *same* VPN/proxy providers the rings use.
 * **heavy_user**: many requests, cloud (datacenter) addresses, early adopters
   of the new model on release day.
+* **cohort**: a course or hackathon cohort: 15-150 people signing up within
+  hours on the student plan with the event's code, from the venue's
+  addresses, doing the same exercises (a sign-up burst with templates).
+* **startup**: a small startup on the API plan without a verified org: CI
+  jobs on datacenter addresses, one company card, one API-key prefix, in sync.
+
+Plan names, BINs, provider names and domains come from the seed's
+:class:`~graphlink.synth.names.Names`, the shares and rates of the segments
+are varied per seed (:func:`~graphlink.synth.params.jittered`).
 """
 
 from __future__ import annotations
@@ -35,7 +44,8 @@ from graphlink.synth._tables import (
     seen,
     slots,
 )
-from graphlink.synth.layout import CAMPUS, CGNAT, COMPANY, FAMILY, HEAVY, VPN
+from graphlink.synth.layout import CAMPUS, CGNAT, COHORT, COMPANY, FAMILY, HEAVY, STARTUP, VPN
+from graphlink.synth.names import random_bins
 from graphlink.synth.params import (
     CAMPUS_OCTETS,
     CARRIER_OCTETS,
@@ -45,9 +55,7 @@ from graphlink.synth.params import (
     MOBILE_ASNS,
     MODEL_RELEASE,
     PLATFORM_START,
-    PREPAID_BINS,
     PROVIDER_KIND,
-    PROVIDER_NAMES,
     RESI_ASNS,
     SEMESTER_STARTS,
     WEBMAIL,
@@ -60,17 +68,11 @@ CARD_KINDS = np.array(["card", "wallet", "bank", "crypto", "other"], dtype=objec
 PT, TS_, MP = 0, 1, 2  # signal codes: prompt_template, timing_sync, model_pivot
 
 
-def bins(rng: np.random.Generator, n: int, *, prepaid: bool = False) -> np.ndarray:
-    """Card BINs (6 or 8 digits) as text; prepaid ones come from a small fixed range."""
-    if prepaid:
-        pool = np.array(PREPAID_BINS, dtype=object)
-        return pool[rng.integers(0, len(pool), n)]
-    lead = np.array([4, 5, 2, 3, 6])[choice(rng, n, [0.55, 0.35, 0.04, 0.04, 0.02])]
-    six = lead * 100000 + rng.integers(0, 100000, n)
-    txt = pa.compute.cast(pa.array(six), pa.string())
-    eight = rng.random(n) < 0.25
-    txt8 = _fmt.join(txt, pa.compute.cast(pa.array(rng.integers(10, 100, n)), pa.string()))
-    return np.where(eight, txt8.to_numpy(zero_copy_only=False), txt.to_numpy(zero_copy_only=False))
+def bins(rng: np.random.Generator, n: int, prepaid: np.ndarray | None = None) -> np.ndarray:
+    """Card BINs (6 or 8 digits) as text: drawn from ``prepaid`` (the world's prepaid BINs) if given."""
+    if prepaid is not None:
+        return prepaid[rng.integers(0, len(prepaid), n)]
+    return random_bins(rng, n)
 
 
 def generate_benign(w: World) -> None:
@@ -81,6 +83,9 @@ def generate_benign(w: World) -> None:
     _ips(w)
     _pairs(w)
     _labs(w)
+    _cohorts(w)
+    _startups(w)
+    api_keys(w)
 
 
 def _group_members(w: World, seg: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -100,14 +105,11 @@ def _accounts(w: World) -> None:
     country = COUNTRIES[choice(rng, B, COUNTRY_W)].astype(object)
     domain = WEBMAIL[choice(rng, B, WEBMAIL_W)].astype(object)
     vanity = rng.random(B) < 0.08
-    domain[vanity] = _fmt.join(
-        "mail",
-        pa.compute.cast(pa.array(rng.integers(1, 5000, int(vanity.sum()))), pa.string()),
-        ".net",
-    ).to_numpy(zero_copy_only=False)
-    plan = np.array(["free", "pro", "api", "startup", "edu"], dtype=object)[
-        choice(rng, B, [0.55, 0.35, 0.04, 0.03, 0.03])
-    ]
+    domain[vanity] = w.names.domains("vanity", rng.integers(0, w.n_vanity, int(vanity.sum())))
+    plan_of = w.names.plan
+    plan = np.array(
+        [plan_of(r) for r in ("free", "pro", "api", "startup", "edu", "lite")], dtype=object
+    )[choice(rng, B, [0.53, 0.34, 0.04, 0.03, 0.03, 0.03])]
     org = np.full(B, None, dtype=object)
 
     # grouped segments: group-level country, domain, sign-up time
@@ -119,10 +121,10 @@ def _accounts(w: World) -> None:
         keep = rng.random(len(members)) < own_country
         country[members[keep]] = g_country[local[keep]]
         if s == CAMPUS:
-            g_domain = np.array([f"univ{g + 1:04d}.edu" for g in range(len(gids))], dtype=object)
+            g_domain = w.names.domains("edu", np.arange(len(gids)))
             on_domain = rng.random(len(members)) < 0.8
             domain[members[on_domain]] = g_domain[local[on_domain]]
-            plan[members] = np.array(["edu", "free", "pro"], dtype=object)[
+            plan[members] = np.array([plan_of("edu"), "free", "pro"], dtype=object)[
                 choice(rng, len(members), [0.75, 0.2, 0.05])
             ]
             burst = rng.random(len(members)) < 0.55
@@ -131,16 +133,14 @@ def _accounts(w: World) -> None:
                 np.int64
             )
         elif s == COMPANY:
-            g_domain = np.array(
-                [f"company-{g + 1:04d}.com" for g in range(len(gids))], dtype=object
-            )
+            g_domain = w.names.domains("org", np.arange(len(gids)))
             domain[members] = np.where(
                 rng.random(len(members)) < 0.95, g_domain[local], domain[members]
             )
             size = L.g_size[gids][local]
             tier = np.where(size > 100, "enterprise", "team")
             tier = np.where(
-                (size <= 12) & (rng.random(len(gids))[local] < 0.5), "startup", tier
+                (size <= 12) & (rng.random(len(gids))[local] < 0.5), plan_of("startup"), tier
             )  # startup credits
             plan[members] = np.where(rng.random(len(members)) < 0.9, tier, "pro")
             g_org = w.tokens.take("org_", len(gids)).to_numpy(zero_copy_only=False)
@@ -161,8 +161,45 @@ def _accounts(w: World) -> None:
                 rng.random(len(gids)) * (WINDOW_END - 30 * DAY - PLATFORM_START)
             ).astype(np.int64)
             created[members] = after(rng, anchor[local], 60)
+    # cohorts: one sign-up burst (hours) per course / hackathon, on the student plan
+    members, local, gids = _group_members(w, COHORT)
+    if len(members):
+        t0 = (
+            PLATFORM_START
+            + 200 * DAY
+            + (rng.random(len(gids)) * (WINDOW_END - 3 * DAY - PLATFORM_START - 200 * DAY)).astype(
+                np.int64
+            )
+        )
+        created[members] = t0[local] + np.abs(rng.normal(0, 2 * HOUR, len(members))).astype(
+            np.int64
+        )
+        n_campus = len(L.groups_of(CAMPUS))
+        on_campus = (rng.random(len(gids)) < 0.6) & (n_campus > 0)
+        g_domain = np.where(
+            on_campus,
+            w.names.domains("edu", rng.integers(0, max(n_campus, 1), len(gids))),
+            w.names.domains("event", np.arange(len(gids))),
+        )
+        own = rng.random(len(members)) < 0.5
+        domain[members[own]] = g_domain[local[own]]
+        plan[members] = np.where(rng.random(len(members)) < 0.75, plan_of("edu"), "free")
+    # startups: hires over months, on the API plan, no verified org
+    members, local, gids = _group_members(w, STARTUP)
+    if len(members):
+        t0 = PLATFORM_START + (
+            rng.random(len(gids)) * (WINDOW_END - 60 * DAY - PLATFORM_START)
+        ).astype(np.int64)
+        created[members] = after(rng, t0[local], 40)
+        n_company = len(L.groups_of(COMPANY))
+        domain[members] = np.where(
+            rng.random(len(members)) < 0.9,
+            w.names.domains("org", n_company + local),
+            domain[members],
+        )
+        plan[members] = np.where(rng.random(len(members)) < 0.85, plan_of("api"), "pro")
     heavy = L.members(HEAVY)
-    plan[heavy] = np.array(["pro", "api", "free"], dtype=object)[
+    plan[heavy] = np.array(["pro", plan_of("api"), "free"], dtype=object)[
         choice(rng, len(heavy), [0.45, 0.45, 0.1])
     ]
 
@@ -188,7 +225,7 @@ def _payments(w: World) -> None:
 
     # shared cards: one per family (75% of members use it), one corporate card per company (85%)
     shared_owner = np.full(B, -1, dtype=np.int64)
-    for s, rate in ((FAMILY, 0.75), (COMPANY, 0.85)):
+    for s, rate in ((FAMILY, 0.75), (COMPANY, 0.85), (STARTUP, 0.8)):
         members, local, gids = _group_members(w, s)
         if not len(members):
             continue
@@ -213,9 +250,15 @@ def _payments(w: World) -> None:
     bin_ = np.full(n_own, None, dtype=object)
     prepaid = is_card & (rng.random(n_own) < 0.03)  # gift cards: benign prepaid users
     bin_[is_card & ~prepaid] = bins(rng, int((is_card & ~prepaid).sum()))
-    bin_[prepaid] = bins(rng, int(prepaid.sum()), prepaid=True)
+    bin_[prepaid] = bins(rng, int(prepaid.sum()), w.names.prepaid_bins)
     issuer = np.where(
         rng.random(n_own) < 0.92, w.country[owner[own]], COUNTRIES[choice(rng, n_own, COUNTRY_W)]
+    )
+    # gift cards come from the issuers that sell them in bulk
+    issuer = np.where(
+        prepaid,
+        w.names.prepaid_issuers[rng.integers(0, len(w.names.prepaid_issuers), n_own)],
+        issuer,
     )
     issuer = np.where(is_card, issuer, None)
     off = w.instruments.add(
@@ -351,7 +394,7 @@ def _ips(w: World) -> None:
         prov_of_rows[rows] >= 0, prov_of_rows[rows], choice(rng, len(rows), prov_w / prov_w.sum())
     )
     cat[rows] = pick_in(rng, w.prov_offset[pr], w.prov_size[pr])
-    w.set_accounts(vpn_members, _group=np.array(PROVIDER_NAMES, dtype=object)[prov_of[vpn_members]])
+    w.set_accounts(vpn_members, _group=w.names.providers[prov_of[vpn_members]])
 
     # heavy users run jobs from cloud machines
     rows = np.flatnonzero((s == HEAVY) & (cat < 0) & (u < 0.4))
@@ -480,3 +523,112 @@ def _labs(w: World) -> None:
     sig = choice(rng, len(g), [0.5, 0.2, 0.3])
     score = np.where(sig == TS_, rng.beta(5, 3, len(g)), rng.beta(7, 2, len(g)))
     w.add_pairs(a, b, sig, score)
+
+
+def _cohorts(w: World) -> None:
+    """Course / hackathon cohorts: the event's code, the venue's network, the same exercises."""
+    rng = w.rng(16)
+    members, local, gids = _group_members(w, COHORT)
+    if not len(members):
+        return
+    G, n = len(gids), len(members)
+    off = w.idents.add(
+        G, kind=pa.array(["referral_code"] * G), value=w.tokens.take("ref_", G)
+    )  # the event's sign-up code
+    uses = rng.random(n) < rng.uniform(0.5, 0.95, G)[local]
+    m = members[uses]
+    w.id_rows.add(account=m, ident=off + local[uses], first_seen=after(rng, w.created[m], 0.01))
+    # the venue's few addresses (a campus hall, a conference centre): not datacenter
+    n_ip = rng.integers(1, 4, G)
+    ints = blocks(rng, n_ip, CAMPUS_OCTETS)
+    ip_off = w.ips.add(
+        int(n_ip.sum()),
+        ip=_fmt.ipv4(ints),
+        asn=asn_of(ints, RESI_ASNS),
+        is_datacenter=np.zeros(int(n_ip.sum()), dtype=bool),
+    )
+    start = ip_off + np.cumsum(n_ip) - n_ip
+    at = rng.random(n) < 0.85
+    m = members[at]
+    first = np.maximum(w.created[m], after(rng, w.created[m], 0.2) - HOUR)
+    last = np.minimum(first + rng.exponential(2 * DAY, len(m)).astype(np.int64), WINDOW_END - 1)
+    first = np.clip(first, None, WINDOW_END - 2)
+    last = np.maximum(last, first)
+    w.ip_rows.add(
+        account=m,
+        ip=pick_in(rng, start[local[at]], n_ip[local[at]]),
+        first_seen=first,
+        last_seen=last,
+        requests=np.exp(rng.normal(3.5, 1.0, len(m))).astype(np.int64),
+    )
+    # the same exercises, at the same hours
+    sizes = w.layout.g_size[gids]
+    k = rng.poisson(sizes * rng.uniform(1.0, 4.0, G) / 2)
+    g, _ = slots(k)
+    st = w.layout.g_start[gids]
+    a, b = pick_in(rng, st[g], sizes[g]), pick_in(rng, st[g], sizes[g])
+    sig = np.where(rng.random(len(g)) < 0.7, PT, TS_)
+    score = np.where(sig == PT, rng.beta(6, 2.5, len(g)), rng.beta(4, 3, len(g)))
+    w.add_pairs(a, b, sig, score)
+
+
+def _startups(w: World) -> None:
+    """Small startups on the API plan: CI machines in the cloud, one key prefix, jobs in sync."""
+    rng = w.rng(17)
+    members, local, gids = _group_members(w, STARTUP)
+    if not len(members):
+        return
+    G, n = len(gids), len(members)
+    off = w.idents.add(G, kind=pa.array(["api_key_prefix"] * G), value=w.tokens.take("sk_", G))
+    uses = rng.random(n) < 0.9
+    m = members[uses]
+    w.id_rows.add(account=m, ident=off + local[uses], first_seen=after(rng, w.created[m], 2))
+    n_srv = rng.integers(1, 5, G)
+    text, asn = cloud(rng, int(n_srv.sum()))
+    ip_off = w.ips.add(
+        int(n_srv.sum()), ip=text, asn=asn, is_datacenter=np.ones(int(n_srv.sum()), dtype=bool)
+    )
+    start = ip_off + np.cumsum(n_srv) - n_srv
+    k = 1 + (rng.random(n) < 0.5)
+    owner, _ = slots(k)
+    acc = members[owner]
+    first, last = seen(rng, w.created[acc], mean_days=20)
+    w.ip_rows.add(
+        account=acc,
+        ip=pick_in(rng, start[local[owner]], n_srv[local[owner]]),
+        first_seen=first,
+        last_seen=last,
+        requests=np.exp(rng.normal(6.5, 1.2, len(acc))).astype(np.int64),
+    )
+    sizes = w.layout.g_size[gids]
+    k = rng.poisson(sizes * rng.uniform(1.0, 4.0, G) / 2)
+    g, _ = slots(k)
+    st = w.layout.g_start[gids]
+    a, b = pick_in(rng, st[g], sizes[g]), pick_in(rng, st[g], sizes[g])
+    sig = np.where(rng.random(len(g)) < 0.7, TS_, PT)
+    w.add_pairs(a, b, sig, rng.beta(7, 2, len(g)))
+
+
+def api_keys(w: World) -> None:
+    """API-key prefixes of benign developers: own ones, and one per company that uses the API.
+
+    So a shared key prefix is common among companies and startups, not a ring's mark.
+    """
+    L, rng = w.layout, w.rng(18)
+    B = L.n_benign
+    plan = w.account_cols["plan"][:B]
+    dev = np.flatnonzero((plan == w.names.plan("api")) | (L.segment[:B] == HEAVY))
+    own = dev[rng.random(len(dev)) < 0.6]
+    off = w.idents.add(
+        len(own), kind=pa.array(["api_key_prefix"] * len(own)), value=w.tokens.take("sk_", len(own))
+    )
+    w.id_rows.add(
+        account=own, ident=off + np.arange(len(own)), first_seen=after(rng, w.created[own], 5)
+    )
+    members, local, gids = _group_members(w, COMPANY)
+    if len(members):
+        G = len(gids)
+        off = w.idents.add(G, kind=pa.array(["api_key_prefix"] * G), value=w.tokens.take("sk_", G))
+        uses = (rng.random(G) < 0.35)[local] & (rng.random(len(members)) < 0.6)
+        m = members[uses]
+        w.id_rows.add(account=m, ident=off + local[uses], first_seen=after(rng, w.created[m], 5))

@@ -12,10 +12,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from graphlink.synth.archetypes import ARCHETYPES, plan_campaigns
 from graphlink.synth.params import SynthParams
 
-SEGMENTS = ("ring", "ordinary", "campus", "cgnat", "company", "family", "vpn_user", "heavy_user")
-RING, ORDINARY, CAMPUS, CGNAT, COMPANY, FAMILY, VPN, HEAVY = range(len(SEGMENTS))
+SEGMENTS = (
+    "ring", "ordinary", "campus", "cgnat", "company", "family", "vpn_user", "heavy_user",
+    "cohort", "startup",
+)  # fmt: skip
+RING, ORDINARY, CAMPUS, CGNAT, COMPANY, FAMILY, VPN, HEAVY, COHORT, STARTUP = range(len(SEGMENTS))
 
 # (segment, smallest group, largest group, log-uniform sizes?) of the grouped benign segments
 _GROUPED = {
@@ -23,8 +27,13 @@ _GROUPED = {
     CGNAT: (1500, 15000, True),
     COMPANY: (3, 300, True),
     FAMILY: (2, 6, False),
+    COHORT: (15, 150, True),
+    STARTUP: (3, 30, True),
 }
-_GROUP_PREFIX = {CAMPUS: "campus", CGNAT: "carrier", COMPANY: "company", FAMILY: "family"}
+_GROUP_PREFIX = {
+    CAMPUS: "campus", CGNAT: "carrier", COMPANY: "company", FAMILY: "family",
+    COHORT: "cohort", STARTUP: "startup",
+}  # fmt: skip
 
 
 @dataclass
@@ -34,7 +43,8 @@ class Layout:
     Per account: ``segment`` (index into :data:`SEGMENTS`), ``group`` (index
     into the group arrays, -1 for none).  Per group: ``g_segment``,
     ``g_start``, ``g_size``, ``g_name``, ``g_campaign`` (campaign index for
-    sub-rings, else -1).  ``campaigns`` names the ring campaigns.
+    ring groups, else -1).  ``campaigns`` names the ring campaigns, ``c_archetype``
+    gives each one's archetype.
     """
 
     n_benign: int
@@ -47,6 +57,8 @@ class Layout:
     g_name: np.ndarray
     g_campaign: np.ndarray
     campaigns: list[str]
+    #: archetype code (index into :data:`~graphlink.synth.archetypes.ARCHETYPES`) per campaign
+    c_archetype: np.ndarray
 
     @property
     def n(self) -> int:
@@ -86,8 +98,17 @@ def partition(
     return sizes
 
 
-def build_layout(rng: np.random.Generator, n_benign: int, n_ring: int, p: SynthParams) -> Layout:
-    """Assign every account a segment and group; cut the rings into campaigns of sub-rings."""
+def build_layout(
+    rng: np.random.Generator,
+    n_benign: int,
+    n_ring: int,
+    p: SynthParams,
+    archetypes: tuple[int, ...] | None = None,
+) -> Layout:
+    """Assign every account a segment and group; cut the rings into campaigns of groups.
+
+    ``archetypes`` (codes, default all) are the campaign archetypes to draw from.
+    """
     counts = {
         CAMPUS: round(n_benign * p.campus_share),
         CGNAT: round(n_benign * p.cgnat_share),
@@ -95,11 +116,13 @@ def build_layout(rng: np.random.Generator, n_benign: int, n_ring: int, p: SynthP
         FAMILY: round(n_benign * p.family_share),
         VPN: round(n_benign * p.vpn_share),
         HEAVY: round(n_benign * p.heavy_share),
+        COHORT: round(n_benign * p.cohort_share),
+        STARTUP: round(n_benign * p.startup_share),
     }
     counts[ORDINARY] = n_benign - sum(counts.values())
 
     seg_parts, g_seg, g_size, g_name, g_campaign = [], [], [], [], []
-    for seg in (ORDINARY, CAMPUS, CGNAT, COMPANY, FAMILY, VPN, HEAVY):
+    for seg in (ORDINARY, CAMPUS, CGNAT, COMPANY, FAMILY, VPN, HEAVY, COHORT, STARTUP):
         seg_parts.append(np.full(counts[seg], seg, dtype=np.int8))
         if seg in _GROUPED:
             lo, hi, log = _GROUPED[seg]
@@ -113,21 +136,14 @@ def build_layout(rng: np.random.Generator, n_benign: int, n_ring: int, p: SynthP
             )
             g_campaign.append(np.full(len(sizes), -1))
 
-    # rings: sub-ring sizes, then consecutive sub-rings grouped into campaigns
-    # small populations still get several rings (a third of the ring accounts at most per ring)
-    biggest = max(p.ring_size_min, min(p.ring_size_max, n_ring // 3))
-    ring_sizes = partition(rng, n_ring, p.ring_size_min, biggest, log=True)
-    rng.shuffle(ring_sizes)
-    k_max = max(1, p.subrings_max)
-    weights = 1.0 / np.arange(1, k_max + 1)
-    per_campaign = rng.choice(
-        np.arange(1, k_max + 1), size=len(ring_sizes) + 1, p=weights / weights.sum()
+    # rings: campaigns of the chosen archetypes, each cut into groups (sub-rings, heads, ...)
+    codes = tuple(range(len(ARCHETYPES))) if archetypes is None else archetypes
+    c_arch, camp_groups = plan_campaigns(rng, n_ring, codes, p)
+    ring_sizes = (
+        np.concatenate(camp_groups).astype(np.int64) if camp_groups else np.zeros(0, np.int64)
     )
-    campaign_of = np.repeat(np.arange(len(per_campaign)), per_campaign)[: len(ring_sizes)]
-    if len(ring_sizes) >= 2 and campaign_of[-1] == 0:  # at least two campaigns
-        campaign_of[-1] = 1
-    n_campaigns = int(campaign_of.max()) + 1 if len(ring_sizes) else 0
-    campaigns = [f"hydra-{i + 1:02d}" for i in range(n_campaigns)]
+    campaign_of = np.repeat(np.arange(len(camp_groups)), [len(g) for g in camp_groups])
+    campaigns = [f"hydra-{i + 1:02d}" for i in range(len(camp_groups))]
     sub_no = np.arange(len(ring_sizes)) - np.searchsorted(campaign_of, campaign_of)
     seg_parts.append(np.full(n_ring, RING, dtype=np.int8))
     g_seg.append(np.full(len(ring_sizes), RING))
@@ -159,6 +175,7 @@ def build_layout(rng: np.random.Generator, n_benign: int, n_ring: int, p: SynthP
         g_name=np.concatenate(g_name),
         g_campaign=np.concatenate(g_campaign),
         campaigns=campaigns,
+        c_archetype=c_arch,
     )
 
 

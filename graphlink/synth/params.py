@@ -9,7 +9,7 @@ address blocks and ASNs.  Provider names are fictional.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -84,6 +84,17 @@ class SynthParams:
     company_pairs_per_member: float = 0.5
     #: Heavy users who also jump on the new model on release day.
     heavy_pivot_pairs_per_user: float = 0.5
+    #: Course / hackathon cohorts: 15-150 people signing up within hours on the student
+    #: plan with an event code, doing the same exercises (ring-like, benign).
+    cohort_share: float = 0.004
+    #: Small startups on the API plan: CI jobs on datacenter addresses, one company card,
+    #: one API-key prefix, no verified organisation (ring-like, benign).
+    startup_share: float = 0.006
+
+    #: Per-seed spread of the benign population: every share and rate above is multiplied
+    #: by a factor drawn per seed in [1 - vary, 1 + vary] (0 = exactly these values), so
+    #: no two seeds have the same proportions of hard negatives.
+    vary: float = 0.4
 
     def __post_init__(self) -> None:
         if not 2 <= self.ring_size_min <= self.ring_size_max:
@@ -95,9 +106,41 @@ class SynthParams:
             self.family_share,
             self.vpn_share,
             self.heavy_share,
+            self.cohort_share,
+            self.startup_share,
         )
         if min(shares) < 0 or sum(shares) > 1:
             raise ValueError("benign segment shares must be >= 0 and sum to at most 1")
+        if not 0 <= self.vary < 1:
+            raise ValueError("vary must be in [0, 1)")
+
+
+#: The benign-population fields that :func:`jittered` varies per seed.
+_VARIED = (
+    "campus_share", "cgnat_share", "company_share", "family_share", "vpn_share", "heavy_share",
+    "ips_per_account", "ipv6_share", "benign_template_pairs_per_1k", "campus_pairs_per_student",
+    "lab_share", "company_pairs_per_member", "heavy_pivot_pairs_per_user", "cohort_share",
+    "startup_share",
+)  # fmt: skip
+_SHARES = _VARIED[:6] + ("cohort_share", "startup_share")
+
+
+def jittered(p: SynthParams, rng: np.random.Generator) -> SynthParams:
+    """``p`` with each benign share and rate scaled by a per-seed factor in ``[1 - vary, 1 + vary]``.
+
+    A detector fitted on several seeds then sees campuses, carriers, companies, ... in
+    different proportions and strengths, not one fixed mix.
+    """
+    if p.vary <= 0:
+        return p
+    f = 1 + p.vary * (2 * rng.random(len(_VARIED)) - 1)
+    changes = {k: getattr(p, k) * float(x) for k, x in zip(_VARIED, f)}
+    changes["ipv6_share"] = min(changes["ipv6_share"], 0.9)
+    total = sum(changes[k] for k in _SHARES)
+    if total > 0.9:
+        for k in _SHARES:
+            changes[k] *= 0.9 / total
+    return replace(p, **changes)
 
 
 def default_ring_accounts(n_accounts: int) -> int:
@@ -133,19 +176,19 @@ SEMESTER_STARTS = np.array(
     ]
 )
 
-# Proxy / VPN providers: (name, kind, datacenter, pool size at 1M accounts).
-PROVIDERS: list[tuple[str, str, bool, int]] = [
-    ("surfguard-vpn", "vpn", True, 3000),
-    ("ironveil-vpn", "vpn", True, 2500),
-    ("privado-net", "vpn", True, 2000),
-    ("nimbus-proxy", "dc_proxy", True, 6000),
-    ("gridhop-proxies", "dc_proxy", True, 5000),
-    ("brightmesh-resi", "resi_proxy", False, 20000),
-    ("oxylane-resi", "resi_proxy", False, 15000),
-    ("cloudgate-swg", "gateway", True, 1500),
+# Proxy / VPN providers: (kind, datacenter, pool size at 1M accounts).  Their names are
+# drawn per seed (:mod:`graphlink.synth.names`): no fixed provider list to key on.
+PROVIDER_SPECS: list[tuple[str, bool, int]] = [
+    ("vpn", True, 3000),
+    ("vpn", True, 2500),
+    ("vpn", True, 2000),
+    ("dc_proxy", True, 6000),
+    ("dc_proxy", True, 5000),
+    ("resi_proxy", False, 20000),
+    ("resi_proxy", False, 15000),
+    ("gateway", True, 1500),
 ]
-PROVIDER_NAMES = [p[0] for p in PROVIDERS]
-PROVIDER_KIND = np.array([p[1] for p in PROVIDERS])
+PROVIDER_KIND = np.array([p[0] for p in PROVIDER_SPECS])
 
 # Disjoint first octets per kind of address space, so a random residential
 # address never lands in a carrier's or provider's block by accident.
@@ -386,20 +429,3 @@ WEBMAIL = np.array(
 )
 WEBMAIL_W = np.array([45, 12, 6, 8, 4, 2, 3, 2, 2, 2, 1, 2], dtype=float)
 WEBMAIL_W /= WEBMAIL_W.sum()
-
-#: BINs of prepaid / gift cards in the generated world (rings buy these in bulk; a few
-#: benign people hold one too).  Detection's ``prepaid_bins`` mirrors this list.
-PREPAID_BINS: tuple[str, ...] = (
-    "423916",
-    "442790",
-    "485340",
-    "530133",
-    "537410",
-    "544768",
-    "404038",
-    "520423",
-    "41592204",
-    "51078600",
-)
-
-PLANS = np.array(["free", "pro", "team", "enterprise", "edu", "startup", "api"])

@@ -14,12 +14,14 @@ import numpy as np
 import pyarrow as pa
 
 from graphlink.synth import _fmt
-from graphlink.synth._tables import Catalogue, Rows, Tokens, blocks, residential, resi_v4, resi_v6
+from graphlink.synth._tables import Catalogue, Rows, Tokens, blocks, resi_v4, resi_v6, residential
+from graphlink.synth.archetypes import ARCHETYPES, GroupParams
 from graphlink.synth.layout import RING, SEGMENTS, Layout
+from graphlink.synth.names import Names
 from graphlink.synth.params import (
     PROVIDER_ASNS,
     PROVIDER_OCTETS,
-    PROVIDERS,
+    PROVIDER_SPECS,
     V6_PROVIDER_PREFIX,
     SynthParams,
 )
@@ -51,6 +53,7 @@ class World:
     seed: int
     params: SynthParams
     layout: Layout
+    names: Names
     created: np.ndarray = field(init=False)
     country: np.ndarray = field(init=False)  # str codes (object array of ISO codes)
     account_cols: dict[str, list] = field(default_factory=dict)
@@ -72,6 +75,12 @@ class World:
     #: catalogue indexes of popular (benign) referral codes
     popular_referrals: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     tokens: Tokens = field(init=False)
+    #: distinct vanity (personal) e-mail domains of the benign population
+    n_vanity: int = 50
+    #: per ring group knobs (set by the ring generator)
+    ring: GroupParams | None = None
+    #: per ring group exit pools (catalogue base, base size, first slot, pool size)
+    exit_pools: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def __post_init__(self) -> None:
         n = self.layout.n
@@ -104,16 +113,18 @@ class World:
                 (ring_sizes.max() if len(ring_sizes) else 0) * self.params.ring_ip_pool_ratio * 1.5
             )
         )
-        sizes = np.array([max(int(base * scale), 24, need) for _, _, _, base in PROVIDERS])
+        sizes = np.array([max(int(base * scale), 24, need) for _, _, base in PROVIDER_SPECS])
+        asns = rng.choice(PROVIDER_ASNS, len(PROVIDER_SPECS), replace=False)
         offsets = []
-        for i, ((name, kind, dc, _), n) in enumerate(zip(PROVIDERS, sizes)):
+        for i, ((kind, dc, _), n) in enumerate(zip(PROVIDER_SPECS, sizes)):
+            name = self.names.providers[i]
             if kind == "resi_proxy":  # residential exits: home addresses, residential ASNs
                 ints, asn = resi_v4(rng, n)
                 text = _fmt.ipv4(ints)
             else:
                 n6 = n // 10 if kind == "vpn" else 0
                 ints = blocks(rng, np.array([n - n6]), PROVIDER_OCTETS)
-                asn = np.full(n, PROVIDER_ASNS[i % len(PROVIDER_ASNS)])
+                asn = np.full(n, asns[i])
                 t6, _ = resi_v6(rng, n6, V6_PROVIDER_PREFIX)
                 text = pa.concat_arrays([_fmt.ipv4(ints), t6])
             coverage = (
@@ -157,8 +168,12 @@ def _sorted_links(rows: Rows, key_col: str, perm: np.ndarray) -> tuple[np.ndarra
     return order, acc[order]
 
 
-def assemble(w: World) -> tuple[dict[str, pa.Table], pa.Table]:
-    """Arrow tables of the snapshot (spec columns) and the truth table."""
+def assemble(w: World, *, with_similarity: bool = True) -> tuple[dict[str, pa.Table], pa.Table]:
+    """Arrow tables of the snapshot (spec columns) and the truth table.
+
+    ``with_similarity=False`` leaves ``behaviour_similarity`` empty (its columns, no rows):
+    a platform without an upstream behavioural job.
+    """
     L = w.layout
     perm = w.rng(99).permutation(L.n)  # account index -> public number
     ids = _fmt.padded(perm + 1, "acct_")
@@ -213,6 +228,8 @@ def assemble(w: World) -> tuple[dict[str, pa.Table], pa.Table]:
     )
 
     tables["behaviour_similarity"] = _pairs_table(w, ids)
+    if not with_similarity:
+        tables["behaviour_similarity"] = tables["behaviour_similarity"].slice(0, 0)
 
     truth = _truth(w, ids, by_number)
     return tables, truth
@@ -251,13 +268,15 @@ def _truth(w: World, ids: pa.Array, by_number: np.ndarray) -> pa.Table:
     extra = w.account_cols.get("_group")
     if extra is not None:  # segments grouped by something other than a layout group (vpn provider)
         e = extra[by_number]
-        set_e = (~has_g) & (e != None)  # noqa: E711  (object array)
+        set_e = (~has_g) & (e != None)
         group[set_e] = e[set_e]
     campaign = np.full(L.n, "", dtype=object)
     camp_idx = np.full(L.n, -1, dtype=np.int64)
     camp_idx[has_g] = L.g_campaign[g[has_g]]
     is_c = camp_idx >= 0
     campaign[is_c] = np.array(L.campaigns, dtype=object)[camp_idx[is_c]]
+    archetype = np.full(L.n, "", dtype=object)
+    archetype[is_c] = np.array(ARCHETYPES, dtype=object)[L.c_archetype[camp_idx[is_c]]]
     return pa.table(
         {
             "account_id": ids.take(by_number),
@@ -266,5 +285,6 @@ def _truth(w: World, ids: pa.Array, by_number: np.ndarray) -> pa.Table:
                 np.array(SEGMENTS, dtype=object)[L.segment[by_number]], pa.string()
             ),
             "group": pa.array(group, pa.string()),
+            "archetype": pa.array(archetype, pa.string()),
         }
     )

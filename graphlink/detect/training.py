@@ -1,0 +1,169 @@
+"""Fitting the risk model on clusters whose truth is known (pure).
+
+Clustering does not depend on the risk model, so a scenario is clustered once
+(:func:`graphlink.detect.pipeline.cluster_accounts`) and its clusters become
+rows of a training table: the scale-free features of
+:mod:`graphlink.detect.scoring` plus what the truth says about the members
+(share of ring accounts, the campaign archetype of the ring majority, the
+benign segment otherwise).  :func:`fit_risk_model` fits a
+:class:`~graphlink.detect.riskmodel.RiskModel` on any subset of those rows,
+which is what leave-one-archetype-out evaluation needs: fit without one
+archetype, score it, never cluster again.
+
+Where the ban bar comes from: the fitted logistic is shifted so that risk 0.9
+(the ban-wave default) sits at the lowest score whose training false-ban
+rate stays within ``max_fp_rate`` of the benign accounts in clusters; what a
+risk of 0.9 means is then "as sure as the operating point validated on the
+training scenarios", recorded in ``trained_on``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from graphlink.detect.config import DetectionConfig
+from graphlink.detect.pipeline import Clustering
+from graphlink.detect.riskmodel import RiskModel, fit_model
+from graphlink.detect.scoring import score_clusters
+
+#: A model that scores every cluster 0.5: used to compute features only.
+NEUTRAL = RiskModel(version="neutral", features=(), mean=(), scale=(), coef=(), intercept=0.0)
+
+#: Features the shipped model uses: each is a share of members or a surprise
+#: against the population, in [0, 1] or a bounded log ratio.  Kept out on
+#: purpose: raw size (a big ring is not riskier than a small one), prepaid
+#: (needs an operator's BIN table), named-proxy share (infrastructure counts
+#: whether or not a feed names it), e-mail domain / country concentration
+#: (campuses and companies concentrate as much as rings do: no direction).
+MODEL_FEATURES: tuple[str, ...] = (
+    "log10_density", "external_share", "personal_surprise", "shared_payment_share",
+    "device_or_identifier_share", "infra_share", "infra_surprise", "similarity_share",
+    "similarity_surprise", "signal_mix", "burst_share", "burst_surprise", "plan_surprise",
+    "volume_ratio_log10", "log10_size_capped", "evidence_families",
+)
+
+#: Sign each feature's coefficient must have: +1 evidence of coordination
+#: (more of it never lowers risk), -1 evidence against, 0 either.  A feature
+#: whose fitted sign contradicts this is dropped and the model refitted: the
+#: contradiction is an artefact of correlated features in the training
+#: worlds, and a ring that scores lower for sharing *more* is exploitable.
+FEATURE_SIGN: dict[str, int] = {
+    "external_share": -1, "org_share": -1, "volume_ratio_log10": 0, "log10_size_capped": 0,
+}
+
+#: The risk the ban wave bans at by default (``graphlink.banwave.DEFAULT_MIN_RISK``).
+BAN_BAR = 0.9
+
+
+def labelled_clusters(clustering: Clustering, truth: pd.DataFrame,
+                      config: DetectionConfig = DetectionConfig(), *, scenario: str = ""
+                      ) -> pd.DataFrame:
+    """One row per cluster (size >= 2): features, size, truth.
+
+    Truth columns: ``ring`` (ring members), ``ring_frac``, ``y`` (ring majority),
+    ``archetype`` / ``campaign`` (most common among ring members; empty when
+    none), ``segment`` (most common truth segment), ``scenario``.
+    """
+    scored = score_clusters(clustering.graph, clustering.membership, config, NEUTRAL)
+    cols = [c for c in ("account_id", "segment", "campaign", "archetype") if c in truth]
+    mem = scored.members[["account_id", "label"]].merge(truth[cols], on="account_id", how="left")
+    mem["segment"] = mem["segment"].fillna("unknown")
+    mem["is_ring"] = mem["segment"] == "ring"
+    if "archetype" not in mem:
+        mem["archetype"] = np.where(mem["is_ring"], "default", None)
+    agg = mem.groupby("label").agg(ring=("is_ring", "sum"), n=("is_ring", "size"))
+
+    def mode(frame: pd.DataFrame, col: str) -> pd.Series:
+        vc = frame.groupby(["label", col]).size().reset_index(name="k")
+        vc = vc.sort_values(["label", "k", col], ascending=[True, False, True])
+        return vc.drop_duplicates("label").set_index("label")[col]
+
+    ring_mem = mem[mem["is_ring"]]
+    out = scored.clusters.drop(columns=["risk", "reasons"]).set_index("label")
+    out["ring"] = agg["ring"].reindex(out.index).fillna(0).astype(int)
+    out["ring_frac"] = out["ring"] / out["size"]
+    out["y"] = (out["ring_frac"] >= 0.5).astype(int)
+    out["archetype"] = mode(ring_mem, "archetype").reindex(out.index).fillna("")
+    out["campaign"] = mode(ring_mem, "campaign").reindex(out.index).fillna("")
+    out["segment"] = mode(mem, "segment").reindex(out.index)
+    out["scenario"] = scenario
+    return out.reset_index()
+
+
+def _weights(table: pd.DataFrame) -> np.ndarray:
+    """Class-balanced sample weights, growing with the square root of cluster size.
+
+    Balanced: benign clusters outnumber rings by hundreds to one.  sqrt(size):
+    an account-level ban wave cares more about a 500-account cluster than a
+    pair, but a linear weight would let a few giant rings decide the fit.
+    """
+    y = table["y"].to_numpy()
+    w = np.sqrt(table["size"].to_numpy(np.float64))
+    for cls in (0, 1):
+        sel = y == cls
+        if sel.any():
+            w[sel] *= len(w) / (2.0 * w[sel].sum())
+    return w
+
+
+def _bar_shift(table: pd.DataFrame, logit: np.ndarray, max_fp_rate: float) -> tuple[float, dict[str, Any]]:
+    """Logit of the lowest score whose training false bans stay within ``max_fp_rate``.
+
+    The rate is of benign accounts *in clusters* (the only ones a wave can ban).
+    """
+    size = table["size"].to_numpy(np.float64)
+    benign = size - table["ring"].to_numpy(np.float64)
+    ring = table["ring"].to_numpy(np.float64)
+    order = np.argsort(-logit, kind="stable")
+    fp = np.cumsum(benign[order])
+    tp = np.cumsum(ring[order])
+    allowed = max_fp_rate * max(benign.sum(), 1.0)
+    ok = np.flatnonzero(fp <= allowed)
+    if not len(ok):
+        return float(logit.max() + 1.0), {"train_recall": 0.0, "train_false_bans": 0}
+    i = ok[-1]
+    # Stop at a score gap, not inside a tie (two clusters with the same score).
+    cut = float(logit[order][i])
+    nxt = float(logit[order][i + 1]) if i + 1 < len(order) else cut - 1.0
+    bar = (cut + nxt) / 2.0
+    return bar, {"train_recall": round(float(tp[i] / max(ring.sum(), 1.0)), 4),
+                 "train_false_bans": int(fp[i]),
+                 "train_benign_in_clusters": int(benign.sum())}
+
+
+def fit_risk_model(
+    table: pd.DataFrame,
+    *,
+    features: Sequence[str] = MODEL_FEATURES,
+    C: float = 0.5,
+    max_fp_rate: float = 3e-4,
+    prefix: str = "synth",
+    trained_on: dict[str, Any] | None = None,
+) -> RiskModel:
+    """Fit on labelled clusters and place the ban bar (see the module docstring)."""
+    feats = list(features)
+    dropped: list[str] = []
+    while True:
+        model = fit_model(table, table["y"].to_numpy(), features=tuple(feats),
+                          sample_weight=_weights(table), C=C, prefix=prefix)
+        wrong = [(c * FEATURE_SIGN.get(f, 1), f) for f, c in zip(model.features, model.coef)
+                 if c * FEATURE_SIGN.get(f, 1) < 0]
+        if not wrong:
+            break
+        worst = min(wrong)[1]
+        feats.remove(worst)
+        dropped.append(worst)
+    logit = model.logit(table)
+    bar, stats = _bar_shift(table, logit, max_fp_rate)
+    shift = float(np.log(BAN_BAR / (1 - BAN_BAR))) - bar
+    info = dict(trained_on or {}) | stats | {
+        "clusters": len(table), "ring_clusters": int(table["y"].sum()),
+        "max_fp_rate": max_fp_rate, "C": C, "dropped_for_sign": dropped,
+        "archetypes": sorted(a for a in table["archetype"].unique() if a),
+    }
+    return model.with_(intercept=round(model.intercept + shift, 6), threshold=BAN_BAR,
+                       trained_on=info)

@@ -1,0 +1,107 @@
+"""model_pivot: accounts that move most of their traffic to a new model within a day of
+its first appearance in the log, in cohorts.
+
+A model is *new* when the log first sees it ``min_model_age_s`` after the log
+starts (nothing says which model is new: the log does).  An account *pivots*
+to it when
+
+* its first request to the model is at most ``pivot_horizon_s`` after the
+  model's first appearance (a move a week later is ordinary adoption),
+* it had at least ``min_requests_before`` requests on other models before that
+  appearance (a pivot is a move, not a sign-up), and
+* at least ``min_pivot_share`` of its requests in the ``share_window_s`` after
+  its first use go to the new model ("most of its traffic").
+
+Early adopters pivot too, at times of their own; an orchestrated fleet pivots
+together.  So pivots are clustered by time: each pivoting account is paired
+with its next ``pivot_neighbours`` pivots within ``pivot_window_s``, and the pair
+scores ``min(share_a, share_b) x min(density_a, density_b)`` where an account's
+density is ``1 - expected / observed`` pivots in its ±window, ``expected`` being
+the *median* hourly pivot rate of the model's first day (a robust background:
+the cohorts themselves do not raise it).  Lone adopters score 0 and drop out.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from graphlink.similarity.accumulate import Aggregates
+from graphlink.similarity.config import SimilarityConfig
+from graphlink.similarity.templates import _empty
+
+_HOUR_MS = 3_600_000
+
+
+def new_models(agg: Aggregates, cfg: SimilarityConfig) -> dict[int, int]:
+    """Model code -> first appearance (epoch ms) of the models the log sees appear."""
+    out: dict[int, int] = {}
+    for m in np.unique(agg.first_model):
+        if m == 0:  # no model given
+            continue
+        first = int(agg.first_ms[agg.first_model == m].min())
+        if first - agg.log_start_ms >= cfg.min_model_age_s * 1000:
+            out[int(m)] = first
+    return out
+
+
+def pivoters(agg: Aggregates, cfg: SimilarityConfig, model: int, release_ms: int
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(accounts, pivot time ms, share of traffic on the model) of the accounts that pivot."""
+    sel = agg.first_model == model
+    acc, t = agg.first_account[sel], agg.first_ms[sel]
+    early = t - release_ms <= cfg.pivot_horizon_s * 1000
+    acc, t = acc[early], t[early]
+    if not len(acc):
+        z = np.zeros(0, dtype=np.int64)
+        return z, z.copy(), np.zeros(0)
+    t_of = np.full(agg.n_accounts, -1, dtype=np.int64)
+    t_of[acc] = t
+    rows = t_of[agg.mh_account] >= 0
+    ra, rm, rh, rc = (agg.mh_account[rows], agg.mh_model[rows], agg.mh_hour[rows],
+                      agg.mh_count[rows])
+    release_h = release_ms // _HOUR_MS
+    before = np.bincount(ra, weights=rc * ((rh < release_h) & (rm != model)),
+                         minlength=agg.n_accounts)
+    start_h = t_of[ra] // _HOUR_MS
+    in_win = (rh >= start_h) & (rh < start_h + max(cfg.share_window_s // 3600, 1))
+    total = np.bincount(ra, weights=rc * in_win, minlength=agg.n_accounts)
+    on_m = np.bincount(ra, weights=rc * (in_win & (rm == model)), minlength=agg.n_accounts)
+    share = np.divide(on_m[acc], total[acc], out=np.zeros(len(acc)), where=total[acc] > 0)
+    ok = (before[acc] >= cfg.min_requests_before) & (share >= cfg.min_pivot_share)
+    return acc[ok], t[ok], share[ok]
+
+
+def model_pivot_pairs(agg: Aggregates, cfg: SimilarityConfig) -> tuple[pd.DataFrame, dict]:
+    stats: dict = {"new_models": 0, "pivoting_accounts": 0}
+    frames = []
+    models = new_models(agg, cfg)
+    stats["new_models"] = len(models)
+    for model, release in sorted(models.items()):
+        acc, t, share = pivoters(agg, cfg, model, release)
+        stats["pivoting_accounts"] += len(acc)
+        if len(acc) < 2:
+            continue
+        order = np.argsort(t, kind="stable")
+        acc, t, share = acc[order], t[order], share[order]
+        w = cfg.pivot_window_s * 1000
+        observed = np.searchsorted(t, t + w, side="right") - np.searchsorted(t, t - w, side="left")
+        hours = (t - release) // _HOUR_MS
+        n_hours = max(int(np.ceil(cfg.pivot_horizon_s / 3600)), 1)
+        per_hour = np.bincount(np.clip(hours, 0, n_hours - 1), minlength=n_hours)
+        rate_ms = float(np.median(per_hour)) / _HOUR_MS
+        density = 1.0 - rate_ms * 2 * w / observed
+        k = len(acc)
+        steps = np.arange(1, min(cfg.pivot_neighbours, k - 1) + 1)
+        i = np.repeat(np.arange(k), len(steps))
+        j = i + np.tile(steps, k)
+        inside = j < k
+        i, j = i[inside], j[inside]
+        near = t[j] - t[i] <= w
+        i, j = i[near], j[near]
+        score = np.minimum(share[i], share[j]) * np.minimum(density[i], density[j])
+        ok = score >= cfg.min_pivot_score
+        frames.append(pd.DataFrame({"a": acc[i[ok]], "b": acc[j[ok]], "score": score[ok]}))
+    if not frames:
+        return _empty(), stats
+    return pd.concat(frames, ignore_index=True), stats

@@ -1,0 +1,109 @@
+"""prompt_template: accounts whose prompt-fingerprint sets overlap far more than chance.
+
+Score: the weighted Jaccard (Ruzicka) of the two accounts' prompt traffic,
+each account described by the share of its requests on each fingerprint,
+weighted by rarity ``w_f = ln(N / max(df_f, 2))`` (``N`` accounts in the log,
+``df_f`` accounts using ``f``) and renormalised::
+
+    x_a(f) = count_a(f) * w_f / sum_g count_a(g) * w_g
+    score  = sum_f min(x_a, x_b) / sum_f max(x_a, x_b)
+
+So the score says how much of the two accounts' traffic is the same prompts,
+rare templates counting more than common ones.  A script account whose traffic
+*is* the campaign's templates scores high with its fleet mates; a student who
+sent this week's homework prompts like the rest of the class, among a lot of
+personal ones, scores low with them.  A one-off prompt (``df = 1``) can never
+be shared; it weighs like the rarest shared fingerprint, as part of the traffic
+that is not in common.  Fingerprints used by more than ``popular_share`` of the
+accounts are generic ("summarise this") and get no weight at all: they are
+dropped before MinHash.
+
+Only accounts with at least ``min_shared_fingerprints`` non-popular
+fingerprints that someone else also uses can pair; their sets of such shared
+fingerprints go through MinHash + LSH (:mod:`graphlink.similarity.minhash`) and
+the candidates are scored exactly, one-off prompts included.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from graphlink.similarity.accumulate import Aggregates, unique
+from graphlink.similarity.config import SimilarityConfig
+from graphlink.similarity.minhash import csr, lsh_candidates, row_dot, signatures
+
+PAIR_COLUMNS = ["a", "b", "score"]
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame({"a": np.zeros(0, np.int64), "b": np.zeros(0, np.int64),
+                         "score": np.zeros(0, np.float64)})
+
+
+def prompt_template_pairs(agg: Aggregates, cfg: SimilarityConfig) -> tuple[pd.DataFrame, dict]:
+    """``(pairs a, b, score over account codes, stats)``."""
+    acct, fph = agg.fp_account, agg.fp_hash
+    stats: dict = {"fingerprints": 0, "popular_fingerprints": 0, "accounts_compared": 0,
+                   "candidates": 0}
+    if len(acct) == 0:
+        return _empty(), stats
+    uniq, fcode, df = unique(fph, inverse=True, counts=True)
+    n_users = int((np.bincount(acct, minlength=agg.n_accounts) > 0).sum())
+    cut = max(cfg.popular_share * n_users, cfg.popular_min_accounts)
+    popular = df > cut
+    stats["fingerprints"] = len(uniq)
+    stats["popular_fingerprints"] = int(popular.sum())
+    keep = ~popular[fcode]
+    acct, fcode, fph = acct[keep], fcode[keep], fph[keep]
+    shared = df[fcode] >= 2
+    n_shared = np.bincount(acct[shared], minlength=agg.n_accounts)
+    eligible = n_shared >= cfg.min_shared_fingerprints
+    rows = eligible[acct]
+    acct, fcode, fph = acct[rows], fcode[rows], fph[rows]
+    accounts = np.flatnonzero(eligible)
+    stats["accounts_compared"] = len(accounts)
+    if len(accounts) < 2:
+        return _empty(), stats
+    local = np.searchsorted(accounts, acct)
+    order = np.argsort(local, kind="stable")
+    local, fcode, fph = local[order], fcode[order], fph[order]
+    # MinHash sees the shared fingerprints only: a one-off prompt can never be in
+    # common, it would only lower every Jaccard the LSH bands have to catch.
+    # (It still counts in the exact score below.)
+    sh = df[fcode] >= 2
+    indptr = np.r_[0, np.cumsum(np.bincount(local[sh], minlength=len(accounts)))]
+    sig = signatures(indptr, (fph[sh] & np.uint64(0xFFFFFFFF)).astype(np.uint32),
+                     num_perm=cfg.num_perm, seed=cfg.seed)
+    i, j = lsh_candidates(sig, bands=cfg.lsh_bands, rows=cfg.lsh_rows, seed=cfg.seed,
+                          max_bucket=cfg.max_bucket, degree=cfg.bucket_degree)
+    stats["candidates"] = len(i)
+    if not len(i):
+        return _empty(), stats
+    # a fingerprint nobody else uses says nothing about who is alike, but it is part
+    # of the account's behaviour: it weighs like the rarest shared one (df = 2)
+    idf = np.log(max(n_users, 2) / np.maximum(df, 2).astype(np.float64))
+    mass = agg.fp_count[keep][rows][order] * idf[fcode]
+    share = mass / np.bincount(local, weights=mass, minlength=len(accounts))[local]
+    x = csr(local, fcode, len(accounts), len(uniq), share)
+    binary = csr(local, fcode, len(accounts), len(uniq))
+    common = row_dot(binary, binary, i, j)
+    score = ruzicka(x, i, j)
+    ok = (common >= cfg.min_shared_fingerprints) & (score >= cfg.min_template_score)
+    return pd.DataFrame({"a": accounts[i[ok]], "b": accounts[j[ok]], "score": score[ok]}), stats
+
+
+def ruzicka(x: sp.csr_matrix, i: np.ndarray, j: np.ndarray, *, chunk: int = 200_000) -> np.ndarray:
+    """Weighted Jaccard of rows ``i`` and ``j`` of ``x`` (rows are distributions: sum 1).
+
+    ``sum min = 1 - |x_i - x_j|_1 / 2`` for two distributions, and
+    ``sum max = 2 - sum min``: one sparse subtraction per chunk of pairs.
+    """
+    out = np.zeros(len(i))
+    for lo in range(0, len(i), chunk):
+        hi = min(lo + chunk, len(i))
+        l1 = np.asarray(abs(x[i[lo:hi]] - x[j[lo:hi]]).sum(axis=1)).ravel()
+        m = np.clip(1.0 - l1 / 2.0, 0.0, 1.0)
+        out[lo:hi] = m / (2.0 - m)
+    return out
