@@ -123,6 +123,8 @@ def test_st_run_with_every_check_is_clean(
             capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path,
         )
         assert st.returncode == 0, st.stdout[-6000:] + st.stderr[-2000:]
+        # ... and it did test every operation (not an empty selection)
+        assert f"{len(OPERATIONS)} selected / {len(OPERATIONS)} total" in st.stdout, st.stdout[-3000:]
     finally:
         proc.terminate()
         try:
