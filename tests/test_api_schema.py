@@ -92,6 +92,7 @@ def test_no_input_yields_a_server_error(
     run()
 
 
+@pytest.mark.slow  # a real server and every schemathesis phase (~2-3 min on the loaded machine)
 def test_st_run_with_every_check_is_clean(
     session_store: GraphStore, env_for_cli: dict[str, str], tmp_path: Path
 ) -> None:
