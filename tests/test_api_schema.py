@@ -92,6 +92,7 @@ def test_no_input_yields_a_server_error(
     run()
 
 
+@pytest.mark.slow  # a real server and every schemathesis phase (~2-3 min on the loaded machine)
 def test_st_run_with_every_check_is_clean(
     session_store: GraphStore, env_for_cli: dict[str, str], tmp_path: Path
 ) -> None:
@@ -123,6 +124,8 @@ def test_st_run_with_every_check_is_clean(
             capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path,
         )
         assert st.returncode == 0, st.stdout[-6000:] + st.stderr[-2000:]
+        # ... and it did test every operation (not an empty selection)
+        assert f"{len(OPERATIONS)} selected / {len(OPERATIONS)} total" in st.stdout, st.stdout[-3000:]
     finally:
         proc.terminate()
         try:

@@ -106,6 +106,7 @@ def wait_for(predicate: Any, *, timeout: float, step: float = 0.1) -> bool:
     return False
 
 
+@pytest.mark.slow  # stops and restarts the session's Neo4j (~3-5 min on the loaded machine)
 def test_store_down_hot_path_answers_rest_fails_fast_then_recovers(
     server: LocalNeo4j, settings: Settings, session_store: GraphStore
 ) -> None:
