@@ -100,7 +100,14 @@ def test_modularity_is_available_and_recorded():
 
 
 def test_generated_scenario_rings_found_and_look_alikes_spared():
-    """The generator's hard scenario at 20k benign accounts (the 1M figures are in bench_detect)."""
+    """The generator's hard scenario at 20k benign accounts (the 1M figures are in bench_quality).
+
+    Since the generator draws nine campaign archetypes among cohort and startup
+    look-alikes, recall at this size is far below the old single-tactic world's
+    0.85 (measured 0.28 at seed 5; leave-one-archetype-out table in
+    docs/banwaves.md): this guards precision and the look-alikes, and that
+    recall does not fall further.
+    """
     from graphlink.synth import generate
 
     sc = generate(20_000, seed=5)
@@ -111,6 +118,6 @@ def test_generated_scenario_rings_found_and_look_alikes_spared():
     ring = int((sc.truth["segment"] == "ring").sum())
     precision = by_segment.get("ring", 0) / len(flagged)
     recall = by_segment.get("ring", 0) / ring
-    assert precision >= 0.97 and recall >= 0.85, (precision, recall, by_segment.to_dict())
+    assert precision >= 0.95 and recall >= 0.25, (precision, recall, by_segment.to_dict())
     assert by_segment.get("campus", 0) == 0 and by_segment.get("company", 0) == 0
     assert by_segment.get("cgnat", 0) <= 2
