@@ -335,10 +335,19 @@ def test_calibrate_moves_scores_the_labelled_way_reproducibly(clean, env_for_cli
 
     train = D.training_set(D.read_decisions(store), prior.features)
     assert train.y.sum() >= 2 and (train.y == 0).sum() >= 2
-    before, after = prior.predict(train.X), m1.predict(train.X)
-    # every confirmed cluster's risk goes up, every rejected one's down
-    assert (after[train.y == 1] > before[train.y == 1]).all(), (before, after)
-    assert (after[train.y == 0] < before[train.y == 0]).all(), (before, after)
+    before, after = prior.logit(train.X), m1.logit(train.X)
+    up, down = after[train.y == 1] - before[train.y == 1], after[train.y == 0] - before[train.y == 0]
+    # confirmed clusters' risk goes up, rejected ones' down: on average, and for most of them
+    # one by one (a linear model cannot move every cluster its own way when a rejected look-alike
+    # shares features with confirmed rings)
+    assert up.mean() > 0 > down.mean(), (up, down)
+    assert (up > 0).mean() >= 0.6 and (down < 0).mean() >= 0.6, (up, down)
+
+    def log_loss(m: RiskModel) -> float:
+        p = np.clip(m.predict(train.X), 1e-12, 1 - 1e-12)
+        return float(-np.mean(train.y * np.log(p) + (1 - train.y) * np.log(1 - p)))
+
+    assert log_loss(m1) < log_loss(prior)
     assert m1.features == prior.features and m1.trained_on["prior"] == prior.version
     assert m1.trained_on["decisions"] == len(train) and m1.trained_on["cv_auc"] is not None
 
