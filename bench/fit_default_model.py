@@ -37,11 +37,14 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="*", default=list(TRAIN_SEEDS))
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--table", type=Path, help="also save the training table (parquet)")
+    ap.add_argument("--kind", choices=["logistic", "gbdt"], default="logistic",
+                    help="logistic (shipped: generalizes better leave-one-archetype-out) or "
+                         "monotone gradient-boosted trees")
     a = ap.parse_args()
     table = training_tables(a.accounts, a.seeds, progress=lambda s: console.print(f"[dim]{s}[/]"))
     if a.table:
         table.to_parquet(a.table)
-    model = fit_risk_model(table, trained_on={
+    model = fit_risk_model(table, kind=a.kind, trained_on={
         "scenarios": f"graphlink synth, {a.accounts:,} benign accounts, seeds {a.seeds}, "
                      "every second one without behaviour_similarity",
         "command": "bench/fit_default_model.py " + " ".join(sys.argv[1:]),
