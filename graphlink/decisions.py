@@ -29,7 +29,9 @@ Three parts, I/O at the edges:
   of decisions moves the scores near them in the labelled direction;
   hundreds outweigh the prior.  Every coefficient stays anchored, including
   those of features the labelled clusters do not vary on (a plain L2 penalty
-  would pull those to zero, e.g. forget the verified-org discount).  The
+  would pull those to zero, e.g. forget the verified-org discount).  Signs
+  follow the shipped model's rule (:func:`feature_signs`): a coefficient the
+  decisions push to the wrong side is held at 0 and the rest refitted.  The
   prior is the *shipped default* model, not the active one: the active model
   was fitted on these same decisions, and starting from it would count them
   twice.  Features, standardisation and ban bar are the prior's, so the
