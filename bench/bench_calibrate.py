@@ -28,6 +28,11 @@ seed, ban wave at 0.9 (account level, shipped -> calibrated):
   Prior weight 20: seed 12 unchanged (P 0.988, R 0.513), seed 13 P 0.957 ->
   0.960, R 0.373 -> 0.400.
 
+* shipped ``synth-20261126-0f988efd`` (commit 346a723), with the sign rule,
+  13 decisions (9 confirm, 4 reject), prior weight 5: CV AUC 0.722 (prior
+  0.806: the CLI warns); seed 12 P 0.988 -> 1.000, R 0.513 -> 0.281; seed 13
+  P 0.957 -> 0.987, R 0.373 -> 0.308 - these decisions do not help this model.
+
 Decisions are not a random sample of clusters: reviewers see the wave (mostly
 rings) and the queue, so a handful of confirmations raises the intercept for
 every cluster.  With almost only confirmations, use a larger prior weight.
