@@ -29,7 +29,9 @@ Three parts, I/O at the edges:
   of decisions moves the scores near them in the labelled direction;
   hundreds outweigh the prior.  Every coefficient stays anchored, including
   those of features the labelled clusters do not vary on (a plain L2 penalty
-  would pull those to zero, e.g. forget the verified-org discount).  The
+  would pull those to zero, e.g. forget the verified-org discount).  Signs
+  follow the shipped model's rule (:func:`feature_signs`): a coefficient the
+  decisions push to the wrong side is held at 0 and the rest refitted.  The
   prior is the *shipped default* model, not the active one: the active model
   was fitted on these same decisions, and starting from it would count them
   twice.  Features, standardisation and ban bar are the prior's, so the
@@ -507,6 +509,17 @@ def prior_anchors(prior: RiskModel, prior_weight: float) -> tuple[np.ndarray, np
     return pts, p, w
 
 
+def feature_signs(features: Sequence[str]) -> np.ndarray:
+    """Sign each coefficient must keep (+1 evidence of coordination, -1 against, 0 either).
+
+    The shipped model's rule (``graphlink.detect.training.FEATURE_SIGN``, +1 when not
+    listed): a ring must never score lower for sharing *more*, whoever fitted the model.
+    """
+    from graphlink.detect.training import FEATURE_SIGN
+
+    return np.array([FEATURE_SIGN.get(f, 1) for f in features], dtype=float)
+
+
 def _fit_coef(Z: np.ndarray, y: np.ndarray, w: np.ndarray, prior: RiskModel,
               prior_weight: float) -> tuple[np.ndarray, float]:
     from sklearn.linear_model import LogisticRegression
@@ -516,12 +529,26 @@ def _fit_coef(Z: np.ndarray, y: np.ndarray, w: np.ndarray, prior: RiskModel,
     target = np.r_[y, np.ones(len(pts), dtype=int), np.zeros(len(pts), dtype=int)]
     weight = np.r_[w, pw * p, pw * (1.0 - p)]
     keep = weight > 0
-    # A very weak L2 (large C) only for numerical stability: the anchors do the regularising,
-    # toward the prior rather than toward zero.  Newton-Cholesky: exact for a few dozen
-    # features, deterministic, no random state.
-    lr = LogisticRegression(C=1e6, solver="newton-cholesky", max_iter=1_000, tol=1e-10)
-    lr.fit(design[keep], target[keep], sample_weight=weight[keep])
-    return lr.coef_[0].astype(float), float(lr.intercept_[0])
+    design, target, weight = design[keep], target[keep], weight[keep]
+    sign = feature_signs(prior.features)
+    free = np.ones(len(prior.features), dtype=bool)
+    while True:
+        coef = np.zeros(len(free))
+        if not free.any():
+            q = float(np.average(target, weights=weight))
+            return coef, float(np.log(q / (1 - q)))
+        # A very weak L2 (large C) only for numerical stability: the anchors do the
+        # regularising, toward the prior rather than toward zero.  Newton-Cholesky: exact for
+        # a few dozen features, deterministic, no random state.
+        lr = LogisticRegression(C=1e6, solver="newton-cholesky", max_iter=1_000, tol=1e-10)
+        lr.fit(design[:, free], target, sample_weight=weight)
+        coef[free] = lr.coef_[0]
+        wrong = np.flatnonzero(free & (coef * sign < 0))
+        if not len(wrong):
+            return coef, float(lr.intercept_[0])
+        # As the shipped model's fit does: the worst sign violation leaves the model (its
+        # coefficient is held at 0) and the rest is refitted.
+        free[wrong[np.argmin(coef[wrong] * sign[wrong])]] = False
 
 
 def fit_calibrated(train: TrainingSet, prior: RiskModel, *,

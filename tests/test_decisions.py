@@ -106,7 +106,7 @@ def _decisions(X: pd.DataFrame, y: np.ndarray) -> pd.DataFrame:
 
 
 PRIOR = RiskModel(version="prior-1", features=("a", "b"), mean=(0.0, 0.0), scale=(1.0, 1.0),
-                  coef=(1.5, -0.5), intercept=-1.0)
+                  coef=(1.5, 0.1), intercept=-1.0)
 
 
 def test_calibration_is_anchored_to_the_prior_and_learns_with_evidence() -> None:
@@ -116,7 +116,7 @@ def test_calibration_is_anchored_to_the_prior_and_learns_with_evidence() -> None
     coef, intercept = D.fit_calibrated(empty, PRIOR)
     assert np.allclose(coef, PRIOR.coef, atol=1e-3) and abs(intercept - PRIOR.intercept) < 1e-3
 
-    # The truth is the opposite of the prior on feature b.
+    # The truth weighs feature b 20 times more than the prior does.
     def truth(X: pd.DataFrame) -> np.ndarray:
         return (1.5 * X["a"] + 2.0 * X["b"] - 1.0 + rng.logistic(0, 0.3, len(X)) > 0).astype(int)
 
@@ -139,7 +139,7 @@ def test_calibration_is_anchored_to_the_prior_and_learns_with_evidence() -> None
     many_X = _toy(400, rng)
     many_y = truth(many_X)
     many = D.calibrate(_decisions(many_X, many_y), PRIOR)
-    assert many.model.coef[1] > 0.5 > PRIOR.coef[1]
+    assert many.model.coef[1] > 1.0 > PRIOR.coef[1]
     assert many.cv.k == 5 and many.cv.auc > 0.9 > many.cv.prior_auc
     from sklearn.metrics import roc_auc_score
 
@@ -151,6 +151,19 @@ def test_calibration_is_anchored_to_the_prior_and_learns_with_evidence() -> None
     again = D.calibrate(_decisions(many_X, many_y), PRIOR)
     assert again.model == many.model and again.model.version == many.model.version
     assert re.fullmatch(r"calibrated-\d{8}-[0-9a-f]{8}", many.model.version)
+
+
+def test_calibration_keeps_every_coefficient_on_the_side_of_evidence() -> None:
+    """Decisions that say 'more sharing, less risk' cannot teach a ring to share more."""
+    rng = np.random.default_rng(3)
+    X = _toy(300, rng)
+    y = (X["a"] - 2.0 * X["b"] + rng.logistic(0, 0.3, len(X)) > 0).astype(int).to_numpy()
+    cal = D.calibrate(_decisions(X, y), PRIOR)
+    assert cal.model.coef[1] == 0.0 and cal.model.coef[0] > 0  # held at 0, not negative
+    # the same data on a feature that is evidence *against* a ring (verified-org share) is learnt
+    org = PRIOR.with_(features=("a", "org_share"), coef=(1.5, -0.1))
+    cal = D.calibrate(_decisions(X.rename(columns={"b": "org_share"}), y), org)
+    assert cal.model.coef[1] < -1.0 and D.feature_signs(org.features).tolist() == [1.0, -1.0]
 
 
 def test_account_decisions_count_toward_their_cluster_by_share() -> None:
@@ -184,7 +197,7 @@ def test_review_queue_lists_the_band_below_the_bar_riskiest_first() -> None:
     assert q["gap"].tolist() == pytest.approx([0.01, 0.05, 0.29])
     assert q.set_index("cluster_id").loc["c2", "label"] == "reject"
     row = clusters.iloc[1]
-    assert q.iloc[1]["contributions"] == pytest.approx({"a": 1.5, "b": -0.5})
+    assert q.iloc[1]["contributions"] == pytest.approx({"a": 1.5, "b": 0.1})
     assert sum(q.iloc[1]["contributions"].values()) + PRIOR.intercept == pytest.approx(
         float(PRIOR.logit(row.to_frame().T)[0]))
     assert list(D.review_queue(clusters, PRIOR, bar=0.9, margin=0.3, limit=1)["cluster_id"]) \
@@ -335,10 +348,19 @@ def test_calibrate_moves_scores_the_labelled_way_reproducibly(clean, env_for_cli
 
     train = D.training_set(D.read_decisions(store), prior.features)
     assert train.y.sum() >= 2 and (train.y == 0).sum() >= 2
-    before, after = prior.predict(train.X), m1.predict(train.X)
-    # every confirmed cluster's risk goes up, every rejected one's down
-    assert (after[train.y == 1] > before[train.y == 1]).all(), (before, after)
-    assert (after[train.y == 0] < before[train.y == 0]).all(), (before, after)
+    before, after = prior.logit(train.X), m1.logit(train.X)
+    up, down = after[train.y == 1] - before[train.y == 1], after[train.y == 0] - before[train.y == 0]
+    # confirmed clusters' risk goes up, rejected ones' down: on average, and for most of them
+    # one by one (a linear model cannot move every cluster its own way when a rejected look-alike
+    # shares features with confirmed rings)
+    assert up.mean() > 0 > down.mean(), (up, down)
+    assert (up > 0).mean() >= 0.6 and (down < 0).mean() >= 0.6, (up, down)
+
+    def log_loss(m: RiskModel) -> float:
+        p = np.clip(m.predict(train.X), 1e-12, 1 - 1e-12)
+        return float(-np.mean(train.y * np.log(p) + (1 - train.y) * np.log(1 - p)))
+
+    assert log_loss(m1) < log_loss(prior)
     assert m1.features == prior.features and m1.trained_on["prior"] == prior.version
     assert m1.trained_on["decisions"] == len(train) and m1.trained_on["cv_auc"] is not None
 
