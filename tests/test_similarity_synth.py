@@ -21,7 +21,7 @@ def scenario() -> synth.Scenario:
 
 
 @pytest.fixture(scope="module")
-def derived(scenario: synth.Scenario):  # noqa: ANN201
+def derived(scenario: synth.Scenario):
     acc = RequestAccumulator(bucket_seconds=60)
     for t in iter_requests(scenario, 250_000, seed=3, chunk_rows=60_000):
         f = t.to_pandas()
@@ -51,7 +51,7 @@ def test_log_is_consistent_with_the_scenario(scenario: synth.Scenario) -> None:
     pd.testing.assert_frame_equal(log, again)
 
 
-def test_rings_paired_campus_classes_alike_but_not_rings(scenario: synth.Scenario, derived) -> None:  # noqa: ANN001
+def test_rings_paired_campus_classes_alike_but_not_rings(scenario: synth.Scenario, derived) -> None:
     truth = scenario.truth.set_index("account_id")
     p = derived.pairs
     ca = truth.campaign.reindex(p.account_a).to_numpy()
