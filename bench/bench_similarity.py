@@ -28,6 +28,7 @@ validation, the streamed accumulator, the three signals).  Printed:
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import resource
 import subprocess
@@ -44,7 +45,7 @@ sys.path.insert(0, str(REPO))
 CACHE = Path("/tmp/graphlink-bench-similarity")
 
 
-def scenario(args: argparse.Namespace):  # noqa: ANN201
+def scenario(args: argparse.Namespace):
     from graphlink.synth import generate
 
     return generate(args.accounts, ring_accounts=args.ring_accounts, seed=args.seed)
@@ -113,7 +114,7 @@ def worker(path: Path, out: Path, naive: bool, sample: float) -> None:
     out.write_text(json.dumps(res, default=float))
 
 
-def naive_baselines(agg, cfg, *, sample: float) -> dict:  # noqa: ANN001
+def naive_baselines(agg, cfg, *, sample: float) -> dict:
     """Exact-equal fingerprint sets; all pairs within buckets on a sample of accounts."""
     out: dict = {}
     # 1. exact-equal sets: an order-free hash of each account's set of fingerprints
@@ -128,7 +129,7 @@ def naive_baselines(agg, cfg, *, sample: float) -> dict:  # noqa: ANN001
     big = groups[groups >= 2]
     member = np.flatnonzero(np.isin(codes, big.index.to_numpy()))
     out["exact_sets"] = {"seconds": time.perf_counter() - t,
-                         "groups": int(len(big)), "accounts": int(len(member)),
+                         "groups": len(big), "accounts": len(member),
                          "pairs": int((big * (big - 1) // 2).sum()),
                          "pair_groups": [(agg.account_ids[member[codes[member] == g]].tolist())
                                          for g in big.index[:2000]]}
@@ -143,7 +144,7 @@ def naive_baselines(agg, cfg, *, sample: float) -> dict:  # noqa: ANN001
     starts = np.r_[0, np.flatnonzero(b[1:] != b[:-1]) + 1, len(b)]
     keys = []
     incidences = 0
-    for lo, hi in zip(starts[:-1], starts[1:]):
+    for lo, hi in itertools.pairwise(starts):
         k = hi - lo
         if k < 2:
             continue
@@ -157,7 +158,7 @@ def naive_baselines(agg, cfg, *, sample: float) -> dict:  # noqa: ANN001
     secs = time.perf_counter() - t
     out["bucket_pairs_sample"] = {
         "sample": sample, "accounts": int(chosen.sum()), "seconds": secs,
-        "pair_incidences": int(incidences), "pairs_over_min": int(len(hit)),
+        "pair_incidences": int(incidences), "pairs_over_min": len(hit),
         "extrapolated_incidences": int(incidences / sample ** 2),
         "extrapolated_seconds": secs / sample ** 2,
         "pairs": [[agg.account_ids[k // agg.n_accounts], agg.account_ids[k % agg.n_accounts]]
@@ -180,7 +181,7 @@ def pair_quality(a: np.ndarray, b: np.ndarray, truth: pd.DataFrame) -> dict:
     covered = set(np.asarray(a)[same]) | set(np.asarray(b)[same])
     benign = (sa != "ring") | (sb != "ring")
     return {
-        "pairs": int(len(a)),
+        "pairs": len(a),
         "precision": float(same.mean()) if len(a) else float("nan"),
         "ring_recall": len(covered) / len(ring) if ring else float("nan"),
         "campus_pairs": int(((sa == "campus") & (sb == "campus")).sum()),
