@@ -22,7 +22,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from graphlink.detect.training import fit_risk_model  # noqa: E402
+from graphlink.detect.training import (  # noqa: E402
+    MODEL_FEATURES,
+    SIMILARITY_FEATURES,
+    fit_risk_model,
+)
 from graphlink.holdout import training_tables  # noqa: E402
 
 console = Console(width=200)
@@ -50,6 +54,11 @@ def main() -> None:
         "command": "bench/fit_default_model.py " + " ".join(sys.argv[1:]),
     })
     model.save(a.out)
+    # The variant for snapshots without any similarity pair: no similarity feature.
+    plain = fit_risk_model(table, kind=a.kind, prefix="synth-nosim",
+                           features=[f for f in MODEL_FEATURES if f not in SIMILARITY_FEATURES],
+                           trained_on=model.trained_on | {"variant": "no similarity features"})
+    plain.save(a.out.with_name(a.out.stem + "_no_similarity.json"))
     t = Table(title=f"risk model {model.version} -> {a.out}", title_justify="left")
     t.add_column("feature")
     t.add_column("coef (per std)", justify="right")

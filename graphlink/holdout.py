@@ -32,7 +32,12 @@ from graphlink.banwave import DEFAULT_MIN_RISK, WaveParams, select_wave
 from graphlink.detect.config import DetectionConfig
 from graphlink.detect.pipeline import Clustering, DetectionResult, cluster_accounts, detect_links
 from graphlink.detect.riskmodel import RiskModel
-from graphlink.detect.training import MODEL_FEATURES, fit_risk_model, labelled_clusters
+from graphlink.detect.training import (
+    MODEL_FEATURES,
+    SIMILARITY_FEATURES,
+    fit_risk_model,
+    labelled_clusters,
+)
 from graphlink.evaluate import GROUP_SEGMENTS, Metrics, evaluate_flags
 from graphlink.model import Links
 
@@ -183,7 +188,8 @@ def run_loao(n: int, seed: int, *, train_n: int, train_seeds: Sequence[int],
     Training scenarios: ``train_seeds`` at ``train_n`` benign accounts (or a
     saved ``train_table``); evaluation: seed ``seed`` at ``n`` (never trained
     on), and with ``no_similarity`` also seed ``seed + 1`` without any
-    behaviour_similarity table, scored by the model fitted on everything.
+    behaviour_similarity table, scored as detection would: by the model
+    fitted on all archetypes without similarity features.
     """
     from graphlink import baselines
     from graphlink.detect.source import links_from_scenario
@@ -206,7 +212,8 @@ def run_loao(n: int, seed: int, *, train_n: int, train_seeds: Sequence[int],
     mc, cc_arch = wave_metrics(cc.flagged, ev.truth, method="components (hub cap 100)")
     report = LoaoReport(frame, mc, cc_arch)
     if no_similarity:
-        model = fit_risk_model(tables)
+        model = fit_risk_model(tables, features=[f for f in MODEL_FEATURES
+                                                 if f not in SIMILARITY_FEATURES])
         sc = generate(n, seed=seed + 1, with_similarity=False)
         ns = prepare(f"eval{seed + 1}-nosim", links_from_scenario(sc), sc.truth)
         del sc

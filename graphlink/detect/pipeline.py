@@ -121,8 +121,9 @@ def detect_links(
 ) -> DetectionResult:
     """Everything detection does except Neo4j I/O.
 
-    ``model`` scores the clusters (default: the shipped model); its version is
-    recorded in ``params["model_version"]``.  ``clustering`` reuses a
+    ``model`` scores the clusters (default: the shipped model, or its variant
+    without similarity features when the links have no similarity pair); its
+    version is recorded in ``params["model_version"]``.  ``clustering`` reuses a
     :func:`cluster_accounts` result of the same links and config (re-scoring).
 
     ``previous_members`` (``account_id, cluster_id`` of the previous run) and
@@ -142,7 +143,7 @@ def detect_links(
 
     say("scoring")
     t = time.perf_counter()
-    model = model or default_model()
+    model = model or default_model(has_similarity=len(links.similarity) > 0)
     scored = scoring.score_clusters(g, membership, config, model)
     all_clusters = len(scored.clusters)
     kept = scored.clusters[scored.clusters["risk"] >= config.min_write_risk].reset_index(drop=True)

@@ -34,8 +34,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-#: File of the shipped default model (package data next to this module).
+#: Files of the shipped default models (package data next to this module): one for
+#: snapshots with behavioural similarity pairs, one fitted without any similarity
+#: feature for snapshots that have none (an absent table is "not observed", not
+#: "no ring behaves alike": scored with the first model, every ring would lose the
+#: behaviour evidence it was fitted to expect).
 DEFAULT_MODEL_FILE = "default_model.json"
+DEFAULT_MODEL_NO_SIMILARITY_FILE = "default_model_no_similarity.json"
 
 
 @dataclass(frozen=True)
@@ -175,9 +180,14 @@ def _tree_values(tree: dict[str, list[Any]], X: np.ndarray) -> np.ndarray:
     return value[node]
 
 
-def default_model() -> RiskModel:
-    """The shipped model, fitted on many generated scenarios (see ``trained_on``)."""
-    text = resources.files("graphlink.detect").joinpath(DEFAULT_MODEL_FILE).read_text()
+def default_model(*, has_similarity: bool = True) -> RiskModel:
+    """The shipped model, fitted on many generated scenarios (see ``trained_on``).
+
+    ``has_similarity=False``: the model without similarity features, for a
+    snapshot that has no behaviour_similarity pairs at all.
+    """
+    name = DEFAULT_MODEL_FILE if has_similarity else DEFAULT_MODEL_NO_SIMILARITY_FILE
+    text = resources.files("graphlink.detect").joinpath(name).read_text()
     return RiskModel.from_json(text)
 
 

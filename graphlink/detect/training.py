@@ -46,6 +46,12 @@ MODEL_FEATURES: tuple[str, ...] = (
     "volume_ratio_log10", "log10_size_capped", "evidence_families",
 )
 
+#: Features that only exist when a snapshot has behavioural similarity pairs.
+SIMILARITY_FEATURES: frozenset[str] = frozenset({
+    "similarity_share", "similarity_surprise", "signal_mix", "prompt_template_share",
+    "timing_sync_share", "model_pivot_share",
+})
+
 #: Sign each feature's coefficient must have: +1 evidence of coordination
 #: (more of it never lowers risk), -1 evidence against, 0 either.  A feature
 #: whose fitted sign contradicts this is dropped and the model refitted: the
