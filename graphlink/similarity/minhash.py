@@ -171,3 +171,18 @@ def csr(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int,
     m = sp.csr_matrix((data, (rows, cols)), shape=(n_rows, n_cols))
     m.sum_duplicates()
     return m
+
+
+def compact_rows(eligible: np.ndarray, acct: np.ndarray, *cols: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
+    """Keep the rows of eligible accounts, numbered 0..k-1 and sorted by that number.
+
+    Returns the kept accounts' original ids, each kept row's local account
+    number, and ``cols`` filtered and sorted the same way: the layout
+    :func:`csr` and the signature functions expect.
+    """
+    rows = eligible[acct]
+    accounts = np.flatnonzero(eligible)
+    local = np.searchsorted(accounts, acct[rows])
+    order = np.argsort(local, kind="stable")
+    return accounts, local[order], tuple(c[rows][order] for c in cols)

@@ -32,7 +32,13 @@ import scipy.sparse as sp
 
 from graphlink.similarity.accumulate import Aggregates, unique
 from graphlink.similarity.config import SimilarityConfig
-from graphlink.similarity.minhash import csr, lsh_candidates, row_dot, signatures
+from graphlink.similarity.minhash import (
+    compact_rows,
+    csr,
+    lsh_candidates,
+    row_dot,
+    signatures,
+)
 
 PAIR_COLUMNS = ["a", "b", "score"]
 
@@ -60,15 +66,11 @@ def prompt_template_pairs(agg: Aggregates, cfg: SimilarityConfig) -> tuple[pd.Da
     shared = df[fcode] >= 2
     n_shared = np.bincount(acct[shared], minlength=agg.n_accounts)
     eligible = n_shared >= cfg.min_shared_fingerprints
-    rows = eligible[acct]
-    acct, fcode, fph = acct[rows], fcode[rows], fph[rows]
-    accounts = np.flatnonzero(eligible)
+    accounts, local, (fcode, fph, fp_count) = compact_rows(eligible, acct, fcode, fph,
+                                                          agg.fp_count[keep])
     stats["accounts_compared"] = len(accounts)
     if len(accounts) < 2:
         return _empty(), stats
-    local = np.searchsorted(accounts, acct)
-    order = np.argsort(local, kind="stable")
-    local, fcode, fph = local[order], fcode[order], fph[order]
     # MinHash sees the shared fingerprints only: a one-off prompt can never be in
     # common, it would only lower every Jaccard the LSH bands have to catch.
     # (It still counts in the exact score below.)
@@ -84,7 +86,7 @@ def prompt_template_pairs(agg: Aggregates, cfg: SimilarityConfig) -> tuple[pd.Da
     # a fingerprint nobody else uses says nothing about who is alike, but it is part
     # of the account's behaviour: it weighs like the rarest shared one (df = 2)
     idf = np.log(max(n_users, 2) / np.maximum(df, 2).astype(np.float64))
-    mass = agg.fp_count[keep][rows][order] * idf[fcode]
+    mass = fp_count * idf[fcode]
     share = mass / np.bincount(local, weights=mass, minlength=len(accounts))[local]
     x = csr(local, fcode, len(accounts), len(uniq), share)
     binary = csr(local, fcode, len(accounts), len(uniq))

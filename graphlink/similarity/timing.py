@@ -30,7 +30,13 @@ import pandas as pd
 
 from graphlink.similarity.accumulate import Aggregates, unique
 from graphlink.similarity.config import SimilarityConfig
-from graphlink.similarity.minhash import csr, lsh_candidates, row_dot, signatures
+from graphlink.similarity.minhash import (
+    compact_rows,
+    csr,
+    lsh_candidates,
+    row_dot,
+    signatures,
+)
 from graphlink.similarity.templates import _empty
 
 _DAY = 86_400
@@ -52,15 +58,10 @@ def timing_sync_pairs(agg: Aggregates, cfg: SimilarityConfig) -> tuple[pd.DataFr
     n_b = np.bincount(acct, minlength=agg.n_accounts)
     n_days = _per_account_distinct(acct, day - day.min(), agg.n_accounts)
     eligible = (n_b >= cfg.min_co_buckets) & (n_days >= cfg.min_co_days)
-    rows = eligible[acct]
-    acct, bucket, day = acct[rows], bucket[rows], day[rows]
-    accounts = np.flatnonzero(eligible)
+    accounts, local, (bucket, day) = compact_rows(eligible, acct, bucket, day)
     stats["accounts_compared"] = len(accounts)
     if len(accounts) < 2:
         return _empty(), stats
-    local = np.searchsorted(accounts, acct)
-    order = np.argsort(local, kind="stable")
-    local, bucket, day = local[order], bucket[order], day[order]
     indptr = np.r_[0, np.cumsum(np.bincount(local, minlength=len(accounts)))]
     elem = (bucket.astype(np.uint64) * np.uint64(0x9E3779B1)) & np.uint64(0xFFFFFFFF)
     sig = signatures(indptr, elem.astype(np.uint32), num_perm=cfg.num_perm, seed=cfg.seed)
