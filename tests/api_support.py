@@ -8,16 +8,58 @@ parameterised ``UNWIND`` statements.
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+
+import httpx
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import planted_graph as pg
 from conftest import wipe
 
 from graphlink import apikeys
+from graphlink.neo4j_local import free_port
 from graphlink.store import GraphStore
+
+GRAPHLINK = str(Path(sys.executable).parent / "graphlink")
+
+
+@contextmanager
+def serving(env: dict[str, str], *, ready: str = "/healthz", timeout: float = 60.0,
+            args: Sequence[str] = ()) -> Iterator[str]:
+    """A real ``graphlink serve`` process on a free port; yields its base URL once
+    ``ready`` answers 200, and stops the process afterwards."""
+    port = free_port()
+    proc = subprocess.Popen([GRAPHLINK, "serve", "--port", str(port), *args],
+                            env=os.environ | env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+            try:
+                if httpx.get(f"{base}{ready}", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.3)
+        else:
+            pytest.fail(f"graphlink serve did not answer {ready} within {timeout:.0f}s")
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 BIG = 57
 BIG_CLUSTER = "c-000900"

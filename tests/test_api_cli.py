@@ -9,12 +9,10 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import api_support as sup
 
-from graphlink.neo4j_local import free_port
 from graphlink.store import GraphStore
 
 GRAPHLINK = str(Path(sys.executable).parent / "graphlink")
@@ -42,21 +40,7 @@ def test_apikey_cli_and_serve(session_store: GraphStore, env_for_cli: dict[str, 
     assert listed.returncode == 0 and "cli-key" in listed.stdout and key[:12] in listed.stdout
     assert key not in listed.stdout
 
-    port = free_port()
-    proc = subprocess.Popen([GRAPHLINK, "serve", "--port", str(port)], env=os.environ | env_for_cli,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.3)
-        else:
-            pytest.fail("graphlink serve did not answer /healthz within 60s")
+    with sup.serving(env_for_cli) as base:
         auth = {"Authorization": f"Bearer {key}"}
         r = httpx.get(f"{base}/v1/accounts/r01", headers=auth, timeout=10)
         assert r.status_code == 200, r.text
@@ -74,9 +58,4 @@ def test_apikey_cli_and_serve(session_store: GraphStore, env_for_cli: dict[str, 
             assert time.monotonic() - t0 <= 3.0, "revoked key still accepted after 3 s"
             time.sleep(0.1)
         assert r.status_code == 401 and "revoked" in r.json()["error"]["message"]
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+

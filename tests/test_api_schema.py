@@ -20,14 +20,11 @@ a few examples per operation.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given
@@ -39,7 +36,6 @@ import api_support as sup
 
 from api.app import create_app
 from graphlink.config import Settings
-from graphlink.neo4j_local import free_port
 from graphlink.store import GraphStore
 
 EXAMPLES = 30
@@ -97,24 +93,8 @@ def test_st_run_with_every_check_is_clean(
     session_store: GraphStore, env_for_cli: dict[str, str], tmp_path: Path
 ) -> None:
     keys = sup.plant(session_store)
-    port = free_port()
-    graphlink = str(Path(sys.executable).parent / "graphlink")
-    proc = subprocess.Popen([graphlink, "serve", "--port", str(port), "--log-level", "warning"],
-                            env=os.environ | env_for_cli, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.3)
-        else:
-            pytest.fail("graphlink serve not ready within 90s")
+    with sup.serving(env_for_cli, ready="/readyz", timeout=90,
+                     args=("--log-level", "warning")) as base:
         st = subprocess.run(
             [str(Path(sys.executable).parent / "st"), "run", f"{base}/openapi.json",
              "--checks", "all", "--max-examples", str(ST_EXAMPLES), "--seed", "7",
@@ -126,9 +106,3 @@ def test_st_run_with_every_check_is_clean(
         assert st.returncode == 0, st.stdout[-6000:] + st.stderr[-2000:]
         # ... and it did test every operation (not an empty selection)
         assert f"{len(OPERATIONS)} selected / {len(OPERATIONS)} total" in st.stdout, st.stdout[-3000:]
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
