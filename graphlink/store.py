@@ -185,6 +185,11 @@ class GraphStore:
             "notifications_disabled_categories": [NotificationDisabledCategory.UNRECOGNIZED],
         }
         self._driver = GraphDatabase.driver(uri, **self._driver_args)
+        # Calls running right now (any thread): close() waits for them, because
+        # the driver is not safe to close under a call another thread is making
+        # (the API's background loops run store work in the thread pool).
+        self._in_flight = 0
+        self._idle = threading.Condition()
 
     @classmethod
     def from_settings(cls, settings: Settings, *, retry_time: float = 15.0,
@@ -199,7 +204,10 @@ class GraphStore:
         )
 
     # -- lifecycle ---------------------------------------------------------
-    def close(self) -> None:
+    def close(self, *, drain: float = 10.0) -> None:
+        """Close the driver once calls in flight have finished (waiting at most ``drain`` s)."""
+        with self._idle:
+            self._idle.wait_for(lambda: self._in_flight == 0, timeout=drain)
         self._driver.close()
 
     def reconnect(self) -> None:
@@ -226,6 +234,18 @@ class GraphStore:
     # -- error wrapping ----------------------------------------------------
     @contextmanager
     def _wrapped(self, name: str) -> Iterator[None]:
+        with self._idle:
+            self._in_flight += 1
+        try:
+            with self._guarded(name):
+                yield
+        finally:
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
+
+    @contextmanager
+    def _guarded(self, name: str) -> Iterator[None]:
         breaker = self.breaker
         trial = breaker.before() if breaker is not None else False
         verdict = False
