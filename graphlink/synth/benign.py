@@ -562,14 +562,20 @@ def _cohorts(w: World) -> None:
         requests=np.exp(rng.normal(3.5, 1.0, len(m))).astype(np.int64),
     )
     # the same exercises, at the same hours
+    a, b = _pairs_within(w, rng, gids)
+    sig = np.where(rng.random(len(a)) < 0.7, PT, TS_)
+    score = np.where(sig == PT, rng.beta(6, 2.5, len(a)), rng.beta(4, 3, len(a)))
+    w.add_pairs(a, b, sig, score)
+
+
+def _pairs_within(w: World, rng: np.random.Generator, gids: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Random member pairs inside each group, 1-4 per member on average (shared work)."""
     sizes = w.layout.g_size[gids]
-    k = rng.poisson(sizes * rng.uniform(1.0, 4.0, G) / 2)
+    k = rng.poisson(sizes * rng.uniform(1.0, 4.0, len(gids)) / 2)
     g, _ = slots(k)
     st = w.layout.g_start[gids]
-    a, b = pick_in(rng, st[g], sizes[g]), pick_in(rng, st[g], sizes[g])
-    sig = np.where(rng.random(len(g)) < 0.7, PT, TS_)
-    score = np.where(sig == PT, rng.beta(6, 2.5, len(g)), rng.beta(4, 3, len(g)))
-    w.add_pairs(a, b, sig, score)
+    return pick_in(rng, st[g], sizes[g]), pick_in(rng, st[g], sizes[g])
 
 
 def _startups(w: World) -> None:
@@ -600,13 +606,9 @@ def _startups(w: World) -> None:
         last_seen=last,
         requests=np.exp(rng.normal(6.5, 1.2, len(acc))).astype(np.int64),
     )
-    sizes = w.layout.g_size[gids]
-    k = rng.poisson(sizes * rng.uniform(1.0, 4.0, G) / 2)
-    g, _ = slots(k)
-    st = w.layout.g_start[gids]
-    a, b = pick_in(rng, st[g], sizes[g]), pick_in(rng, st[g], sizes[g])
-    sig = np.where(rng.random(len(g)) < 0.7, TS_, PT)
-    w.add_pairs(a, b, sig, rng.beta(7, 2, len(g)))
+    a, b = _pairs_within(w, rng, gids)
+    sig = np.where(rng.random(len(a)) < 0.7, TS_, PT)
+    w.add_pairs(a, b, sig, rng.beta(7, 2, len(a)))
 
 
 def api_keys(w: World) -> None:
