@@ -10,6 +10,7 @@ CALL () {
   LIMIT 1
 }
 MATCH (i:Identifier {key: $kind + ':' + $value})<-[h:HAS_IDENTIFIER]-(a:Account)
+USING INDEX i:Identifier(key)
 OPTIONAL MATCH (a)-[:MEMBER_OF {run_id: run_id}]->(c:Cluster)
 RETURN a.account_id AS account_id, a.created_at AS created_at, a.plan AS plan, a.country AS country,
        h.first_seen AS first_seen, c.cluster_id AS cluster_id, c.risk AS cluster_risk
