@@ -21,6 +21,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -29,6 +30,7 @@ from graphlink.banwave import (
     SKIP_ALLOWLIST,
     SKIP_NO_REASON,
     SKIP_VERIFIED_ORG,
+    SKIP_WEAK_TIE,
     WaveParams,
     diff_waves,
     read_wave_csv,
@@ -156,6 +158,30 @@ def test_select_wave_pure_rules() -> None:
     plan2 = select_wave(clusters, members, None, WaveParams(min_risk=0.8))
     got2 = dict(zip(plan2.entries["account_id"], plan2.entries["reasons"]))
     assert got2["x2"] == ["shared_payment", "shared_ip"]
+
+
+def test_weak_tie_members_are_skipped_not_banned() -> None:
+    """A member hanging on one weak link (low own tie) is skipped for review; the
+    allowlist still wins; ``min_tie=0`` turns the rule off; the tie read back from the
+    two stored risks is the one scoring used."""
+    from graphlink.detect.scoring import account_risk_of, tie_of
+
+    ties = np.array([1.0, 0.9, 0.25, 0.1, 0.0])
+    assert np.allclose(tie_of(account_risk_of(np.full(5, 0.95), ties), np.full(5, 0.95)), ties)
+    clusters = pd.DataFrame({"cluster_id": ["c-1"], "size": [5], "risk": [0.95],
+                             "reasons": [["shared_payment"]]})
+    members = pd.DataFrame({"account_id": ["core1", "core2", "mid", "hanger", "allowed"],
+                            "cluster_id": "c-1",
+                            "account_risk": account_risk_of(np.full(5, 0.95), ties)})
+    params = WaveParams(min_risk=0.9, allowlist=frozenset({"allowed"}))
+    plan = select_wave(clusters, members, None, params)
+    assert set(plan.entries["account_id"]) == {"core1", "core2", "mid"}
+    assert dict(zip(plan.skipped["account_id"], plan.skipped["why"])) == {
+        "hanger": SKIP_WEAK_TIE, "allowed": SKIP_ALLOWLIST}
+    off = select_wave(clusters, members, None, WaveParams(min_risk=0.9, min_tie=0.0))
+    assert set(off.entries["account_id"]) == set(members["account_id"])
+    with pytest.raises(ValueError, match="min_tie"):
+        WaveParams(min_tie=1.5)
 
 
 def test_diff_waves_pure() -> None:

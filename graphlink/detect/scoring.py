@@ -314,6 +314,29 @@ def _features(
     return f
 
 
+def account_risk_of(cluster_risk: np.ndarray, tie: np.ndarray) -> np.ndarray:
+    """A member's risk: its cluster's, halved for a member with no tie of its own.
+
+    ``tie`` in [0, 1] is the member's summed internal link weight relative to
+    the cluster's median member (capped at 1): a core member has tie 1, an
+    account hanging on one weak link near 0.
+    """
+    return np.asarray(cluster_risk, np.float64) * (0.5 + 0.5 * np.asarray(tie, np.float64))
+
+
+def tie_of(account_risk: np.ndarray, cluster_risk: np.ndarray) -> np.ndarray:
+    """The inverse of :func:`account_risk_of`: a member's tie from the two stored risks.
+
+    >>> round(float(tie_of(np.array([0.6]), np.array([0.8]))[0]), 6)
+    0.5
+    """
+    r = np.asarray(cluster_risk, np.float64)
+    a = np.asarray(account_risk, np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(r > 0, 2.0 * a / r - 1.0, 1.0)
+    return np.clip(np.nan_to_num(t, nan=1.0), 0.0, 1.0)
+
+
 def score_clusters(g: AccountGraph, membership: np.ndarray, config: DetectionConfig,
                    model: RiskModel | None = None) -> Scored:
     """Features, risk and reasons for every cluster of ``membership`` with >= 2 members.
@@ -399,7 +422,7 @@ def score_clusters(g: AccountGraph, membership: np.ndarray, config: DetectionCon
     st = strength[members]
     med_strength = pd.Series(st).groupby(mc).median().reindex(range(n_c)).to_numpy()
     tie = np.minimum(1.0, st / np.maximum(med_strength[mc], 1e-12))
-    account_risk = risk[mc] * (0.5 + 0.5 * tie)
+    account_risk = account_risk_of(risk[mc], tie)
 
     clusters = pd.DataFrame({"label": eligible, "size": size.astype(np.int64), "risk": risk})
     clusters["reasons"] = reasons_from_masks(cm)
