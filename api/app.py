@@ -25,13 +25,13 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from api import guide
-from api.auth import KEY_REFRESH_INTERVAL, KeyRing
-from api.deps import ApiContext, auth_first, reject_unknown_query
-from api.errors import install_handlers
-from api.evidence import EvidenceCache
-from api.index import IndexHolder
-from api.routes import accounts, banwaves, clusters, health, signup
+from graphlink.api import guide
+from graphlink.api.auth import KEY_REFRESH_INTERVAL, KeyRing
+from graphlink.api.deps import ApiContext, auth_first, reject_unknown_query
+from graphlink.api.errors import install_handlers
+from graphlink.api.evidence import EvidenceCache
+from graphlink.api.index import IndexHolder
+from graphlink.api.routes import accounts, banwaves, clusters, health, signup
 from graphlink import apikeys
 from graphlink.config import Settings, get_settings
 from graphlink.errors import StoreUnavailable
@@ -79,7 +79,7 @@ def create_app(
     attached to it unless it has one); ``poll_interval <= 0`` disables the background
     snapshot poller (call ``holder.refresh()``), ``key_refresh_interval <= 0`` the key
     refresher (unknown keys still trigger a re-read); ``warm_evidence`` precomputes cluster
-    evidence summaries in the background (:mod:`api.evidence`)."""
+    evidence summaries in the background (:mod:`graphlink.api.evidence`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -147,7 +147,7 @@ def create_app(
         ],
     )
     install_handlers(app, auth_first=auth_first)
-    # The two hot endpoints check their (empty) query strings themselves (api.deps.fast_access);
+    # The two hot endpoints check their (empty) query strings themselves (graphlink.api.deps.fast_access);
     # everything else refuses unknown query parameters through one router dependency.
     app.include_router(signup.router)
     app.include_router(accounts.router)

@@ -20,10 +20,10 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.auth import KeyRing
-from api.errors import InvalidParam, NoDetectionRun
-from api.evidence import EvidenceCache
-from api.index import IndexHolder, Snapshot
+from graphlink.api.auth import KeyRing
+from graphlink.api.errors import InvalidParam, NoDetectionRun
+from graphlink.api.evidence import EvidenceCache
+from graphlink.api.index import IndexHolder, Snapshot
 from graphlink.apikeys import KeyInfo
 from graphlink.config import Settings
 from graphlink.errors import GraphlinkError
@@ -188,7 +188,7 @@ async def fast_access(request: Request, scope: str, *, query: bool = False) -> S
     """Auth + snapshot for the hot endpoints (sign-up check, account lookup), called by the
     handler itself rather than through FastAPI's dependency solver: each solved dependency
     costs tens of microseconds, a real share of a ~150 us request.  Checks the key first
-    (memory only: :class:`api.auth.KeyRing`), then refuses a query string unless ``query``
+    (memory only: :class:`graphlink.api.auth.KeyRing`), then refuses a query string unless ``query``
     (these endpoints take none), then returns the snapshot to answer from."""
     ctx: ApiContext = request.app.state.ctx
     info: KeyInfo | None = request.scope.get(_KEY)

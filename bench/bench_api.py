@@ -62,7 +62,7 @@ from rich.table import Table
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from api.index import current_run, load_index
+from graphlink.api.index import current_run, load_index
 from graphlink import apikeys, neo4j_local
 from graphlink.config import get_settings
 from graphlink.neo4j_local import LocalNeo4j, free_port

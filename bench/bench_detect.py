@@ -159,7 +159,7 @@ def neo4j_path(sc, truth: pd.DataFrame, args) -> dict:
     from graphlink.neo4j_local import from_settings
     from graphlink.store import open_store
     from graphlink.synth import write_snapshot
-    from ingest.job import run_ingest
+    from graphlink.ingest.job import run_ingest
 
     s = get_settings()
     with open_store(s) as store, tempfile.TemporaryDirectory() as tmp:

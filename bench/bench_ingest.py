@@ -52,7 +52,7 @@ def worker(path: str, snap: Path, batch_size: int, heap: str, pagecache: str) ->
     from graphlink.config import get_settings
     from graphlink.neo4j_local import LocalNeo4j, free_port
     from graphlink.store import GraphStore
-    from ingest.job import run_ingest
+    from graphlink.ingest.job import run_ingest
 
     home = CACHE / f"neo4j-{path}"
     shutil.rmtree(home, ignore_errors=True)

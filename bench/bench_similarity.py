@@ -84,9 +84,9 @@ def truth_path(args: argparse.Namespace) -> Path:
 def worker(path: Path, out: Path, naive: bool, sample: float) -> None:
     from graphlink.similarity import RequestAccumulator, SimilarityConfig, derive
     from graphlink.similarity.run import accumulate_checked, requests_file
-    from ingest import read
-    from ingest.tables import REQUESTS
-    from ingest.validate import validate
+    from graphlink.ingest import read
+    from graphlink.ingest.tables import REQUESTS
+    from graphlink.ingest.validate import validate
 
     cfg = SimilarityConfig()
     w0, c0 = time.perf_counter(), time.process_time()

@@ -33,7 +33,7 @@ from typing import Any
 from graphlink import queries
 from graphlink.cypher_files import CYPHER_DIR
 
-#: Where the generated guide is kept in the repository (checked by a test).
+#: The generated guide shipped with the saved queries (a test checks it is current).
 GUIDE_FILE = CYPHER_DIR / "browser-guide.html"
 GUIDE_PATH = "/graphlink-guide.html"
 DEFAULT_PORT = 7743
@@ -153,11 +153,6 @@ def render_guide(saved: Mapping[str, queries.SavedQuery]) -> str:
 def current_guide() -> str:
     """The guide for the saved queries as they are on disk now."""
     return render_guide(queries.saved())
-
-
-def write_guide(path: Path = GUIDE_FILE) -> Path:
-    path.write_text(current_guide(), encoding="utf-8")
-    return path
 
 
 class _Handler(BaseHTTPRequestHandler):

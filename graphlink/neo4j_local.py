@@ -1,7 +1,8 @@
 """A project-local Neo4j 5.26 Community server, assembled from Maven Central.
 
 No Docker engine and no tarball download are available here, but the server
-is published on Maven Central in pieces.  ``neo4j/pom.xml`` names them; Maven
+is published on Maven Central in pieces.  ``graphlink/maven/pom.xml`` (package
+data) names them; Maven
 copies them into ``<home>/lib`` and the official boot loader
 (``org.neo4j.server.startup.Neo4jBoot``, the class behind ``bin/neo4j``) starts,
 stops and reports on the server exactly as the distribution would, with our own
@@ -20,11 +21,13 @@ import socket
 import subprocess
 import time
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
 from graphlink.errors import Neo4jServerError
 
-POM = Path(__file__).resolve().parent.parent / "neo4j" / "pom.xml"
+#: The Maven project naming Neo4j's artifacts, shipped as package data.
+POM = files("graphlink") / "maven" / "pom.xml"
 BOOT = "org.neo4j.server.startup.Neo4jBoot"
 ADMIN_BOOT = "org.neo4j.server.startup.Neo4jAdminBoot"
 
@@ -105,9 +108,13 @@ class LocalNeo4j:
             raise Neo4jServerError("Maven (mvn) not found on PATH: it fetches Neo4j's jars")
         tmp = self.home / "lib.partial"
         shutil.rmtree(tmp, ignore_errors=True)
+        # Maven runs on a copy under the home: site-packages may be read-only
+        # and Maven may write next to its pom.
+        pom = self.home / "pom.xml"
+        pom.write_text(POM.read_text(encoding="utf-8"), encoding="utf-8")
         proc = subprocess.run(
             [
-                mvn, "-B", "-q", "-f", str(POM),
+                mvn, "-B", "-q", "-f", str(pom),
                 "dependency:copy-dependencies", f"-DoutputDirectory={tmp}",
             ],
             capture_output=True, text=True, check=False,
@@ -118,7 +125,7 @@ class LocalNeo4j:
             )
         shutil.rmtree(self.lib, ignore_errors=True)
         tmp.rename(self.lib)
-        (self.lib / ".complete").write_text(POM.read_text())
+        (self.lib / ".complete").write_text(pom.read_text(encoding="utf-8"))
 
     # -- configuration ---------------------------------------------------------
     def configure(self) -> None:

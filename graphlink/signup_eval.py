@@ -549,10 +549,10 @@ def read_snapshot(snapshot_dir: str | Path) -> tuple[Links, dict[str, int]]:
     Returns the links and the number of rows rejected per table (the ingest
     report names each with its line and reason; this replay only counts them).
     """
-    from ingest import read as ingest_read
-    from ingest.job import plan as ingest_plan
-    from ingest.tables import TABLES
-    from ingest.validate import validate
+    from graphlink.ingest import read as ingest_read
+    from graphlink.ingest.job import plan as ingest_plan
+    from graphlink.ingest.tables import TABLES
+    from graphlink.ingest.validate import validate
 
     p = ingest_plan(Path(snapshot_dir))
     frames: dict[str, pd.DataFrame] = {}

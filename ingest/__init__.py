@@ -4,7 +4,7 @@
 >>> report = run_ingest(store, Path("snapshot/"), batch_size=20_000)  # doctest: +SKIP
 """
 
-from ingest.job import run_ingest
-from ingest.report import IngestReport, TableReport
+from graphlink.ingest.job import run_ingest
+from graphlink.ingest.report import IngestReport, TableReport
 
 __all__ = ["IngestReport", "TableReport", "run_ingest"]

@@ -8,7 +8,7 @@ full --overwrite-destination`` builds the store files directly (no
 transactions, no MERGE), the server is restarted and the schema applied.
 
 The importer creates, it does not merge, so this module makes the rows
-unique first, with the compact hash sets of :mod:`ingest.keys`:
+unique first, with the compact hash sets of :mod:`graphlink.ingest.keys`:
 
 * a node is written at its first sighting (IP, instrument, identifier, ASN,
   proxy provider, org); ``IN_ASN``/``VIA_PROVIDER`` with its IP node;
@@ -48,15 +48,15 @@ import pyarrow.csv as pacsv
 from graphlink.errors import IngestError
 from graphlink.neo4j_local import LocalNeo4j
 from graphlink.store import GraphStore
-from ingest import write
-from ingest.keys import KeySet, hash_keys
-from ingest.read import total_rows
-from ingest.report import IngestReport, RejectsWriter
-from ingest.tables import TABLES
-from ingest.validate import Checked
+from graphlink.ingest import write
+from graphlink.ingest.keys import KeySet, hash_keys
+from graphlink.ingest.read import total_rows
+from graphlink.ingest.report import IngestReport, RejectsWriter
+from graphlink.ingest.tables import TABLES
+from graphlink.ingest.validate import Checked
 
 if TYPE_CHECKING:
-    from ingest.job import Plan, Progress
+    from graphlink.ingest.job import Plan, Progress
 
 #: importer header per output file: (kind, label or type, header columns)
 HEADERS: dict[str, tuple[str, str, list[str]]] = {
@@ -256,7 +256,7 @@ def load(
     progress: Progress,
 ) -> None:
     """Validate ``p``'s tables into importer files, import offline, restart, finish."""
-    from ingest.job import AccountIndex, stream_table  # job imports this module lazily
+    from graphlink.ingest.job import AccountIndex, stream_table  # job imports this module lazily
 
     work = local.home / "import" / f"bulk-{p.ingest_id[:16]}"
     shutil.rmtree(work, ignore_errors=True)

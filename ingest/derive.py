@@ -28,13 +28,13 @@ from graphlink.similarity import (
 )
 from graphlink.similarity.run import accumulate_checked
 from graphlink.store import GraphStore
-from ingest import read, write
-from ingest.report import IngestReport, RejectsWriter, TableReport
-from ingest.tables import BEHAVIOUR_SIMILARITY, REQUESTS
-from ingest.validate import Checked
+from graphlink.ingest import read, write
+from graphlink.ingest.report import IngestReport, RejectsWriter, TableReport
+from graphlink.ingest.tables import BEHAVIOUR_SIMILARITY, REQUESTS
+from graphlink.ingest.validate import Checked
 
 if TYPE_CHECKING:
-    from ingest.job import AccountIndex, Progress
+    from graphlink.ingest.job import AccountIndex, Progress
 
 #: Name of the derived pairs' entry in the ingest report.
 DERIVED_TABLE = "behaviour_similarity_derived"
@@ -54,7 +54,7 @@ def derive_similarity(
     config: SimilarityConfig | None = None,
 ) -> None:
     """Validate ``tf`` (the requests log), derive pairs, load them; account for every row."""
-    from ingest.job import stream_table
+    from graphlink.ingest.job import stream_table
 
     cfg = config or SimilarityConfig()
     t0 = time.perf_counter()

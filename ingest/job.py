@@ -1,10 +1,10 @@
 """``run_ingest``: load a snapshot directory into the graph.
 
-Stages, one module each: :mod:`ingest.read` streams a table file in batches,
-:mod:`ingest.validate` checks and normalises a batch (pure), this module
-applies the cross-batch rules and hands valid rows to :mod:`ingest.write`
-(incremental, through :class:`GraphStore`) or :mod:`ingest.bulk` (the offline
-importer), and :mod:`ingest.report` accounts for every row.
+Stages, one module each: :mod:`graphlink.ingest.read` streams a table file in batches,
+:mod:`graphlink.ingest.validate` checks and normalises a batch (pure), this module
+applies the cross-batch rules and hands valid rows to :mod:`graphlink.ingest.write`
+(incremental, through :class:`GraphStore`) or :mod:`graphlink.ingest.bulk` (the offline
+importer), and :mod:`graphlink.ingest.report` accounts for every row.
 
 Refusal policy: before anything is written, every table file present is
 checked (format, readable header, required columns).  If any file is refused
@@ -13,7 +13,7 @@ column, and the store is untouched: loading the other tables of a snapshot
 whose ``accounts`` or ``ip_observations`` is broken would leave a half-linked
 graph that detection would misread.  The optional ``requests`` table is not
 stored: it is validated row by row and derives ``behaviour_similarity`` pairs
-that load after the other tables (:mod:`ingest.derive`).
+that load after the other tables (:mod:`graphlink.ingest.derive`).
 
 Merge rules (from ``docs/graph-model.md``; re-running an ingest changes nothing):
 
@@ -59,11 +59,11 @@ import psutil
 from graphlink.errors import IngestError
 from graphlink.neo4j_local import LocalNeo4j
 from graphlink.store import GraphStore
-from ingest import read, write
-from ingest.keys import KeySet, hash_keys
-from ingest.report import IngestReport, RejectsWriter, TableReport, write_report
-from ingest.tables import ACCOUNTS, DERIVED_FROM, SKIPPED_TABLES, TABLES, TableSpec
-from ingest.validate import Checked, validate
+from graphlink.ingest import read, write
+from graphlink.ingest.keys import KeySet, hash_keys
+from graphlink.ingest.report import IngestReport, RejectsWriter, TableReport, write_report
+from graphlink.ingest.tables import ACCOUNTS, DERIVED_FROM, SKIPPED_TABLES, TABLES, TableSpec
+from graphlink.ingest.validate import Checked, validate
 
 
 class Progress(Protocol):
@@ -309,7 +309,7 @@ def run_ingest(
     accounts = AccountIndex(store)
     try:
         if bulk is not None:
-            from ingest import bulk as bulk_path
+            from graphlink.ingest import bulk as bulk_path
 
             bulk_path.load(store, bulk, p, report, rejects=rejects, batch_size=batch_size, progress=progress)
         else:
@@ -318,7 +318,7 @@ def run_ingest(
                          accounts=accounts)
             report.phases["load"] = round(time.perf_counter() - t_load, 2)
         if "requests" in p.files:
-            from ingest.derive import derive_similarity
+            from graphlink.ingest.derive import derive_similarity
 
             derive_similarity(store, p.files["requests"], report, accounts=accounts, rejects=rejects,
                               batch_size=batch_size, progress=progress, out_dir=report_dir, stamp=stamp)

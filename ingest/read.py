@@ -28,7 +28,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from graphlink.errors import IngestError
-from ingest.tables import TableSpec
+from graphlink.ingest.tables import TableSpec
 
 #: Suffixes recognised, most specific first.
 FORMATS: tuple[tuple[str, str], ...] = (

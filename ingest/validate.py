@@ -1,6 +1,6 @@
 """Per-row validation and normalisation of snapshot batches: pure, vectorised.
 
-:func:`validate` turns a :class:`~ingest.read.RawBatch` of text columns into a
+:func:`validate` turns a :class:`~graphlink.ingest.read.RawBatch` of text columns into a
 :class:`Checked` batch: the valid rows normalised to what the store holds
 (epoch milliseconds for timestamps, ``ipaddress``-normalised IPs, account
 pairs ordered ``a < b``, ...) and the rejected rows with their line and the
@@ -9,8 +9,8 @@ over rows in Python except the per-*distinct*-IP normalisation (``ipaddress``
 has no vector form) and the masking of the few rejected rows.
 
 Cross-batch rules (duplicate keys within a table file, accounts unknown to the
-snapshot and the store) need state and live in :mod:`ingest.keys` and
-:mod:`ingest.job`; they move rows to the rejects through :meth:`Checked.reject`.
+snapshot and the store) need state and live in :mod:`graphlink.ingest.keys` and
+:mod:`graphlink.ingest.job`; they move rows to the rejects through :meth:`Checked.reject`.
 
 Raw card numbers: a value of ``instrument_id``, ``bin`` or an identifier's
 ``value`` that is, once spaces and dashes are removed, 13-19 digits passing the
@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 from graphlink.pii import luhn_valid
-from ingest.read import RawBatch
-from ingest.tables import PAYMENT_KINDS, TableSpec
+from graphlink.ingest.read import RawBatch
+from graphlink.ingest.tables import PAYMENT_KINDS, TableSpec
 
 # -- raw card numbers --------------------------------------------------------------
 
@@ -380,8 +380,8 @@ _VALIDATORS = {
 def validate(spec: TableSpec, raw: RawBatch) -> Checked:
     """Check and normalise one batch of ``spec``'s table (per-row rules only).
 
-    >>> from ingest.read import RawBatch
-    >>> from ingest.tables import BEHAVIOUR_SIMILARITY
+    >>> from graphlink.ingest.read import RawBatch
+    >>> from graphlink.ingest.tables import BEHAVIOUR_SIMILARITY
     >>> f = pd.DataFrame({"account_a": ["b", "x"], "account_b": ["a", "x"],
     ...                   "score": ["0.5", "0.5"], "signal": ["timing_sync"] * 2}, dtype=object)
     >>> c = validate(BEHAVIOUR_SIMILARITY, RawBatch(f, np.array([2, 3])))

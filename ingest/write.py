@@ -1,7 +1,7 @@
 """Incremental writes: validated batches -> parameterised ``UNWIND $rows`` MERGEs.
 
 The statements live in ``cypher/internal/ingest/`` and carry the merge rules
-(see :mod:`ingest.job`).  Everything here goes through :class:`GraphStore`;
+(see :mod:`graphlink.ingest.job`).  Everything here goes through :class:`GraphStore`;
 each statement is one transaction per batch, idempotent, so the driver may
 retry a batch.
 

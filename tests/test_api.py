@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import api_support as sup
 import planted_graph as pg
 
-from api import cursors
-from api.app import create_app
-from api.models import SignupCheckRequest
+from graphlink.api import cursors
+from graphlink.api.app import create_app
+from graphlink.api.models import SignupCheckRequest
 from graphlink import apikeys
 from graphlink.config import Settings
 from graphlink.store import GraphStore

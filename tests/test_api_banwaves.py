@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import api_support as sup
 import planted_graph as pg
 
-from api.app import create_app
+from graphlink.api.app import create_app
 from graphlink.config import Settings
 from graphlink.store import GraphStore
 

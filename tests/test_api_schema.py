@@ -34,7 +34,7 @@ from schemathesis import GenerationMode
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import api_support as sup
 
-from api.app import create_app
+from graphlink.api.app import create_app
 from graphlink.config import Settings
 from graphlink.store import GraphStore
 

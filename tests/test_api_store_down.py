@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import api_support as sup
 
-from api.app import create_app
+from graphlink.api.app import create_app
 from graphlink import apikeys
 from graphlink.config import Settings
 from graphlink.neo4j_local import LocalNeo4j

@@ -212,7 +212,7 @@ def world(session_store: GraphStore, tmp_path_factory: pytest.TempPathFactory):
     """Generated scenario -> ingest -> detect (all clusters written); truth per cluster."""
     from graphlink import synth
     from graphlink.detect import run_detection
-    from ingest import run_ingest
+    from graphlink.ingest import run_ingest
 
     work = tmp_path_factory.mktemp("decisions")
     wipe(session_store)

@@ -19,7 +19,7 @@ from graphlink.detect import (
     run_detection,
 )
 from graphlink.store import GraphStore
-from ingest.job import run_ingest
+from graphlink.ingest.job import run_ingest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from detect_frames import make_links

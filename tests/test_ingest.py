@@ -17,10 +17,10 @@ import pytest
 
 from graphlink.errors import IngestError
 from graphlink.store import GraphStore
-from ingest.job import run_ingest
-from ingest.read import RawBatch, TableFile, iter_batches
-from ingest.tables import IDENTIFIERS, IP_OBSERVATIONS
-from ingest.validate import is_raw_card_number, luhn_valid, mask_card_numbers, validate
+from graphlink.ingest.job import run_ingest
+from graphlink.ingest.read import RawBatch, TableFile, iter_batches
+from graphlink.ingest.tables import IDENTIFIERS, IP_OBSERVATIONS
+from graphlink.ingest.validate import is_raw_card_number, luhn_valid, mask_card_numbers, validate
 
 REPO = Path(__file__).resolve().parent.parent
 

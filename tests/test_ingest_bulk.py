@@ -14,7 +14,7 @@ import pytest
 from graphlink.config import get_settings
 from graphlink.neo4j_local import LocalNeo4j, free_port
 from graphlink.store import GraphStore
-from ingest.job import run_ingest
+from graphlink.ingest.job import run_ingest
 from tests.test_ingest import BASE, IDENTS, SIMS, graph_dump, write_snapshot
 
 

@@ -43,7 +43,7 @@ def generated(
     from graphlink.banwave import DEFAULT_MIN_RISK, WaveParams
     from graphlink.banwave_store import commit_wave, plan_wave
     from graphlink.detect import DEFAULT_SEED, DetectionConfig, run_detection
-    from ingest import run_ingest
+    from graphlink.ingest import run_ingest
 
     work = tmp_path_factory.mktemp("generated")
     wipe(session_store)

@@ -27,15 +27,15 @@ import pytest
 from conftest import wipe
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.index import load_index
+from graphlink.api.app import create_app
+from graphlink.api.index import load_index
 from graphlink import apikeys, signup_eval, synth
 from graphlink.config import Settings
 from graphlink.detect import DetectionConfig, detect_links, write_run
 from graphlink.detect.pipeline import DetectionResult
 from graphlink.signup import BLOCK_AT, score_signup
 from graphlink.store import GraphStore
-from ingest.job import run_ingest
+from graphlink.ingest.job import run_ingest
 
 T0 = datetime(2026, 2, 1, 8, 0, tzinfo=UTC)
 RING_A = [f"ra{i:02d}" for i in range(20)]

@@ -11,7 +11,7 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from graphlink.store import GraphStore
-from ingest.job import run_ingest
+from graphlink.ingest.job import run_ingest
 
 T0 = pd.Timestamp("2026-01-05T00:00:00Z")
 

@@ -9,9 +9,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
-from api.deps import ApiContext, fast_access
-from api.index import native
-from api.models import AUTH_ERRORS, AccountResponse, BanRef, ClusterRef, error_responses
+from graphlink.api.deps import ApiContext, fast_access
+from graphlink.api.index import native
+from graphlink.api.models import AUTH_ERRORS, AccountResponse, BanRef, ClusterRef, error_responses
 from graphlink.errors import NotFound
 from graphlink.store import GraphStore
 
@@ -40,7 +40,7 @@ def _iso(dt: datetime | None) -> str | None:
     responses={200: {"model": AccountResponse, "description": "the account"},
                **error_responses(404)},
     summary="An account's cluster in the current run, its risk, reasons and ban status",
-    # Auth is checked in the handler (api.deps.fast_access); declared here for OpenAPI.
+    # Auth is checked in the handler (graphlink.api.deps.fast_access); declared here for OpenAPI.
     openapi_extra={"security": [{"HTTPBearer": []}]},
 )
 async def get_account(account_id: AccountId, request: Request) -> Response:

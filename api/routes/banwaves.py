@@ -14,9 +14,9 @@ import pandas as pd
 from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import Response
 
-from api import cursors
-from api.deps import Ctx, ReadKey, WaveKey
-from api.models import (
+from graphlink.api import cursors
+from graphlink.api.deps import Ctx, ReadKey, WaveKey
+from graphlink.api.models import (
     AUTH_ERRORS,
     BanWaveDetail,
     BanWaveEntry,

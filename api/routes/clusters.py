@@ -7,12 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from api import cursors
-from api.deps import Ctx, Index, ReadKey, Snap
-from api.errors import InvalidParam
-from api.evidence import generation
-from api.index import native
-from api.models import (
+from graphlink.api import cursors
+from graphlink.api.deps import Ctx, Index, ReadKey, Snap
+from graphlink.api.errors import InvalidParam
+from graphlink.api.evidence import generation
+from graphlink.api.index import native
+from graphlink.api.models import (
     AUTH_ERRORS,
     ClusterPage,
     ClusterRef,
@@ -116,7 +116,7 @@ def _features(raw: Any) -> dict[str, Any] | None:
 )
 async def get_cluster(cluster_id: ClusterId, key: ReadKey, ctx: Ctx, snap: Snap) -> ClusterResponse:
     """From memory: the summary comes from the run index, the evidence from the summaries the
-    service precomputes in the background, largest clusters first (:mod:`api.evidence`); a
+    service precomputes in the background, largest clusters first (:mod:`graphlink.api.evidence`); a
     cluster not warmed yet costs one bounded query (then cached)."""
     index = snap.index
     info = index.clusters.get(cluster_id)

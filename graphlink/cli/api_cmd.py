@@ -33,7 +33,7 @@ def serve(
         with store_for(s):
             pass
     uvicorn.run(
-        "api.app:create_app",
+        "graphlink.api.app:create_app",
         factory=True,
         host=host,
         port=port,

@@ -128,7 +128,7 @@ def run_demo(
         console.print(f"snapshot in {snap}, truth in {truth}")
 
     with stage(2, "ingest"):
-        from ingest import run_ingest
+        from graphlink.ingest import run_ingest
 
         # The local server gets the offline importer (the database is empty by now):
         # several times faster than transactions for a first load.

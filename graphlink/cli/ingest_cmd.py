@@ -72,7 +72,7 @@ def ingest(
     )] = None,
 ) -> None:
     """Validate and load a snapshot; bad rows go to a rejects file, never silently away."""
-    from ingest.job import run_ingest
+    from graphlink.ingest.job import run_ingest
 
     s = settings()
     local = None

@@ -32,7 +32,7 @@ def query(
 ) -> None:
     """Run a saved Cypher query by name, e.g. ``graphlink query cluster_members -p cluster_id=c-000001``."""
     if list_ or not name:
-        _print_list()
+        _print_list(fmt)
         return
     q = queries.get(name)
     values = queries.bind(q.params, queries.parse_assignments(param or []), query=name)
@@ -56,8 +56,24 @@ def query(
         console.print(table)
 
 
-def _print_list() -> None:
-    table = Table(title="Saved queries (cypher/queries/)")
+def _print_list(fmt: Format = Format.table) -> None:
+    if fmt is not Format.table:  # machine-readable: scripts and CI count what ships
+        rows = [
+            {"name": q.name, "description": q.description,
+             "params": [p.describe() for p in q.params]}
+            for q in queries.saved().values()
+        ]
+        if fmt is Format.json:
+            typer.echo(json.dumps(rows, indent=2))
+        else:
+            buf = io.StringIO()
+            writer = csv.writer(buf, lineterminator="\n")
+            writer.writerow(["name", "description", "params"])
+            for r in rows:
+                writer.writerow([r["name"], r["description"], ", ".join(r["params"])])
+            typer.echo(buf.getvalue(), nl=False)
+        return
+    table = Table(title="Saved queries (graphlink.cypher: queries/)")
     table.add_column("name", style="bold", no_wrap=True)
     table.add_column("description")
     table.add_column("params", style="dim")

@@ -32,7 +32,7 @@ def _refuse_upstream(path: Path) -> None:
     """Never overwrite a pairs file that is not ours (an upstream job's pairs)."""
     if not path.exists():
         return
-    from ingest import read
+    from graphlink.ingest import read
 
     tf = read.TableFile("behaviour_similarity", path, path.name.split(".", 1)[1])
     if "derivation" not in read.header(tf):
@@ -58,8 +58,8 @@ def similarity(
     """Derive prompt_template, timing_sync and model_pivot pairs (streamed, never all pairs)."""
     from graphlink.similarity import DERIVATION_VERSION, SimilarityConfig, write_pairs
     from graphlink.similarity.run import derive_from_file, requests_file
-    from ingest.read import total_rows
-    from ingest.report import RejectsWriter
+    from graphlink.ingest.read import total_rows
+    from graphlink.ingest.report import RejectsWriter
 
     tf = requests_file(requests_path)
     cfg = SimilarityConfig(max_pairs_per_account=max_pairs)
