@@ -29,7 +29,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-from graphlink.api.errors import Forbidden, Unauthorized
+from graphlink.errors import Forbidden, Unauthorized
 from graphlink.apikeys import KeyInfo, hash_key
 from graphlink.errors import GraphlinkError, StoreUnavailable
 

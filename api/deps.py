@@ -21,7 +21,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from graphlink.api.auth import KeyRing
-from graphlink.api.errors import InvalidParam, NoDetectionRun
+from graphlink.errors import InvalidParam, NoDetectionRun
 from graphlink.api.evidence import EvidenceCache
 from graphlink.api.index import IndexHolder, Snapshot
 from graphlink.apikeys import KeyInfo

@@ -17,6 +17,10 @@ half wave behind for them.
 ...     plan = plan_wave(store, WaveParams(min_risk=0.85))
 ...     wave_id = commit_wave(store, plan)
 ...     diff = wave_diff(store, wave_id)        # against the previous wave
+
+:func:`run_wave` is the one way to plan a wave and (optionally) commit it;
+``graphlink banwave``, ``graphlink demo`` and ``POST /v1/banwaves`` all call it
+and only present its :class:`WaveOutcome`.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from graphlink.store import GraphStore
 
 __all__ = [
     "Wave",
+    "WaveOutcome",
     "commit_wave",
     "current_run_id",
     "diff_with_latest",
@@ -51,6 +56,7 @@ __all__ = [
     "plan_wave",
     "read_wave",
     "read_wave_inputs",
+    "run_wave",
     "unsupported_entries",
     "wave_diff",
 ]
@@ -79,10 +85,6 @@ class Wave:
     n_clusters: int
     protected_skipped: int
     previous_wave_id: str | None
-
-
-def _native(v: Any) -> Any:
-    return v.to_native() if hasattr(v, "to_native") else v
 
 
 # -- reading the detection run ---------------------------------------------
@@ -208,12 +210,53 @@ def commit_wave(store: GraphStore, plan: WavePlan, *, batch_size: int = COMMIT_B
 
 
 # -- reading waves ---------------------------------------------------------
+#: Why a commit asked for wrote nothing (an empty wave is never recorded).
+NOTHING_TO_COMMIT = "the wave selects no account: nothing committed"
+
+
+@dataclass(frozen=True)
+class WaveOutcome:
+    """A planned (and maybe committed) wave with its diff.
+
+    ``diff`` is against the previous committed wave for a committed wave, and
+    against the latest committed wave for a dry run; ``note`` says why a commit
+    that was asked for did not happen (``None`` otherwise).
+    """
+
+    plan: WavePlan
+    diff: WaveDiff
+    note: str | None = None
+
+
+def run_wave(
+    store: GraphStore,
+    params: WaveParams,
+    *,
+    run_id: str | None = None,
+    commit: bool = False,
+) -> WaveOutcome:
+    """Plan a wave on ``run_id`` (default: the current run) and commit it when asked.
+
+    A dry run only reads.  An empty wave is never committed (``note`` says so),
+    so a commit asked for on a run that flags nobody leaves the store unchanged.
+    """
+    plan = plan_wave(store, params, run_id=run_id)
+    note = None
+    if commit and plan.n_accounts == 0:
+        note = NOTHING_TO_COMMIT
+    elif commit:
+        plan = plan.with_wave_id(commit_wave(store, plan))
+    diff = (wave_diff(store, plan.wave_id) if plan.wave_id is not None and plan.committed
+            else diff_with_latest(store, plan))
+    return WaveOutcome(plan=plan, diff=diff, note=note)
+
+
 def list_waves(store: GraphStore) -> pd.DataFrame:
     """Committed waves, newest first: ``wave_id, created_at, run_id, min_risk, n_accounts,
     n_clusters, protected_skipped, previous_wave_id``."""
     cols = ["wave_id", "created_at", "run_id", "min_risk", "n_accounts", "n_clusters",
             "protected_skipped", "previous_wave_id"]
-    rows = [{k: _native(v) for k, v in r.items()} for r in store.read("banwave/list_waves")]
+    rows = store.read("banwave/list_waves")
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -238,7 +281,7 @@ def read_wave(store: GraphStore, wave_id: str) -> Wave:
     r = rows[0]
     return Wave(
         wave_id=r["wave_id"],
-        created_at=_native(r["created_at"]),
+        created_at=r["created_at"],
         run_id=r["run_id"],
         min_risk=float(r["min_risk"]),
         params=json.loads(r["params_json"] or "{}"),

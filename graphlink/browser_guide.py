@@ -27,7 +27,6 @@ import threading
 from collections.abc import Mapping
 from datetime import date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 from graphlink import queries

@@ -274,8 +274,6 @@ def _snapshots(store: GraphStore, kind: str, ids: Sequence[str]) -> pd.DataFrame
         v if isinstance(v, str) and v else
         (json.loads(p).get("model_version") if isinstance(p, str) and p else None)
         for v, p in zip(df["run_model_version"], df["params_json"])]
-    df["run_created_at"] = df["run_created_at"].map(
-        lambda v: v.to_native() if hasattr(v, "to_native") else v)
     return df
 
 
@@ -382,8 +380,7 @@ def label_one(
         for prev in store.read("decisions/for_target", kind=kind, target_id=target_id):
             if prev["reviewer"] == dec.reviewer and prev["run_id"] == snap_run:
                 if prev["label"] == label and (prev["note"] or None) == dec.note:
-                    at_prev = prev["at"].to_native() if hasattr(prev["at"], "to_native") \
-                        else prev["at"]
+                    at_prev = prev["at"]
                     return Decision(kind, target_id, label, dec.reviewer, at_prev, dec.note,
                                     run_id, "cli"), False
                 break
@@ -400,8 +397,7 @@ def read_decisions(store: GraphStore) -> pd.DataFrame:
     cols = ["decision_id", "kind", "target_id", "label", "reviewer", "at", "note", "source",
             "run_id", "cluster_key", "cluster_id", "features_json", "model_version", "risk"]
     df = pd.DataFrame(store.read("decisions/decisions"), columns=cols)
-    df["at"] = pd.to_datetime(df["at"].map(lambda v: v.to_native() if hasattr(v, "to_native")
-                                           else v), utc=True)
+    df["at"] = pd.to_datetime(df["at"], utc=True)
     return df
 
 
@@ -828,7 +824,7 @@ def read_review_queue(store: GraphStore, *, run_id: str | None = None, bar: floa
 
     >>> rq = read_review_queue(store, bar=0.9, margin=0.3)   # doctest: +SKIP
     """
-    from graphlink.detect import current_run, get_run, read_clusters
+    from graphlink.detect.writeback import current_run, get_run, read_clusters
 
     run = get_run(store, run_id) if run_id else current_run(store)
     if run is None:

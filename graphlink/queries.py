@@ -281,7 +281,7 @@ def example_params(store: GraphStore) -> dict[str, dict[str, Any]]:
     ip = str(first["IP"]["target"]) if "IP" in first else ""
     provider = next((p for p in links.get("proxy_provider", []) if isinstance(p, str) and p), "")
     kind, _, value = (str(first["Identifier"]["target"]) if "Identifier" in first else ":").partition(":")
-    created = [v.to_native() if hasattr(v, "to_native") else v for v in members["created_at"]]
+    created = list(members["created_at"])
     since = min(created)
     wave = store.read("report/latest_wave")
     wave_id = str(wave[0]["wave_id"]) if wave else ""

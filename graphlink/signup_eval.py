@@ -550,7 +550,7 @@ def read_snapshot(snapshot_dir: str | Path) -> tuple[Links, dict[str, int]]:
     report names each with its line and reason; this replay only counts them).
     """
     from graphlink.ingest import read as ingest_read
-    from graphlink.ingest.job import plan as ingest_plan
+    from graphlink.ingest.stream import plan as ingest_plan
     from graphlink.ingest.tables import TABLES
     from graphlink.ingest.validate import validate
 

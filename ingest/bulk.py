@@ -37,7 +37,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -53,10 +53,8 @@ from graphlink.ingest.keys import KeySet, hash_keys
 from graphlink.ingest.read import total_rows
 from graphlink.ingest.report import IngestReport, RejectsWriter
 from graphlink.ingest.tables import TABLES
+from graphlink.ingest.stream import AccountIndex, Plan, Progress, stream_table
 from graphlink.ingest.validate import Checked
-
-if TYPE_CHECKING:
-    from graphlink.ingest.job import Plan, Progress
 
 #: importer header per output file: (kind, label or type, header columns)
 HEADERS: dict[str, tuple[str, str, list[str]]] = {
@@ -256,8 +254,6 @@ def load(
     progress: Progress,
 ) -> None:
     """Validate ``p``'s tables into importer files, import offline, restart, finish."""
-    from graphlink.ingest.job import AccountIndex, stream_table  # job imports this module lazily
-
     work = local.home / "import" / f"bulk-{p.ingest_id[:16]}"
     shutil.rmtree(work, ignore_errors=True)
     files = ImportFiles(work)

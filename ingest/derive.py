@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from graphlink.similarity import (
     DERIVATION_VERSION,
@@ -31,10 +30,8 @@ from graphlink.store import GraphStore
 from graphlink.ingest import read, write
 from graphlink.ingest.report import IngestReport, RejectsWriter, TableReport
 from graphlink.ingest.tables import BEHAVIOUR_SIMILARITY, REQUESTS
+from graphlink.ingest.stream import AccountIndex, Progress, stream_table
 from graphlink.ingest.validate import Checked
-
-if TYPE_CHECKING:
-    from graphlink.ingest.job import AccountIndex, Progress
 
 #: Name of the derived pairs' entry in the ingest report.
 DERIVED_TABLE = "behaviour_similarity_derived"
@@ -54,8 +51,6 @@ def derive_similarity(
     config: SimilarityConfig | None = None,
 ) -> None:
     """Validate ``tf`` (the requests log), derive pairs, load them; account for every row."""
-    from graphlink.ingest.job import stream_table
-
     cfg = config or SimilarityConfig()
     t0 = time.perf_counter()
     tr = report.table(REQUESTS.name)

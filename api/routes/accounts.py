@@ -4,25 +4,19 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from graphlink.api.deps import ApiContext, fast_access
-from graphlink.api.index import native
 from graphlink.api.models import AUTH_ERRORS, AccountResponse, BanRef, ClusterRef, error_responses
+from graphlink.accounts import read_account
 from graphlink.errors import NotFound
-from graphlink.store import GraphStore
 
 router = APIRouter(responses=AUTH_ERRORS, tags=["investigate"])
 
 AccountId = Annotated[str, Path(min_length=1, max_length=256, description="the platform's account key")]
-
-
-def read_account(store: GraphStore, account_id: str, run_id: str) -> dict[str, Any] | None:
-    rows = store.read("api/account", account_id=account_id, run_id=run_id)
-    return rows[0] if rows else None
 
 
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
@@ -81,7 +75,7 @@ async def _from_store(ctx: ApiContext, account_id: str, run_id: str) -> AccountR
         status=row.get("status"),
         plan=row.get("plan"),
         country=row.get("country"),
-        created_at=native(row.get("created_at")),
+        created_at=row.get("created_at"),
         org_id=row.get("org_id"),
         run_id=run_id,
         cluster=ClusterRef(
@@ -92,7 +86,7 @@ async def _from_store(ctx: ApiContext, account_id: str, run_id: str) -> AccountR
         reasons=row.get("reasons") or [],
         banned=wave is not None,
         ban_wave=BanRef(
-            wave_id=wave["wave_id"], created_at=native(wave.get("created_at")),
+            wave_id=wave["wave_id"], created_at=wave.get("created_at"),
             reasons=wave.get("reasons") or [], cluster_id=wave.get("cluster_id"),
             cluster_risk=wave.get("cluster_risk"),
         ) if wave else None,

@@ -9,9 +9,8 @@ from fastapi import APIRouter, Path, Query
 
 from graphlink.api import cursors
 from graphlink.api.deps import Ctx, Index, ReadKey, Snap
-from graphlink.api.errors import InvalidParam
+from graphlink.errors import InvalidParam
 from graphlink.api.evidence import generation
-from graphlink.api.index import native
 from graphlink.api.models import (
     AUTH_ERRORS,
     ClusterPage,
@@ -180,7 +179,7 @@ async def cluster_members(
         items=[
             Member(account_id=r["account_id"], account_risk=r.get("account_risk"),
                    reasons=r.get("reasons") or [], plan=r.get("plan"), country=r.get("country"),
-                   created_at=native(r.get("created_at")), status=r.get("status"))
+                   created_at=r.get("created_at"), status=r.get("status"))
             for r in rows
         ],
         next_cursor=cursors.encode(MEMBER_CURSOR[0], run_id, rows[-1]["account_id"])

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from graphlink import banwave_store
+from graphlink.banwave_store import WaveOutcome
 from graphlink.banwave import (
     DEFAULT_MIN_RISK,
     DEFAULT_VERIFIED_ORG_MIN_RISK,
@@ -21,14 +22,8 @@ from graphlink.banwave import (
 )
 from graphlink.cli._app import app, console, settings, store_for
 from graphlink.errors import InputError
-from graphlink.evaluate import (
-    TABLE_WIDTH,
-    Metrics,
-    compare_with_baselines,
-    evaluate_flags,
-    read_truth,
-    render_table,
-)
+from graphlink.evaluate import TABLE_WIDTH, render_table
+from graphlink.evaluate_store import evaluate_in_store
 from graphlink.store import GraphStore
 
 
@@ -133,11 +128,27 @@ def banwave(
     )
     s = settings()
     with store_for(s) as store:
-        run_wave(store, params, run_id=run_id, commit=commit, out=out, home=s.home,
-                 console_=console)
+        plan_and_present(store, params, run_id=run_id, commit=commit, out=out, home=s.home,
+                         console_=console)
 
 
-def run_wave(
+def present_wave(
+    outcome: WaveOutcome, *, out: Path | None, home: Path, console_: Console
+) -> None:
+    """Print a planned or committed wave and write its files (shared with ``demo``)."""
+    plan = outcome.plan
+    print_plan(console_, plan)
+    if outcome.note:
+        console_.print(f"[yellow]{outcome.note}[/]")
+        return
+    print_diff(console_, outcome.diff, label="diff" if plan.committed else "would change")
+    csv, side = write_wave_files(plan, out or default_wave_path(home, plan))
+    console_.print(f"wrote [bold]{csv}[/] and {side.name}")
+    if not plan.committed:
+        console_.print("[dim]dry run: re-run with --commit to record this wave[/]")
+
+
+def plan_and_present(
     store: GraphStore,
     params: WaveParams,
     *,
@@ -146,28 +157,12 @@ def run_wave(
     out: Path | None,
     home: Path,
     console_: Console,
-) -> WavePlan:
-    """Plan (and optionally commit) a wave, print it, write its files (shared with ``demo``)."""
-    with console_.status("selecting the wave…"):
-        plan = banwave_store.plan_wave(store, params, run_id=run_id)
-    if commit:
-        if plan.n_accounts == 0:
-            print_plan(console_, plan)
-            console_.print("[yellow]the wave selects no account: nothing committed[/]")
-            return plan
-        with console_.status(f"recording {plan.n_accounts:,} accounts in Neo4j…"):
-            wave_id = banwave_store.commit_wave(store, plan)
-        plan = plan.with_wave_id(wave_id)
-        print_plan(console_, plan)
-        print_diff(console_, banwave_store.wave_diff(store, wave_id), label="diff")
-    else:
-        print_plan(console_, plan)
-        print_diff(console_, banwave_store.diff_with_latest(store, plan), label="would change")
-    csv, side = write_wave_files(plan, out or default_wave_path(home, plan))
-    console_.print(f"wrote [bold]{csv}[/] and {side.name}")
-    if not commit:
-        console_.print("[dim]dry run: re-run with --commit to record this wave[/]")
-    return plan
+) -> WaveOutcome:
+    """:func:`graphlink.banwave_store.run_wave` under a spinner, then :func:`present_wave`."""
+    with console_.status("recording the wave in Neo4j…" if commit else "selecting the wave…"):
+        outcome = banwave_store.run_wave(store, params, run_id=run_id, commit=commit)
+    present_wave(outcome, out=out, home=home, console_=console_)
+    return outcome
 
 
 @app.command("waves")
@@ -187,45 +182,6 @@ def waves() -> None:
                   f"{r.n_clusters:,}", str(r.protected_skipped), r.previous_wave_id or "")
     console.print(t)
 
-
-
-def evaluate_in_store(
-    store: GraphStore,
-    truth_path: Path,
-    *,
-    wave_id: str | None = None,
-    params: WaveParams | None = None,
-    baselines: bool = True,
-    baseline_options: dict | None = None,
-    console_: Console = console,
-) -> list[Metrics]:
-    """Score a committed wave (given, else the latest), or the dry-run plan if none is
-    committed, and the baselines on the same graph (shared with ``demo``)."""
-    truth = read_truth(truth_path)
-    wave_id = wave_id or banwave_store.latest_wave_id(store)
-    from graphlink.detect import get_run, read_links
-
-    label = "graphlink"
-    if wave_id:
-        wave = banwave_store.read_wave(store, wave_id)
-        flagged, run_id = wave.entries, wave.run_id
-        console_.print(f"scoring ban wave [bold]{wave_id}[/] ({len(flagged):,} accounts, "
-                       f"run {run_id})")
-    else:
-        plan = banwave_store.plan_wave(store, params or WaveParams(), with_evidence=False)
-        flagged, run_id = plan.entries, plan.run_id
-        console_.print(f"no committed wave: scoring the dry-run plan (min_risk "
-                       f"{plan.params.min_risk:g}, {len(flagged):,} accounts)")
-    # graphlink's time: the detection run's own stages (read, Leiden, scoring, write).
-    run = get_run(store, run_id) if run_id else None
-    seconds = float(sum(run["stage_seconds"].values())) if run and run["stage_seconds"] else None
-    if not baselines:
-        return [evaluate_flags(flagged, truth, method=label, seconds=seconds)]
-    with console_.status("reading links for the baselines…"):
-        links = read_links(store)
-    with console_.status("running the baselines…"):
-        return compare_with_baselines(flagged, links, truth, method=label, seconds=seconds,
-                                      **(baseline_options or {}))
 
 
 @app.command("evaluate")
@@ -300,9 +256,11 @@ def evaluate(
             console.print(f"wrote {json_out}")
         return
     with store_for() as store:
-        results = evaluate_in_store(store, truth, wave_id=wave, params=WaveParams(min_risk=min_risk),
-                                    baselines=baselines,
-                                    baseline_options={"hub_cap": hub_cap, "min_size": min_size})
+        results = evaluate_in_store(
+            store, truth, wave_id=wave, params=WaveParams(min_risk=min_risk),
+            baselines=baselines, baseline_options={"hub_cap": hub_cap, "min_size": min_size},
+            progress=console.print,
+        )
     print_wide(render_table(results, title=f"evaluation against {truth}"))
     if json_out:
         import json

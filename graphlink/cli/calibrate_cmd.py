@@ -131,7 +131,7 @@ def models(
     for col in ("version", "created", "active", "decisions", "CV AUC"):
         t.add_column(col, no_wrap=col in ("version", "created"))
     for r in df.itertuples(index=False):
-        created = r.created_at.to_native() if hasattr(r.created_at, "to_native") else r.created_at
+        created = r.created_at
         t.add_row(r.version, created.strftime("%Y-%m-%d %H:%M")
                   if isinstance(created, datetime) else str(created),
                   "[bold green]yes[/]" if r.active else "", str(r.n_decisions or ""),

@@ -28,18 +28,12 @@ from graphlink import cypher_files
 from graphlink.banwave import DEFAULT_MIN_RISK, WaveParams
 from graphlink.cli._app import app, console, settings, store_for
 from graphlink.config import Settings
-from graphlink.errors import GraphlinkError, InputError
+from graphlink.errors import DemoError, GraphlinkError, InputError
 from graphlink.store import GraphStore
 
 #: Benign accounts of the default demo (+ 2.4 % ring accounts): a few minutes on 2 cores.
 DEFAULT_DEMO_ACCOUNTS = 50_000
 DEFAULT_DEMO_SEED = 7
-
-
-class DemoError(GraphlinkError):
-    """A demo stage failed; the message names the stage."""
-
-    code = "demo_failed"
 
 
 def _marker(s: Settings) -> Path:
@@ -100,8 +94,9 @@ def run_demo(
     incremental: bool = False,
 ) -> dict[str, Any]:
     """Every stage in order; returns a summary (run id, wave id, metrics)."""
-    from graphlink.cli.banwave_cmd import evaluate_in_store, print_wide, run_wave
+    from graphlink.cli.banwave_cmd import plan_and_present, print_wide
     from graphlink.evaluate import render_table
+    from graphlink.evaluate_store import evaluate_in_store
 
     summary: dict[str, Any] = {}
     t_all = time.perf_counter()
@@ -161,16 +156,16 @@ def run_demo(
 
     params = WaveParams(min_risk=min_risk)
     with stage(4, "ban wave (dry run)"):
-        run_wave(store, params, run_id=None, commit=False, out=workdir / "wave-dry-run.csv",
-                 home=s.home, console_=console)
+        plan_and_present(store, params, run_id=None, commit=False,
+                         out=workdir / "wave-dry-run.csv", home=s.home, console_=console)
     with stage(5, "ban wave (commit)"):
-        plan = run_wave(store, params, run_id=None, commit=True, out=None, home=s.home,
-                        console_=console)
+        plan = plan_and_present(store, params, run_id=None, commit=True, out=None, home=s.home,
+                                console_=console).plan
         summary["wave_id"] = plan.wave_id
 
     with stage(6, "evaluate"):
         results = evaluate_in_store(store, truth, wave_id=plan.wave_id, params=params,
-                                    baselines=baselines)
+                                    baselines=baselines, progress=console.print)
         print_wide(render_table(results, title=f"evaluation: {accounts:,} benign accounts, "
                                                f"seed {seed}, wave {plan.wave_id} (truth {truth})"))
         summary["metrics"] = [m.to_record() for m in results]

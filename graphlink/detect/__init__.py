@@ -2,7 +2,8 @@
 
 One module per stage; the middle is pure (DataFrames, numpy, igraph), Neo4j
 is touched only by :mod:`~graphlink.detect.source` (read) and
-:mod:`~graphlink.detect.writeback` (write + readers for other stages).
+:mod:`~graphlink.detect.writeback` (write + readers for other stages), and
+:mod:`~graphlink.detect.run` strings them together.
 
 >>> from graphlink.detect import DetectionConfig, detect_links, run_detection  # doctest: +SKIP
 >>> result = run_detection(store, DetectionConfig(), seed=42)                 # doctest: +SKIP
@@ -11,7 +12,8 @@ is touched only by :mod:`~graphlink.detect.source` (read) and
 
 from graphlink.detect.config import DetectionConfig
 from graphlink.detect.linking import AccountGraph, build_account_graph
-from graphlink.detect.pipeline import DEFAULT_SEED, DetectionResult, detect_links, run_detection
+from graphlink.detect.pipeline import DEFAULT_SEED, DetectionResult, detect_links
+from graphlink.detect.run import run_detection
 from graphlink.detect.scoring import REASON_CODES
 from graphlink.detect.source import links_from_scenario, read_links
 from graphlink.detect.writeback import (

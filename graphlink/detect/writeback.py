@@ -36,12 +36,8 @@ RUN_FIELDS = ("run_id", "created_at", "status", "algorithm", "objective", "resol
               "n_clusters", "model_version")
 
 
-def _native(v: Any) -> Any:
-    return v.to_native() if hasattr(v, "to_native") else v
-
-
 def _run_dict(row: Mapping[str, Any]) -> dict[str, Any]:
-    d = {k: _native(row.get(k)) for k in RUN_FIELDS}
+    d = {k: row.get(k) for k in RUN_FIELDS}
     d["params"] = json.loads(d["params_json"]) if d.get("params_json") else {}
     d["stage_seconds"] = json.loads(d["stage_seconds_json"]) if d.get("stage_seconds_json") else {}
     return d
