@@ -21,12 +21,11 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from graphlink.api.auth import KeyRing
-from graphlink.errors import InvalidParam, NoDetectionRun
 from graphlink.api.evidence import EvidenceCache
 from graphlink.api.index import IndexHolder, Snapshot
 from graphlink.apikeys import KeyInfo
 from graphlink.config import Settings
-from graphlink.errors import GraphlinkError
+from graphlink.errors import GraphlinkError, InvalidParam, NoDetectionRun
 from graphlink.signup import RunIndex
 from graphlink.store import CircuitBreaker, GraphStore
 
@@ -53,7 +52,8 @@ class ApiContext:
 
 
 async def get_ctx(request: Request) -> ApiContext:
-    return request.app.state.ctx  # type: ignore[no-any-return]
+    ctx: ApiContext = request.app.state.ctx
+    return ctx
 
 
 Ctx = Annotated[ApiContext, Depends(get_ctx)]
@@ -136,7 +136,8 @@ async def _verify(request: Request, scope: str | None) -> KeyInfo:
 
 
 def require(scope: str) -> Callable[..., Awaitable[KeyInfo]]:
-    """Dependency: a valid key holding ``scope`` (401 without a valid key, 403 without the scope)."""
+    """Dependency: a valid key holding ``scope`` (401 without a valid key, 403 without the
+    scope)."""
 
     async def _dep(request: Request, creds: Credentials) -> KeyInfo:
         # ``creds`` only declares the bearer scheme in OpenAPI; the header is read in _verify.
@@ -198,6 +199,7 @@ async def fast_access(request: Request, scope: str, *, query: bool = False) -> S
         name = next(iter(request.query_params), "query")
         raise InvalidParam(name, "unknown query parameter")
     return await get_snapshot(ctx)
+
 
 ReadKey = Annotated[KeyInfo, Depends(require("investigate:read"))]
 WaveKey = Annotated[KeyInfo, Depends(require("banwave:write"))]

@@ -21,7 +21,7 @@ serves (all routes sharing it, not only the first one Starlette matched).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -67,7 +67,7 @@ _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 AuthFirst = Callable[[Request], Awaitable[GraphlinkError | None]]
 
 
-def allowed_methods(app: Any, scope: dict[str, Any]) -> list[str]:
+def allowed_methods(app: Any, scope: MutableMapping[str, Any]) -> list[str]:
     """Every method some route of ``app`` fully matches at this request's path."""
     routes = app.router.routes
     return [m for m in _METHODS

@@ -192,7 +192,7 @@ def load_index(store: GraphStore, run_id: str, created_at: datetime | None = Non
     to a ring or common (``docs/signup.md``).  ``graphlink.signup_eval.index_rows``
     is the frame twin of these reads (the held-out replay); a test holds them equal.
     """
-    p = {"run_id": run_id}
+    p: dict[str, Any] = {"run_id": run_id}
     return build_index(
         run_id,
         run_created_at=created_at,

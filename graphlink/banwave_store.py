@@ -127,8 +127,10 @@ def read_wave_inputs(
                             columns=["cluster_id", "cluster_key", "size", "risk", "reasons",
                                      "features_json"])
     keys = clusters["cluster_key"].tolist()
-    members = pd.DataFrame(store.read("banwave/members", cluster_keys=keys) if keys else [],
-                           columns=["account_id", "cluster_id", "account_risk", "reasons", "org_id"])
+    members = pd.DataFrame(
+        store.read("banwave/members", cluster_keys=keys) if keys else [],
+        columns=["account_id", "cluster_id", "account_risk", "reasons", "org_id"],
+    )
     evidence = None
     if with_evidence and keys:
         evidence = pd.DataFrame(store.read("banwave/cluster_evidence", cluster_keys=keys))
@@ -148,8 +150,9 @@ def plan_wave(
     else:
         _check_run(store, run_id)
     inputs = read_wave_inputs(store, run_id, params, with_evidence=with_evidence)
-    return select_wave(inputs.clusters, inputs.members, None, params, run_id=run_id,
-                       evidence=inputs.evidence)
+    return select_wave(
+        inputs.clusters, inputs.members, None, params, run_id=run_id, evidence=inputs.evidence
+    )
 
 
 # -- committing ------------------------------------------------------------
@@ -171,9 +174,12 @@ def commit_wave(store: GraphStore, plan: WavePlan, *, batch_size: int = COMMIT_B
         raise InputError("the wave selects no account: nothing to commit")
     protected = int(plan.skipped["why"].isin([SKIP_ALLOWLIST, SKIP_VERIFIED_ORG]).sum())
     sidecar = plan.sidecar()
-    evidence = {"clusters": sidecar["clusters"], "skipped": sidecar["skipped"],
-                "accounts_per_reason": sidecar["accounts_per_reason"],
-                "verified_org_included": sidecar["verified_org_included"]}
+    evidence = {
+        "clusters": sidecar["clusters"],
+        "skipped": sidecar["skipped"],
+        "accounts_per_reason": sidecar["accounts_per_reason"],
+        "verified_org_included": sidecar["verified_org_included"],
+    }
     create_params = dict(
         run_id=plan.run_id,
         min_risk=float(plan.params.min_risk),
@@ -193,19 +199,25 @@ def commit_wave(store: GraphStore, plan: WavePlan, *, batch_size: int = COMMIT_B
     wave_id = str(created[0]["wave_id"])
 
     rows = [
-        {"account_id": r.account_id, "reasons": list(r.reasons), "cluster_id": r.cluster_id,
-         "cluster_risk": float(r.cluster_risk)}
+        {
+            "account_id": r.account_id,
+            "reasons": list(r.reasons),
+            "cluster_id": r.cluster_id,
+            "cluster_risk": float(r.cluster_risk),
+        }
         for r in plan.entries.itertuples(index=False)
     ]
     written = 0
     for i in range(0, len(rows), batch_size):
-        out = store.write("banwave/add_entries", wave_id=wave_id, rows=rows[i:i + batch_size])
+        out = store.write("banwave/add_entries", wave_id=wave_id, rows=rows[i : i + batch_size])
         written += int(out[0]["written"]) if out else 0
     done = store.write("banwave/finish_wave", wave_id=wave_id, n_accounts=plan.n_accounts)
     if not done:
         raise StoreError(
             f"wave {wave_id}: {plan.n_accounts - written} of {plan.n_accounts} accounts are not "
-            "in the store; the wave was left uncommitted", query="banwave/finish_wave")
+            "in the store; the wave was left uncommitted",
+            query="banwave/finish_wave",
+        )
     return wave_id
 
 
@@ -246,16 +258,27 @@ def run_wave(
         note = NOTHING_TO_COMMIT
     elif commit:
         plan = plan.with_wave_id(commit_wave(store, plan))
-    diff = (wave_diff(store, plan.wave_id) if plan.wave_id is not None and plan.committed
-            else diff_with_latest(store, plan))
+    diff = (
+        wave_diff(store, plan.wave_id)
+        if plan.wave_id is not None and plan.committed
+        else diff_with_latest(store, plan)
+    )
     return WaveOutcome(plan=plan, diff=diff, note=note)
 
 
 def list_waves(store: GraphStore) -> pd.DataFrame:
     """Committed waves, newest first: ``wave_id, created_at, run_id, min_risk, n_accounts,
     n_clusters, protected_skipped, previous_wave_id``."""
-    cols = ["wave_id", "created_at", "run_id", "min_risk", "n_accounts", "n_clusters",
-            "protected_skipped", "previous_wave_id"]
+    cols = [
+        "wave_id",
+        "created_at",
+        "run_id",
+        "min_risk",
+        "n_accounts",
+        "n_clusters",
+        "protected_skipped",
+        "previous_wave_id",
+    ]
     rows = store.read("banwave/list_waves")
     return pd.DataFrame(rows, columns=cols)
 

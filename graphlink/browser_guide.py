@@ -143,8 +143,8 @@ def render_guide(saved: Mapping[str, queries.SavedQuery]) -> str:
     )
     slides = first + "".join(_slide(q) for q in saved.values())
     return (
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>graphlink saved queries</title>"
-        "</head><body>\n<article class=\"guide\">\n<carousel class=\"deck container-fluid\">\n"
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>graphlink saved queries</title>'
+        '</head><body>\n<article class="guide">\n<carousel class="deck container-fluid">\n'
         f"{slides}\n</carousel>\n</article>\n</body></html>\n"
     )
 
@@ -183,8 +183,13 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-def serve(port: int = DEFAULT_PORT, *, host: str = "127.0.0.1", page: str | None = None,
-          background: bool = False) -> ThreadingHTTPServer:
+def serve(
+    port: int = DEFAULT_PORT,
+    *,
+    host: str = "127.0.0.1",
+    page: str | None = None,
+    background: bool = False,
+) -> ThreadingHTTPServer:
     """Serve the guide at ``http://localhost:<port>/graphlink-guide.html`` (loopback only).
 
     ``background=True`` returns a started server (tests); otherwise this blocks.

@@ -28,7 +28,9 @@ def default_home() -> Path:
     (``~/.local/share/graphlink`` on Linux) is used instead.
     """
     checkout = Path(__file__).resolve().parent.parent
-    if (checkout / "pyproject.toml").is_file() and (checkout / "cypher" / "schema.cypher").is_file():
+    if (checkout / "pyproject.toml").is_file() and (
+        checkout / "cypher" / "schema.cypher"
+    ).is_file():
         return checkout / ".graphlink"
     return user_data_path("graphlink", appauthor=False)
 

@@ -2,7 +2,8 @@
 
 Library, CLI and API raise only these (the API's 401/403 and the ban-wave
 store's circuit breaker included), so a caller catches :class:`GraphlinkError`
-and knows it has everything a user can act on.  Each carries an HTTP ``status`` so the API renders every one of them in a single
+and knows it has everything a user can act on.  Each carries an HTTP ``status`` so the API renders
+every one of them in a single
 exception handler (datasette's pattern), and the CLI prints ``str(err)`` with no
 traceback.
 """

@@ -72,7 +72,9 @@ class LocalNeo4j:
         env["NEO4J_CONF"] = str(self.conf_dir)
         return env
 
-    def _java(self, main: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    def _java(
+        self, main: str, *args: str, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
         java = shutil.which("java")
         if not java:
             raise Neo4jServerError("java not found on PATH: Neo4j 5.26 needs Java 17")
@@ -114,14 +116,22 @@ class LocalNeo4j:
         pom.write_text(POM.read_text(encoding="utf-8"), encoding="utf-8")
         proc = subprocess.run(
             [
-                mvn, "-B", "-q", "-f", str(pom),
-                "dependency:copy-dependencies", f"-DoutputDirectory={tmp}",
+                mvn,
+                "-B",
+                "-q",
+                "-f",
+                str(pom),
+                "dependency:copy-dependencies",
+                f"-DoutputDirectory={tmp}",
             ],
-            capture_output=True, text=True, check=False,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if proc.returncode != 0:
             raise Neo4jServerError(
-                "Maven could not resolve Neo4j from Maven Central:\n" + (proc.stdout + proc.stderr)[-4000:]
+                "Maven could not resolve Neo4j from Maven Central:\n"
+                + (proc.stdout + proc.stderr)[-4000:]
             )
         shutil.rmtree(self.lib, ignore_errors=True)
         tmp.rename(self.lib)
@@ -144,12 +154,12 @@ server.memory.heap.max_size={self.heap}
 server.memory.pagecache.size={self.pagecache}
 dbms.memory.transaction.total.max=0
 db.tx_log.rotation.retention_policy=2 files
-server.directories.data={self.home / 'data'}
-server.directories.logs={self.home / 'logs'}
-server.directories.run={self.home / 'run'}
-server.directories.plugins={self.home / 'plugins'}
-server.directories.import={self.home / 'import'}
-server.directories.licenses={self.home / 'licenses'}
+server.directories.data={self.home / "data"}
+server.directories.logs={self.home / "logs"}
+server.directories.run={self.home / "run"}
+server.directories.plugins={self.home / "plugins"}
+server.directories.import={self.home / "import"}
+server.directories.licenses={self.home / "licenses"}
 dbms.usage_report.enabled=false
 server.jvm.additional=-XX:+UseG1GC
 server.jvm.additional=-XX:-OmitStackTraceInFastThrow
@@ -176,7 +186,9 @@ server.jvm.additional=-Dlog4j2.disable.jmx=true
             password = secrets.token_hex(16)
             proc = self._java(ADMIN_BOOT, "dbms", "set-initial-password", password)
             if proc.returncode != 0:
-                raise Neo4jServerError("could not set the initial password:\n" + proc.stdout + proc.stderr)
+                raise Neo4jServerError(
+                    "could not set the initial password:\n" + proc.stdout + proc.stderr
+                )
             fd = os.open(self.password_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as f:
                 f.write(password + "\n")
@@ -216,8 +228,9 @@ server.jvm.additional=-Dlog4j2.disable.jmx=true
         self.wait_ready(timeout=timeout)
 
     def wait_ready(self, *, timeout: float = 180) -> None:
-        from neo4j import GraphDatabase
         from neo4j.exceptions import AuthError, ServiceUnavailable
+
+        from neo4j import GraphDatabase
 
         deadline = time.monotonic() + timeout
         last: Exception | None = None
@@ -239,7 +252,8 @@ server.jvm.additional=-Dlog4j2.disable.jmx=true
                     last = e
             time.sleep(0.5)
         raise Neo4jServerError(
-            f"Neo4j did not answer on {self.bolt_uri} within {timeout:.0f}s ({last})\n" + self.log_tail()
+            f"Neo4j did not answer on {self.bolt_uri} within {timeout:.0f}s ({last})\n"
+            + self.log_tail()
         )
 
     def stop(self) -> None:

@@ -39,7 +39,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Self, TypeVar
@@ -80,7 +80,7 @@ def _native_columns(df: pd.DataFrame) -> pd.DataFrame:
     reads millions of rows through here).  Lists of temporals inside a cell are
     left as they are (no statement returns one into a DataFrame).
     """
-    for col in df.columns[df.dtypes == object]:
+    for col in df.select_dtypes(include="object").columns:
         first = df[col].first_valid_index()
         if first is not None and hasattr(df[col].at[first], "to_native"):
             df[col] = df[col].map(to_native)
@@ -312,7 +312,7 @@ class GraphStore:
 
     def _timed(self, text: str) -> Query:
         """The statement with this store's transaction timeout attached."""
-        return Query(text, timeout=self.query_timeout)  # type: ignore[arg-type]
+        return Query(text, timeout=self.query_timeout)
 
     # -- queries by name ---------------------------------------------------
     def read(self, name: str, /, **params: Any) -> list[dict[str, Any]]:
@@ -330,7 +330,7 @@ class GraphStore:
     def write_batches(
         self,
         name: str,
-        batches: Iterable[list[Mapping[str, Any]]],
+        batches: Iterable[Sequence[Mapping[str, Any]]],
         *,
         on_batch: Callable[[int], None] | None = None,
         **params: Any,
@@ -344,7 +344,7 @@ class GraphStore:
         total = 0
 
         @neo4j.unit_of_work(timeout=self.query_timeout)
-        def _tx(tx: neo4j.ManagedTransaction, rows: list[Mapping[str, Any]]) -> None:
+        def _tx(tx: neo4j.ManagedTransaction, rows: Sequence[Mapping[str, Any]]) -> None:
             tx.run(query, rows=rows, **params).consume()
 
         with self._wrapped(name), self._driver.session(database=self.database) as session:
@@ -390,7 +390,7 @@ class GraphStore:
 
     def stream(
         self, name: str, /, *, fetch_size: int = 50_000, **params: Any
-    ) -> Iterator[list[Any]]:
+    ) -> Iterator[Any]:
         """Stream a named read's records as value lists without holding them all.
 
         Values come as the driver gives them (no :func:`to_native`: this feeds

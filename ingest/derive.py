@@ -18,6 +18,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from graphlink.ingest import read, write
+from graphlink.ingest.report import IngestReport, RejectsWriter, TableReport
+from graphlink.ingest.stream import AccountIndex, Progress, stream_table
+from graphlink.ingest.tables import BEHAVIOUR_SIMILARITY, REQUESTS
+from graphlink.ingest.validate import Checked
 from graphlink.similarity import (
     DERIVATION_VERSION,
     RequestAccumulator,
@@ -27,11 +32,6 @@ from graphlink.similarity import (
 )
 from graphlink.similarity.run import accumulate_checked
 from graphlink.store import GraphStore
-from graphlink.ingest import read, write
-from graphlink.ingest.report import IngestReport, RejectsWriter, TableReport
-from graphlink.ingest.tables import BEHAVIOUR_SIMILARITY, REQUESTS
-from graphlink.ingest.stream import AccountIndex, Progress, stream_table
-from graphlink.ingest.validate import Checked
 
 #: Name of the derived pairs' entry in the ingest report.
 DERIVED_TABLE = "behaviour_similarity_derived"

@@ -50,22 +50,22 @@ from pathlib import Path
 
 import psutil
 
-from graphlink.neo4j_local import LocalNeo4j
-from graphlink.store import GraphStore
 from graphlink.ingest import read, write
 from graphlink.ingest.report import IngestReport, RejectsWriter, TableReport, write_report
-from graphlink.ingest.tables import DERIVED_FROM, TABLES
 from graphlink.ingest.stream import (
     AccountIndex,
+    NoProgress,
     Plan,
     Progress,
     TableChecks,
-    NoProgress,
     hash_keys_values,
     plan,
     stream_table,
 )
+from graphlink.ingest.tables import DERIVED_FROM, TABLES
 from graphlink.ingest.validate import Checked
+from graphlink.neo4j_local import LocalNeo4j
+from graphlink.store import GraphStore
 
 # The stream's names stay importable from here (older callers, other branches).
 __all__ = [
@@ -167,7 +167,8 @@ def run_ingest(
             )
         )
     for name in p.skipped:
-        report.tables.append(TableReport(name, status="skipped", message="not loaded by ingest (optional raw log)"))
+        report.tables.append(TableReport(name, status="skipped", message="not loaded by ingest "
+                                                                         "(optional raw log)"))
         report.notes.append(f"table {name!r} is present but not loaded (optional raw log)")
 
     t_schema = time.perf_counter()
@@ -185,17 +186,35 @@ def run_ingest(
         if bulk is not None:
             from graphlink.ingest import bulk as bulk_path
 
-            bulk_path.load(store, bulk, p, report, rejects=rejects, batch_size=batch_size, progress=progress)
+            bulk_path.load(
+                store, bulk, p, report, rejects=rejects, batch_size=batch_size, progress=progress
+            )
         else:
             t_load = time.perf_counter()
-            _incremental(store, p, report, rejects=rejects, batch_size=batch_size, progress=progress,
-                         accounts=accounts)
+            _incremental(
+                store,
+                p,
+                report,
+                rejects=rejects,
+                batch_size=batch_size,
+                progress=progress,
+                accounts=accounts,
+            )
             report.phases["load"] = round(time.perf_counter() - t_load, 2)
         if "requests" in p.files:
             from graphlink.ingest.derive import derive_similarity
 
-            derive_similarity(store, p.files["requests"], report, accounts=accounts, rejects=rejects,
-                              batch_size=batch_size, progress=progress, out_dir=report_dir, stamp=stamp)
+            derive_similarity(
+                store,
+                p.files["requests"],
+                report,
+                accounts=accounts,
+                rejects=rejects,
+                batch_size=batch_size,
+                progress=progress,
+                out_dir=report_dir,
+                stamp=stamp,
+            )
     finally:
         rejects.close()
 
@@ -243,7 +262,13 @@ def _incremental(
             progress.table_started(spec.name, read.total_rows(tf))
             t = time.perf_counter()
 
-            def on_valid(checked: Checked, *, _w=write_fn, _id=ingest_id, _name=spec.name) -> None:
+            def on_valid(
+                checked: Checked,
+                *,
+                _w: Callable[..., None] = write_fn,
+                _id: str = ingest_id,
+                _name: str = spec.name,
+            ) -> None:
                 frame, n = checked.valid, checked.n_read
 
                 def job() -> None:
@@ -254,8 +279,13 @@ def _incremental(
                 writer.submit(job)
 
             stream_table(
-                spec, tf, batch_size=batch_size, accounts=accounts, rejects=rejects,
-                table_report=tr, on_valid=on_valid,
+                spec,
+                tf,
+                batch_size=batch_size,
+                accounts=accounts,
+                rejects=rejects,
+                table_report=tr,
+                on_valid=on_valid,
             )
             # accounts must be in the store before links to them are merged
             writer.drain()

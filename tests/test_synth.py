@@ -601,7 +601,8 @@ def test_fake_verified_org(arch_sc: Scenario) -> None:
 
 
 def _links_per_member(sc: Scenario, m: pd.DataFrame) -> pd.Series:
-    """Per member: shared things (IP, instrument, identifier) + pairs tying it to a campaign-mate."""
+    """Per member: shared things (IP, instrument, identifier) + pairs tying it to a
+    campaign-mate."""
     camp = m.set_index("account_id").campaign
     n = pd.Series(0, index=camp.index)
     for table, key in (

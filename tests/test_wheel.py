@@ -26,9 +26,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from conftest import REPO  # noqa: E402
-from test_ingest import BASE, count, write_snapshot  # noqa: E402
-
 from graphlink.store import GraphStore  # noqa: E402
+from test_ingest import BASE, count, write_snapshot  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

@@ -15,6 +15,7 @@ import pandas as pd
 from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import Response
 
+from graphlink import banwave_store
 from graphlink.api import cursors
 from graphlink.api.deps import Ctx, ReadKey, WaveKey
 from graphlink.api.models import (
@@ -28,7 +29,6 @@ from graphlink.api.models import (
     WaveChanges,
     error_responses,
 )
-from graphlink import banwave_store
 from graphlink.banwave import SKIP_ALLOWLIST, SKIP_VERIFIED_ORG, WaveParams, wave_csv_frame
 
 router = APIRouter(responses=AUTH_ERRORS, tags=["banwaves"])

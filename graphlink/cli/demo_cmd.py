@@ -139,7 +139,8 @@ def run_demo(
         for line in _ingest_lines(report):
             console.print(line)
         _marker(s).parent.mkdir(parents=True, exist_ok=True)
-        _marker(s).write_text(json.dumps({"uri": s.bolt_uri(), "accounts": _counts(store)["accounts"]}))
+        marker = {"uri": s.bolt_uri(), "accounts": _counts(store)["accounts"]}
+        _marker(s).write_text(json.dumps(marker))
 
     with stage(3, "detect"):
         from graphlink.detect import DEFAULT_SEED, DetectionConfig, run_detection
@@ -147,7 +148,8 @@ def run_demo(
         result = run_detection(store, DetectionConfig(), seed=DEFAULT_SEED, batch_size=s.batch_size)
         st = result.stats
         console.print(
-            f"run {result.run_id}: {st.get('accounts', 0):,} accounts, {st.get('edges', 0):,} links, "
+            f"run {result.run_id}: {st.get('accounts', 0):,} accounts, {st.get('edges', 0):,} "
+            "links, "
             f"{st.get('clusters_written', 0):,} clusters written, "
             f"{st.get('clusters_flagged', 0):,} flagged; stages "
             + ", ".join(f"{k} {v:.1f}s" for k, v in result.stage_seconds.items())
@@ -156,18 +158,37 @@ def run_demo(
 
     params = WaveParams(min_risk=min_risk)
     with stage(4, "ban wave (dry run)"):
-        plan_and_present(store, params, run_id=None, commit=False,
-                         out=workdir / "wave-dry-run.csv", home=s.home, console_=console)
+        plan_and_present(
+            store,
+            params,
+            run_id=None,
+            commit=False,
+            out=workdir / "wave-dry-run.csv",
+            home=s.home,
+            console_=console,
+        )
     with stage(5, "ban wave (commit)"):
-        plan = plan_and_present(store, params, run_id=None, commit=True, out=None, home=s.home,
-                                console_=console).plan
+        plan = plan_and_present(
+            store, params, run_id=None, commit=True, out=None, home=s.home, console_=console
+        ).plan
         summary["wave_id"] = plan.wave_id
 
     with stage(6, "evaluate"):
-        results = evaluate_in_store(store, truth, wave_id=plan.wave_id, params=params,
-                                    baselines=baselines, progress=console.print)
-        print_wide(render_table(results, title=f"evaluation: {accounts:,} benign accounts, "
-                                               f"seed {seed}, wave {plan.wave_id} (truth {truth})"))
+        results = evaluate_in_store(
+            store,
+            truth,
+            wave_id=plan.wave_id,
+            params=params,
+            baselines=baselines,
+            progress=console.print,
+        )
+        print_wide(
+            render_table(
+                results,
+                title=f"evaluation: {accounts:,} benign accounts, "
+                f"seed {seed}, wave {plan.wave_id} (truth {truth})",
+            )
+        )
         summary["metrics"] = [m.to_record() for m in results]
     summary["seconds"] = round(time.perf_counter() - t_all, 1)
     (workdir / "demo_summary.json").write_text(json.dumps(summary, indent=2, default=str))
@@ -183,35 +204,59 @@ def _ingest_lines(report: Any) -> list[str]:
     for t in tables or []:
         name = getattr(t, "table", getattr(t, "name", "?"))
         loaded, rejected = getattr(t, "loaded", "?"), getattr(t, "rejected", 0)
-        lines.append(f"  {name}: {loaded:,} loaded, {rejected:,} rejected"
-                     if isinstance(loaded, int) and isinstance(rejected, int)
-                     else f"  {name}: {loaded} loaded, {rejected} rejected")
+        lines.append(
+            f"  {name}: {loaded:,} loaded, {rejected:,} rejected"
+            if isinstance(loaded, int) and isinstance(rejected, int)
+            else f"  {name}: {loaded} loaded, {rejected} rejected"
+        )
     return lines or [str(report)]
 
 
 @app.command("demo")
 def demo(
-    accounts: int = typer.Option(DEFAULT_DEMO_ACCOUNTS, "--accounts", min=100,
-                                 help="Benign accounts to generate (rings are added: 2.4 %)."),
+    accounts: int = typer.Option(
+        DEFAULT_DEMO_ACCOUNTS,
+        "--accounts",
+        min=100,
+        help="Benign accounts to generate (rings are added: 2.4 %).",
+    ),
     seed: int = typer.Option(DEFAULT_DEMO_SEED, "--seed", help="Scenario seed."),
-    min_risk: float = typer.Option(DEFAULT_MIN_RISK, "--min-risk", min=0.0, max=1.0,
-                                   help="Ban-wave risk bar."),
-    workdir: Path | None = typer.Option(None, "--workdir",
-                                        help="Where the snapshot, truth and reports go "
-                                             "(default: $GRAPHLINK_HOME/demo)."),
+    min_risk: float = typer.Option(
+        DEFAULT_MIN_RISK, "--min-risk", min=0.0, max=1.0, help="Ban-wave risk bar."
+    ),
+    workdir: Path | None = typer.Option(
+        None,
+        "--workdir",
+        help="Where the snapshot, truth and reports go (default: $GRAPHLINK_HOME/demo).",
+    ),
     wipe: bool = typer.Option(False, "--wipe", help="Delete whatever the database holds first."),
-    baselines: bool = typer.Option(True, "--baselines/--no-baselines",
-                                   help="Score the naive baselines too."),
-    incremental: bool = typer.Option(False, "--incremental",
-                                     help="Load with transactions even on the local server "
-                                          "(default there: the offline bulk importer)."),
+    baselines: bool = typer.Option(
+        True, "--baselines/--no-baselines", help="Score the naive baselines too."
+    ),
+    incremental: bool = typer.Option(
+        False,
+        "--incremental",
+        help="Load with transactions even on the local server "
+        "(default there: the offline bulk importer).",
+    ),
 ) -> None:
     """Run the whole pipeline on a generated scenario and print graphlink beside the baselines."""
     s = settings()
     wd = workdir or (s.home / "demo")
     wd.mkdir(parents=True, exist_ok=True)
     with store_for(s) as store:
-        summary = run_demo(store, s, accounts=accounts, seed=seed, workdir=wd, min_risk=min_risk,
-                           wipe=wipe, baselines=baselines, incremental=incremental)
-    console.print(f"[bold green]demo done[/] in {summary['seconds']:.0f} s: run {summary['run_id']}, "
-                  f"wave {summary.get('wave_id')}; summary in {wd / 'demo_summary.json'}")
+        summary = run_demo(
+            store,
+            s,
+            accounts=accounts,
+            seed=seed,
+            workdir=wd,
+            min_risk=min_risk,
+            wipe=wipe,
+            baselines=baselines,
+            incremental=incremental,
+        )
+    console.print(
+        f"[bold green]demo done[/] in {summary['seconds']:.0f} s: run {summary['run_id']}, "
+        f"wave {summary.get('wave_id')}; summary in {wd / 'demo_summary.json'}"
+    )

@@ -187,20 +187,31 @@ def detect_links(
     params = asdict(config) | {"seed": seed, "quality": part_quality,
                                "model_version": model.version}
     stats: dict[str, Any] = dict(g.stats) | {
-        "accounts": g.n, "detached": detached, "clusters_all": all_clusters, "clusters_written": len(clusters),
+        "accounts": g.n,
+        "detached": detached,
+        "clusters_all": all_clusters,
+        "clusters_written": len(clusters),
         "clusters_flagged": int(clusters["flagged"].sum()),
         "accounts_flagged": int((members["cluster_risk"] >= config.risk_threshold).sum()),
-        "lineage_matched": lin.n_matched, "lineage_new": lin.n_new,
+        "lineage_matched": lin.n_matched,
+        "lineage_new": lin.n_new,
     }
     return DetectionResult(
-        run_id=run_id or new_run_id(now), created_at=now, clusters=clusters, members=members,
-        continues=continues, stage_seconds={k: round(v, 3) for k, v in secs.items()},
-        params=params, stats=stats, previous_run_id=previous_run_id,
+        run_id=run_id or new_run_id(now),
+        created_at=now,
+        clusters=clusters,
+        members=members,
+        continues=continues,
+        stage_seconds={k: round(v, 3) for k, v in secs.items()},
+        params=params,
+        stats=stats,
+        previous_run_id=previous_run_id,
     )
 
 
-def _campaigns(g: Any, membership: np.ndarray, kept: pd.DataFrame, config: DetectionConfig,
-               *, seed: int) -> np.ndarray:
+def _campaigns(
+    g: Any, membership: np.ndarray, kept: pd.DataFrame, config: DetectionConfig, *, seed: int
+) -> np.ndarray:
     """Campaign group per kept cluster (second, coarser CPM pass)."""
     n_k = len(kept)
     if n_k == 0:
@@ -209,5 +220,6 @@ def _campaigns(g: Any, membership: np.ndarray, kept: pd.DataFrame, config: Detec
     lab2k[kept["label"].to_numpy()] = np.arange(n_k)
     ks, kd = lab2k[membership[g.src]], lab2k[membership[g.dst]]
     sel = (ks >= 0) & (kd >= 0)
-    return communities.coarse_groups(n_k, ks[sel], kd[sel], g.weight[sel],
-                                     kept["size"].to_numpy(), config, seed=seed)
+    return communities.coarse_groups(
+        n_k, ks[sel], kd[sel], g.weight[sel], kept["size"].to_numpy(), config, seed=seed
+    )

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from graphlink.errors import IngestError
-from graphlink.similarity import Derived, RequestAccumulator, SimilarityConfig, derive
 from graphlink.ingest import read
 from graphlink.ingest.report import RejectsWriter
 from graphlink.ingest.tables import REQUESTS
 from graphlink.ingest.validate import Checked, validate
+from graphlink.similarity import Derived, RequestAccumulator, SimilarityConfig, derive
 
 
 @dataclass
@@ -33,14 +33,17 @@ class LogCounts:
 
 
 def requests_file(path: Path) -> read.TableFile:
-    """The :class:`~graphlink.ingest.read.TableFile` of a requests log given by path (CSV, CSV.gz, Parquet)."""
+    """The :class:`~graphlink.ingest.read.TableFile` of a requests log given by path (CSV, CSV.gz,
+    Parquet)."""
     path = Path(path)
     if not path.is_file():
         raise IngestError(f"{path}: no such file")
     for suffix, fmt in read.FORMATS:
         if path.name.endswith(suffix):
             return read.TableFile("requests", path, fmt)
-    raise IngestError(f"{path}: not CSV, CSV.gz or Parquet (name must end in .csv, .csv.gz or .parquet)")
+    raise IngestError(
+        f"{path}: not CSV, CSV.gz or Parquet (name must end in .csv, .csv.gz or .parquet)"
+    )
 
 
 def accumulate_checked(acc: RequestAccumulator, checked: Checked) -> None:
