@@ -228,7 +228,7 @@ def neo4j_path(sc, truth: pd.DataFrame, args) -> dict:
     import tempfile
 
     from graphlink.config import get_settings
-    from graphlink.detect import run_detection
+    from graphlink.detect.run import run_detection
     from graphlink.ingest.job import run_ingest
     from graphlink.neo4j_local import from_settings
     from graphlink.store import open_store

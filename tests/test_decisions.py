@@ -211,8 +211,8 @@ def test_review_queue_lists_the_band_below_the_bar_riskiest_first() -> None:
 def world(session_store: GraphStore, tmp_path_factory: pytest.TempPathFactory):
     """Generated scenario -> ingest -> detect (all clusters written); truth per cluster."""
     from graphlink import synth
-    from graphlink.detect import run_detection
-    from graphlink.ingest import run_ingest
+    from graphlink.detect.run import run_detection
+    from graphlink.ingest.job import run_ingest
 
     work = tmp_path_factory.mktemp("decisions")
     wipe(session_store)
@@ -367,7 +367,7 @@ def test_calibrate_moves_scores_the_labelled_way_reproducibly(clean, env_for_cli
 
 
 def test_activated_model_scores_the_next_detection(clean, env_for_cli, tmp_path: Path) -> None:
-    from graphlink.detect import run_detection
+    from graphlink.detect.run import run_detection
 
     store, _, clusters, _ = clean
     f = decisions_file(tmp_path / "decisions.csv", clusters)

@@ -16,8 +16,8 @@ from graphlink.detect import (
     read_clusters,
     read_links,
     read_members,
-    run_detection,
 )
+from graphlink.detect.run import run_detection
 from graphlink.ingest.job import run_ingest
 from graphlink.store import GraphStore
 

@@ -123,7 +123,7 @@ def run_demo(
         console.print(f"snapshot in {snap}, truth in {truth}")
 
     with stage(2, "ingest"):
-        from graphlink.ingest import run_ingest
+        from graphlink.ingest.job import run_ingest
 
         # The local server gets the offline importer (the database is empty by now):
         # several times faster than transactions for a first load.
@@ -143,7 +143,8 @@ def run_demo(
         _marker(s).write_text(json.dumps(marker))
 
     with stage(3, "detect"):
-        from graphlink.detect import DEFAULT_SEED, DetectionConfig, run_detection
+        from graphlink.detect import DEFAULT_SEED, DetectionConfig
+        from graphlink.detect.run import run_detection
 
         result = run_detection(store, DetectionConfig(), seed=DEFAULT_SEED, batch_size=s.batch_size)
         st = result.stats

@@ -55,9 +55,10 @@ def detect(
     ),
 ) -> None:
     """Link accounts, find rings with Leiden, score them and write a new current run."""
-    from graphlink.detect import DEFAULT_SEED, DetectionConfig, run_detection
+    from graphlink.detect import DEFAULT_SEED, DetectionConfig
     from graphlink.detect.operator_data import parse_plans, read_bin_table
     from graphlink.detect.riskmodel import RiskModel
+    from graphlink.detect.run import run_detection
 
     if objective not in ("cpm", "modularity"):
         raise InputError(f"--objective must be cpm or modularity, not {objective!r}")
