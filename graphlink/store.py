@@ -80,7 +80,7 @@ def _native_columns(df: pd.DataFrame) -> pd.DataFrame:
     reads millions of rows through here).  Lists of temporals inside a cell are
     left as they are (no statement returns one into a DataFrame).
     """
-    for col in df.select_dtypes(include="object").columns:
+    for col in df.columns[df.dtypes.eq(object)]:
         first = df[col].first_valid_index()
         if first is not None and hasattr(df[col].at[first], "to_native"):
             df[col] = df[col].map(to_native)
