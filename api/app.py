@@ -25,14 +25,14 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from api import guide
-from api.auth import KEY_REFRESH_INTERVAL, KeyRing
-from api.deps import ApiContext, auth_first, reject_unknown_query
-from api.errors import install_handlers
-from api.evidence import EvidenceCache
-from api.index import IndexHolder
-from api.routes import accounts, banwaves, clusters, health, signup
 from graphlink import apikeys
+from graphlink.api import guide
+from graphlink.api.auth import KEY_REFRESH_INTERVAL, KeyRing
+from graphlink.api.deps import ApiContext, auth_first, reject_unknown_query
+from graphlink.api.errors import install_handlers
+from graphlink.api.evidence import EvidenceCache
+from graphlink.api.index import IndexHolder
+from graphlink.api.routes import accounts, banwaves, clusters, health, signup
 from graphlink.config import Settings, get_settings
 from graphlink.errors import StoreUnavailable
 from graphlink.store import CircuitBreaker, GraphStore
@@ -41,7 +41,8 @@ DESCRIPTION = """
 Finds and explains coordinated account rings ("hydra clusters") found by graphlink's
 detection runs, scores sign-ups in progress against them, and lists or builds ban waves.
 
-**Auth**: `Authorization: Bearer <key>` with a key from `graphlink apikey create --scope S --name N`.
+**Auth**: `Authorization: Bearer <key>` with a key from
+`graphlink apikey create --scope S --name N`.
 Missing, unknown or revoked key: 401; key without the endpoint's scope: 403 (both before any
 422). The key set is held in memory and re-read every 2 s: a revoked key stops working within
 3 s; while Neo4j is down the last key set read is used.
@@ -79,7 +80,7 @@ def create_app(
     attached to it unless it has one); ``poll_interval <= 0`` disables the background
     snapshot poller (call ``holder.refresh()``), ``key_refresh_interval <= 0`` the key
     refresher (unknown keys still trigger a re-read); ``warm_evidence`` precomputes cluster
-    evidence summaries in the background (:mod:`api.evidence`)."""
+    evidence summaries in the background (:mod:`graphlink.api.evidence`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -103,25 +104,40 @@ def create_app(
                 breaker.record_failure(err)
                 raise StoreUnavailable(err) from None
 
-        keys = KeyRing(load_keys, refresh_interval=max(key_refresh_interval, 0.0),
-                       store_down=lambda: breaker.is_open)
+        keys = KeyRing(
+            load_keys,
+            refresh_interval=max(key_refresh_interval, 0.0),
+            store_down=lambda: breaker.is_open,
+        )
         evidence = EvidenceCache()
-        ctx = app.state.ctx = ApiContext(settings=s, store=st, holder=holder, keys=keys,
-                                         breaker=breaker, evidence=evidence)
+        ctx = app.state.ctx = ApiContext(
+            settings=s, store=st, holder=holder, keys=keys, breaker=breaker, evidence=evidence
+        )
         await keys.refresh()  # bounded; on failure we start anyway (requests get 503)
         await holder.refresh()  # bounded; on failure we start anyway and answer 503
         tasks = []
         if poll_interval > 0:
             tasks.append(asyncio.create_task(holder.poll_forever(poll_interval)))
         if key_refresh_interval > 0:
-            tasks.append(asyncio.create_task(
-                keys.refresh_forever(down_interval=min(DOWN_PROBE_INTERVAL, key_refresh_interval))))
+            tasks.append(
+                asyncio.create_task(
+                    keys.refresh_forever(
+                        down_interval=min(DOWN_PROBE_INTERVAL, key_refresh_interval)
+                    )
+                )
+            )
         if warm_evidence:
+
             async def fetch(run_id: str, cluster_id: str) -> dict[str, Any] | None:
                 return await ctx.call(clusters.read_evidence, st, run_id, cluster_id)
 
-            tasks.append(asyncio.create_task(evidence.warm_forever(
-                lambda: holder.snapshot, fetch, interval=EVIDENCE_POLL_INTERVAL)))
+            tasks.append(
+                asyncio.create_task(
+                    evidence.warm_forever(
+                        lambda: holder.snapshot, fetch, interval=EVIDENCE_POLL_INTERVAL
+                    )
+                )
+            )
         try:
             yield
         finally:
@@ -141,13 +157,17 @@ def create_app(
         lifespan=lifespan,
         openapi_tags=[
             {"name": "signup", "description": "Real-time sign-up risk"},
-            {"name": "investigate", "description": "Accounts and clusters (scope investigate:read)"},
+            {
+                "name": "investigate",
+                "description": "Accounts and clusters (scope investigate:read)",
+            },
             {"name": "banwaves", "description": "Ban waves"},
             {"name": "health", "description": "Liveness and readiness (no auth)"},
         ],
     )
     install_handlers(app, auth_first=auth_first)
-    # The two hot endpoints check their (empty) query strings themselves (api.deps.fast_access);
+    # The two hot endpoints check their (empty) query strings themselves
+    # (graphlink.api.deps.fast_access);
     # everything else refuses unknown query parameters through one router dependency.
     app.include_router(signup.router)
     app.include_router(accounts.router)

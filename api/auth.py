@@ -29,9 +29,8 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-from api.errors import Forbidden, Unauthorized
 from graphlink.apikeys import KeyInfo, hash_key
-from graphlink.errors import GraphlinkError, StoreUnavailable
+from graphlink.errors import Forbidden, GraphlinkError, StoreUnavailable, Unauthorized
 
 log = logging.getLogger("graphlink.api")
 

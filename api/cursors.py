@@ -24,7 +24,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 
-from api.errors import InvalidParam
+from graphlink.errors import InvalidParam
 
 #: Longest text field, in base64 characters (a 256-character id in 4-byte UTF-8 fits).
 _B64_GROUPS = 342

@@ -20,13 +20,12 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.auth import KeyRing
-from api.errors import InvalidParam, NoDetectionRun
-from api.evidence import EvidenceCache
-from api.index import IndexHolder, Snapshot
+from graphlink.api.auth import KeyRing
+from graphlink.api.evidence import EvidenceCache
+from graphlink.api.index import IndexHolder, Snapshot
 from graphlink.apikeys import KeyInfo
 from graphlink.config import Settings
-from graphlink.errors import GraphlinkError
+from graphlink.errors import GraphlinkError, InvalidParam, NoDetectionRun
 from graphlink.signup import RunIndex
 from graphlink.store import CircuitBreaker, GraphStore
 
@@ -53,7 +52,8 @@ class ApiContext:
 
 
 async def get_ctx(request: Request) -> ApiContext:
-    return request.app.state.ctx  # type: ignore[no-any-return]
+    ctx: ApiContext = request.app.state.ctx
+    return ctx
 
 
 Ctx = Annotated[ApiContext, Depends(get_ctx)]
@@ -136,7 +136,8 @@ async def _verify(request: Request, scope: str | None) -> KeyInfo:
 
 
 def require(scope: str) -> Callable[..., Awaitable[KeyInfo]]:
-    """Dependency: a valid key holding ``scope`` (401 without a valid key, 403 without the scope)."""
+    """Dependency: a valid key holding ``scope`` (401 without a valid key, 403 without the
+    scope)."""
 
     async def _dep(request: Request, creds: Credentials) -> KeyInfo:
         # ``creds`` only declares the bearer scheme in OpenAPI; the header is read in _verify.
@@ -188,7 +189,7 @@ async def fast_access(request: Request, scope: str, *, query: bool = False) -> S
     """Auth + snapshot for the hot endpoints (sign-up check, account lookup), called by the
     handler itself rather than through FastAPI's dependency solver: each solved dependency
     costs tens of microseconds, a real share of a ~150 us request.  Checks the key first
-    (memory only: :class:`api.auth.KeyRing`), then refuses a query string unless ``query``
+    (memory only: :class:`graphlink.api.auth.KeyRing`), then refuses a query string unless ``query``
     (these endpoints take none), then returns the snapshot to answer from."""
     ctx: ApiContext = request.app.state.ctx
     info: KeyInfo | None = request.scope.get(_KEY)
@@ -198,6 +199,7 @@ async def fast_access(request: Request, scope: str, *, query: bool = False) -> S
         name = next(iter(request.query_params), "query")
         raise InvalidParam(name, "unknown query parameter")
     return await get_snapshot(ctx)
+
 
 ReadKey = Annotated[KeyInfo, Depends(require("investigate:read"))]
 WaveKey = Annotated[KeyInfo, Depends(require("banwave:write"))]

@@ -1,4 +1,4 @@
-"""Errors only the HTTP layer raises, and the one place errors become responses.
+"""The one place errors become HTTP responses.
 
 Every project error (:class:`graphlink.errors.GraphlinkError`) carries its
 ``status`` and ``code``; :func:`install_handlers` renders all of them, request
@@ -21,7 +21,7 @@ serves (all routes sharing it, not only the first one Starlette matched).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -30,35 +30,14 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from graphlink.errors import GraphlinkError, InputError, StoreUnavailable
+from graphlink.errors import (
+    GraphlinkError,
+    InvalidParam,
+    StoreUnavailable,
+    Unauthorized,
+)
 
 log = logging.getLogger("graphlink.api")
-
-
-class Unauthorized(GraphlinkError):
-    status = 401
-    code = "unauthorized"
-
-
-class Forbidden(GraphlinkError):
-    status = 403
-    code = "forbidden"
-
-
-class NoDetectionRun(StoreUnavailable):
-    """No complete detection run is loaded yet (nothing to answer from)."""
-
-    code = "no_detection_run"
-
-
-class InvalidParam(InputError):
-    """A parameter our own code refused (e.g. a cursor that does not decode)."""
-
-    def __init__(self, field: str, message: str, *, location: str = "query") -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.location = location
-        self.detail = message
 
 
 def error_body(status: int, code: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -88,7 +67,7 @@ _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 AuthFirst = Callable[[Request], Awaitable[GraphlinkError | None]]
 
 
-def allowed_methods(app: Any, scope: dict[str, Any]) -> list[str]:
+def allowed_methods(app: Any, scope: MutableMapping[str, Any]) -> list[str]:
     """Every method some route of ``app`` fully matches at this request's path."""
     routes = app.router.routes
     return [m for m in _METHODS

@@ -23,7 +23,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from api.index import Snapshot
+from graphlink.api.index import Snapshot
 from graphlink.errors import GraphlinkError
 
 log = logging.getLogger("graphlink.api")

@@ -35,16 +35,11 @@ from starlette.concurrency import run_in_threadpool
 
 from graphlink.errors import GraphlinkError, StoreUnavailable
 from graphlink.signup import RunIndex, build_index
-from graphlink.store import GraphStore
+from graphlink.store import GraphStore, to_native
 
 log = logging.getLogger("graphlink.api")
 T = TypeVar("T")
 _NO_TIME = np.iinfo(np.int64).min
-
-
-def native(v: Any) -> Any:
-    """neo4j.time values -> Python datetimes (everything else unchanged)."""
-    return v.to_native() if hasattr(v, "to_native") else v
 
 
 # ----------------------------------------------------------------------------- accounts
@@ -153,7 +148,7 @@ def build_ban_map(rows: Iterable[list[Any]]) -> dict[str, Ban]:
     created: dict[str, datetime | None] = {}
     for account_id, wave_id, created_at, reasons, cluster_id, cluster_risk in rows:
         if wave_id not in created:
-            created[wave_id] = native(created_at)
+            created[wave_id] = to_native(created_at)  # stream() rows are raw
         bans[account_id] = Ban(wave_id, created[wave_id], tuple(reasons or ()), cluster_id,
                                cluster_risk)
     return bans
@@ -178,8 +173,8 @@ class Snapshot:
 
 def read_versions(store: GraphStore) -> Versions:
     r = store.read("api/versions")[0]
-    return Versions(r["run_id"], native(r["created_at"]), r["wave_id"],
-                    (int(r["ingests"] or 0), native(r["ingested_at"])))
+    return Versions(r["run_id"], r["created_at"], r["wave_id"],
+                    (int(r["ingests"] or 0), r["ingested_at"]))
 
 
 def current_run(store: GraphStore) -> tuple[str, datetime | None] | None:
@@ -197,7 +192,7 @@ def load_index(store: GraphStore, run_id: str, created_at: datetime | None = Non
     to a ring or common (``docs/signup.md``).  ``graphlink.signup_eval.index_rows``
     is the frame twin of these reads (the held-out replay); a test holds them equal.
     """
-    p = {"run_id": run_id}
+    p: dict[str, Any] = {"run_id": run_id}
     return build_index(
         run_id,
         run_created_at=created_at,

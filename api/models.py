@@ -102,7 +102,9 @@ class SignupCheckRequest(BaseModel):
     )
     device: Text | None = Field(None, description="Device fingerprint (identifier kind 'device').")
     identifiers: list[IdentifierIn] = Field(default_factory=list, max_length=32)
-    plan: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=NOT_BLANK)] | None = None
+    plan: (
+        Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=NOT_BLANK)] | None
+    ) = None
 
     @field_validator("ip")
     @classmethod
@@ -134,8 +136,10 @@ class SignupCheckRequest(BaseModel):
 # --------------------------------------------------------------------------- responses
 class Thresholds(BaseModel):
     review: float = Field(description="risk from which the hint is 'review'")
-    block: float = Field(description="risk from which the hint is 'block' (when something other "
-                         "than an address ties the sign-up to the ring; else 'review')")
+    block: float = Field(
+        description="risk from which the hint is 'block' (when something other "
+        "than an address ties the sign-up to the ring; else 'review')"
+    )
 
 
 class TouchedCluster(BaseModel):
@@ -143,14 +147,26 @@ class TouchedCluster(BaseModel):
     risk: float
     size: int
     reasons: list[str]
-    ring: str = Field(description="the campaign (ring) the cluster belongs to: the id of its "
-                      "campaign's lead cluster, else its own; a ring's clusters count together")
-    matched_on: list[str] = Field(description="what the sign-up shares with the cluster "
-                                  "(things specific enough to it to name)")
-    specificity: float = Field(ge=0, le=1, description="how specific the shared things are to "
-                               "this cluster: share of their users that are its members, combined")
-    evidence: float = Field(ge=0, le=1, description="the cluster's own evidence: its risk x "
-                            "specificity (the sign-up's risk counts its ring's clusters together)")
+    ring: str = Field(
+        description="the campaign (ring) the cluster belongs to: the id of its "
+        "campaign's lead cluster, else its own; a ring's clusters count together"
+    )
+    matched_on: list[str] = Field(
+        description="what the sign-up shares with the cluster "
+        "(things specific enough to it to name)"
+    )
+    specificity: float = Field(
+        ge=0,
+        le=1,
+        description="how specific the shared things are to "
+        "this cluster: share of their users that are its members, combined",
+    )
+    evidence: float = Field(
+        ge=0,
+        le=1,
+        description="the cluster's own evidence: its risk x "
+        "specificity (the sign-up's risk counts its ring's clusters together)",
+    )
 
 
 class IpSignals(BaseModel):
@@ -169,10 +185,16 @@ class SignupCheckResponse(BaseModel):
                     "thresholds": {"review": REVIEW_AT, "block": BLOCK_AT},
                     "reasons": ["ip_in_ring", "instrument_in_ring", "proxy_provider"],
                     "clusters": [
-                        {"cluster_id": "c-000001", "risk": 0.93, "size": 9,
-                         "reasons": ["prepaid_card_shared", "proxy_provider"],
-                         "ring": "c-000001", "matched_on": ["ip", "payment_instrument"],
-                         "specificity": 0.99, "evidence": 0.9207}
+                        {
+                            "cluster_id": "c-000001",
+                            "risk": 0.93,
+                            "size": 9,
+                            "reasons": ["prepaid_card_shared", "proxy_provider"],
+                            "ring": "c-000001",
+                            "matched_on": ["ip", "payment_instrument"],
+                            "specificity": 0.99,
+                            "evidence": 0.9207,
+                        }
                     ],
                     "ip": {"proxy_provider": "SwiftProxy", "is_datacenter": True},
                 }
@@ -209,16 +231,29 @@ class AccountResponse(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "account_id": "acct-000123", "status": "active", "plan": "free",
-                    "country": "SG", "created_at": "2026-11-01T08:00:00Z", "org_id": None,
+                    "account_id": "acct-000123",
+                    "status": "active",
+                    "plan": "free",
+                    "country": "SG",
+                    "created_at": "2026-11-01T08:00:00Z",
+                    "org_id": None,
                     "run_id": "run-20261123-1200",
-                    "cluster": {"cluster_id": "c-000001", "risk": 0.93, "size": 9,
-                                "reasons": ["prepaid_card_shared", "proxy_provider"]},
-                    "account_risk": 0.93, "reasons": ["prepaid_card_shared"],
+                    "cluster": {
+                        "cluster_id": "c-000001",
+                        "risk": 0.93,
+                        "size": 9,
+                        "reasons": ["prepaid_card_shared", "proxy_provider"],
+                    },
+                    "account_risk": 0.93,
+                    "reasons": ["prepaid_card_shared"],
                     "banned": True,
-                    "ban_wave": {"wave_id": "wave-0002", "created_at": "2026-11-16T00:00:00Z",
-                                 "reasons": ["prepaid_card_shared", "proxy_provider"],
-                                 "cluster_id": "c-000001", "cluster_risk": 0.93},
+                    "ban_wave": {
+                        "wave_id": "wave-0002",
+                        "created_at": "2026-11-16T00:00:00Z",
+                        "reasons": ["prepaid_card_shared", "proxy_provider"],
+                        "cluster_id": "c-000001",
+                        "cluster_risk": 0.93,
+                    },
                 }
             ]
         }
@@ -242,17 +277,27 @@ class ClusterPage(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"run_id": "run-20261123-1200",
-                 "items": [{"cluster_id": "c-000001", "risk": 0.93, "size": 9,
-                            "reasons": ["prepaid_card_shared"]}],
-                 "next_cursor": "eyJyIjoicnVuLTEiLCJrIjpbMC45MywiYy0wMDAwMDEiXX0"}
+                {
+                    "run_id": "run-20261123-1200",
+                    "items": [
+                        {
+                            "cluster_id": "c-000001",
+                            "risk": 0.93,
+                            "size": 9,
+                            "reasons": ["prepaid_card_shared"],
+                        }
+                    ],
+                    "next_cursor": "eyJyIjoicnVuLTEiLCJrIjpbMC45MywiYy0wMDAwMDEiXX0",
+                }
             ]
         }
     )
 
     run_id: str
     items: list[ClusterRef]
-    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null at the end")
+    next_cursor: str | None = Field(
+        description="pass as ?cursor= for the next page; null at the end"
+    )
 
 
 class InstrumentEvidence(BaseModel):
@@ -299,19 +344,38 @@ class ClusterResponse(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "run_id": "run-20261123-1200", "cluster_id": "c-000001", "risk": 0.93,
-                    "size": 9, "reasons": ["prepaid_card_shared", "proxy_provider"],
-                    "dominant_plan": "free", "parent_cluster_id": None, "features": {},
+                    "run_id": "run-20261123-1200",
+                    "cluster_id": "c-000001",
+                    "risk": 0.93,
+                    "size": 9,
+                    "reasons": ["prepaid_card_shared", "proxy_provider"],
+                    "dominant_plan": "free",
+                    "parent_cluster_id": None,
+                    "features": {},
                     "evidence": {
-                        "shared_instruments": [{"instrument_id": "pi-prepaid-1", "kind": "prepaid",
-                                                "accounts": 9}],
-                        "shared_ips": [{"ip": "203.0.113.10", "accounts": 5,
-                                        "proxy_provider": "SwiftProxy", "is_datacenter": True}],
+                        "shared_instruments": [
+                            {"instrument_id": "pi-prepaid-1", "kind": "prepaid", "accounts": 9}
+                        ],
+                        "shared_ips": [
+                            {
+                                "ip": "203.0.113.10",
+                                "accounts": 5,
+                                "proxy_provider": "SwiftProxy",
+                                "is_datacenter": True,
+                            }
+                        ],
                         "proxy_providers": [{"name": "SwiftProxy", "accounts": 9}],
-                        "shared_identifiers": [{"kind": "device", "value": "dev-ring-1",
-                                                "accounts": 3}],
-                        "similarity": [{"signal": "prompt_template", "pairs": 7, "max_score": 0.96,
-                                        "mean_score": 0.93}],
+                        "shared_identifiers": [
+                            {"kind": "device", "value": "dev-ring-1", "accounts": 3}
+                        ],
+                        "similarity": [
+                            {
+                                "signal": "prompt_template",
+                                "pairs": 7,
+                                "max_score": 0.96,
+                                "mean_score": 0.93,
+                            }
+                        ],
                     },
                 }
             ]
@@ -343,7 +407,9 @@ class MemberPage(BaseModel):
     run_id: str
     cluster_id: str
     items: list[Member]
-    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null at the end")
+    next_cursor: str | None = Field(
+        description="pass as ?cursor= for the next page; null at the end"
+    )
 
 
 class BanWaveSummary(BaseModel):
@@ -373,11 +439,26 @@ class BanWaveDetail(BanWaveSummary):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"wave_id": "wave-0002", "created_at": "2026-11-16T00:00:00Z", "run_id": "run-2",
-                 "min_risk": 0.8, "n_accounts": 9, "n_clusters": 1, "protected_skipped": 0,
-                 "previous_wave_id": "wave-0001", "params": {"min_risk": 0.8}, "evidence": [],
-                 "entries": [{"account_id": "r01", "cluster_id": "c-000001", "cluster_risk": 0.93,
-                              "reasons": ["prepaid_card_shared", "proxy_provider"]}]}
+                {
+                    "wave_id": "wave-0002",
+                    "created_at": "2026-11-16T00:00:00Z",
+                    "run_id": "run-2",
+                    "min_risk": 0.8,
+                    "n_accounts": 9,
+                    "n_clusters": 1,
+                    "protected_skipped": 0,
+                    "previous_wave_id": "wave-0001",
+                    "params": {"min_risk": 0.8},
+                    "evidence": [],
+                    "entries": [
+                        {
+                            "account_id": "r01",
+                            "cluster_id": "c-000001",
+                            "cluster_risk": 0.93,
+                            "reasons": ["prepaid_card_shared", "proxy_provider"],
+                        }
+                    ],
+                }
             ]
         }
     )
@@ -397,18 +478,28 @@ class BanWaveRequest(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"commit": False, "min_risk": 0.85,
-                                         "allowlist": ["acct-000042"], "entries_limit": 100}]},
+        json_schema_extra={
+            "examples": [
+                {
+                    "commit": False,
+                    "min_risk": 0.85,
+                    "allowlist": ["acct-000042"],
+                    "entries_limit": 100,
+                }
+            ]
+        },
     )
 
     commit: bool = Field(False, description="record the wave (default: dry run, nothing written)")
     min_risk: float = Field(DEFAULT_MIN_RISK, ge=0, le=1)
     verified_org_min_risk: float = Field(DEFAULT_VERIFIED_ORG_MIN_RISK, ge=0, le=1)
-    allowlist: list[Text] = Field(default_factory=list, max_length=100_000,
-                                  description="account ids never to ban")
+    allowlist: list[Text] = Field(
+        default_factory=list, max_length=100_000, description="account ids never to ban"
+    )
     run_id: Text | None = Field(None, description="detection run (default: the current one)")
-    entries_limit: int = Field(1000, ge=0, le=100_000,
-                               description="at most this many entries in the response")
+    entries_limit: int = Field(
+        1000, ge=0, le=100_000, description="at most this many entries in the response"
+    )
 
 
 class WaveChanges(BaseModel):
@@ -422,15 +513,34 @@ class BanWavePlanResponse(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"committed": True, "wave_id": "wave-0003", "run_id": "run-2",
-                 "params": {"min_risk": 0.85, "protect_verified_orgs": True,
-                            "verified_org_min_risk": 0.98, "allowlist": 1, "allowlist_source": None},
-                 "n_accounts": 8, "n_clusters": 1, "n_skipped": 1, "protected_skipped": 1,
-                 "accounts_per_reason": {"prepaid_card_shared": 8, "proxy_provider": 8},
-                 "changes": {"previous_wave_id": "wave-0002", "new": 0, "dropped": 1, "kept": 8},
-                 "entries": [{"account_id": "r01", "cluster_id": "c-000001", "cluster_risk": 0.93,
-                              "reasons": ["prepaid_card_shared", "proxy_provider"]}],
-                 "entries_truncated": False, "note": None}
+                {
+                    "committed": True,
+                    "wave_id": "wave-0003",
+                    "run_id": "run-2",
+                    "params": {
+                        "min_risk": 0.85,
+                        "protect_verified_orgs": True,
+                        "verified_org_min_risk": 0.98,
+                        "allowlist": 1,
+                        "allowlist_source": None,
+                    },
+                    "n_accounts": 8,
+                    "n_clusters": 1,
+                    "n_skipped": 1,
+                    "protected_skipped": 1,
+                    "accounts_per_reason": {"prepaid_card_shared": 8, "proxy_provider": 8},
+                    "changes": {"previous_wave_id": "wave-0002", "new": 0, "dropped": 1, "kept": 8},
+                    "entries": [
+                        {
+                            "account_id": "r01",
+                            "cluster_id": "c-000001",
+                            "cluster_risk": 0.93,
+                            "reasons": ["prepaid_card_shared", "proxy_provider"],
+                        }
+                    ],
+                    "entries_truncated": False,
+                    "note": None,
+                }
             ]
         }
     )
@@ -461,15 +571,19 @@ class KeySetState(BaseModel):
     active: int
     loaded_at: datetime | None = Field(description="when the key set was last read from Neo4j")
     stale_since: datetime | None = Field(
-        None, description="first failed refresh since then (Neo4j unreachable): keys revoked or "
-                          "created since `loaded_at` are not known")
+        None,
+        description="first failed refresh since then (Neo4j unreachable): keys revoked or "
+        "created since `loaded_at` are not known",
+    )
 
 
 class Ready(BaseModel):
     ready: bool = Field(description="this process can serve its hot path (a run and keys loaded)")
     status: Literal["ok", "degraded", "unavailable"] = Field(
-        "ok", description="degraded: Neo4j is down; the sign-up check and account lookups still "
-                          "answer from memory, endpoints that need Neo4j answer 503")
+        "ok",
+        description="degraded: Neo4j is down; the sign-up check and account lookups still "
+        "answer from memory, endpoints that need Neo4j answer 503",
+    )
     store: Literal["ok", "unavailable"]
     store_down_since: datetime | None = None
     run_id: str | None
@@ -480,7 +594,9 @@ class Ready(BaseModel):
 
 # --------------------------------------------------------------------------- errors
 class FieldError(BaseModel):
-    field: str = Field(description="dotted path of the offending field, e.g. 'ip' or 'identifiers.0.kind'")
+    field: str = Field(
+        description="dotted path of the offending field, e.g. 'ip' or 'identifiers.0.kind'"
+    )
     # ``in`` is a Python keyword: the JSON name is given by the alias.
     in_: str = Field(alias="in", description="body, query, path or header")
     message: str
@@ -488,8 +604,10 @@ class FieldError(BaseModel):
 
 class ErrorDetail(BaseModel):
     status: int
-    code: str = Field(description="unauthorized, forbidden, invalid_input, not_found, stale_cursor, "
-                                  "store_unavailable, no_detection_run, internal_error, …")
+    code: str = Field(
+        description="unauthorized, forbidden, invalid_input, not_found, stale_cursor, "
+        "store_unavailable, no_detection_run, internal_error, …"
+    )
     message: str
     fields: list[FieldError] | None = Field(None, description="for 422: the fields refused")
 
@@ -498,8 +616,17 @@ class ErrorBody(BaseModel):
     """Every error response has this shape."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"error": {"status": 403, "code": "forbidden",
-                                                   "message": "API key 'ops' lacks scope 'signup:check'"}}]}
+        json_schema_extra={
+            "examples": [
+                {
+                    "error": {
+                        "status": 403,
+                        "code": "forbidden",
+                        "message": "API key 'ops' lacks scope 'signup:check'",
+                    }
+                }
+            ]
+        }
     )
     error: ErrorDetail
 

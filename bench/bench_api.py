@@ -4,7 +4,8 @@
 Needs **wrk** as the load generator (Debian: ``apt-get install -y wrk``) and a Neo4j holding a
 complete detection run, selected by the usual environment, e.g. a private one::
 
-    export GRAPHLINK_HOME=/work/main/.graphlink/api GRAPHLINK_BOLT_PORT=7731 GRAPHLINK_HTTP_PORT=7732
+    export GRAPHLINK_HOME=/work/main/.graphlink/api GRAPHLINK_BOLT_PORT=7731
+    GRAPHLINK_HTTP_PORT=7732
     .venv/bin/graphlink synth -o /tmp/snap --truth /tmp/truth.csv      # 1M accounts by default
     .venv/bin/graphlink ingest --bulk /tmp/snap && .venv/bin/graphlink detect
     .venv/bin/python bench/bench_api.py --duration 15 --connections 16
@@ -62,8 +63,8 @@ from rich.table import Table
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from api.index import current_run, load_index
 from graphlink import apikeys, neo4j_local
+from graphlink.api.index import current_run, load_index
 from graphlink.config import get_settings
 from graphlink.neo4j_local import LocalNeo4j, free_port
 from graphlink.store import open_store
@@ -123,19 +124,31 @@ class Server:
     """A server process on 127.0.0.1:port; stopped (by pid) on exit."""
 
     def __init__(self, name: str, argv: list[str], port: int, ready_path: str, env: dict[str, str]):
-        self.name, self.argv, self.port, self.ready_path, self.env = name, argv, port, ready_path, env
+        self.name, self.argv, self.port, self.ready_path, self.env = (
+            name,
+            argv,
+            port,
+            ready_path,
+            env,
+        )
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = Path(tempfile.gettempdir()) / f"bench-api-{name}-{port}.log"
 
     def __enter__(self) -> Self:
-        self.proc = subprocess.Popen(self.argv, env=self.env, cwd=REPO,
-                                     stdout=self.log.open("wb"), stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            self.argv, env=self.env, cwd=REPO, stdout=self.log.open("wb"), stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise SystemExit(f"{self.name} exited:\n{self.log.read_text()[-3000:]}")
             try:
-                if httpx.get(f"http://127.0.0.1:{self.port}{self.ready_path}", timeout=2).status_code == 200:
+                if (
+                    httpx.get(
+                        f"http://127.0.0.1:{self.port}{self.ready_path}", timeout=2
+                    ).status_code
+                    == 200
+                ):
                     return self
             except httpx.TransportError:
                 pass
@@ -157,35 +170,102 @@ class Server:
 
 
 def uvicorn_argv(target: str, port: int, *, factory: bool = False) -> list[str]:
-    argv = [PY, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port),
-            "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"]
+    argv = [
+        PY,
+        "-m",
+        "uvicorn",
+        target,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
     return argv + (["--factory"] if factory else [])
 
 
 # ----------------------------------------------------------------------------- load
-def wrk(port: int, requests_file: Path, key: str, *, seconds: float, connections: int,
-        threads: int, workdir: Path) -> dict[str, Any]:
+def wrk(
+    port: int,
+    requests_file: Path,
+    key: str,
+    *,
+    seconds: float,
+    connections: int,
+    threads: int,
+    workdir: Path,
+) -> dict[str, Any]:
     script = workdir / "bench.lua"
     script.write_text(WRK_SCRIPT)
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--latency",
-           "-s", str(script), f"http://127.0.0.1:{port}", "--", str(requests_file), key]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
+    cmd = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds:g}s",
+        "--latency",
+        "-s",
+        str(script),
+        f"http://127.0.0.1:{port}",
+        "--",
+        str(requests_file),
+        key,
+    ]
+    out = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=seconds + 60, check=True
+    ).stdout
     line = next(ln for ln in out.splitlines() if ln.startswith("WRKJSON "))
-    return json.loads(line[len("WRKJSON "):])
+    return json.loads(line[len("WRKJSON ") :])
 
 
-def measure(name: str, port: int, requests_file: Path, key: str, args: argparse.Namespace,
-            workdir: Path, server: Server) -> Result:
-    wrk(port, requests_file, key, seconds=args.warmup, connections=args.connections,
-        threads=args.threads, workdir=workdir)
-    w = wrk(port, requests_file, key, seconds=args.duration, connections=args.connections,
-            threads=args.threads, workdir=workdir)
+def measure(
+    name: str,
+    port: int,
+    requests_file: Path,
+    key: str,
+    args: argparse.Namespace,
+    workdir: Path,
+    server: Server,
+) -> Result:
+    wrk(
+        port,
+        requests_file,
+        key,
+        seconds=args.warmup,
+        connections=args.connections,
+        threads=args.threads,
+        workdir=workdir,
+    )
+    w = wrk(
+        port,
+        requests_file,
+        key,
+        seconds=args.duration,
+        connections=args.connections,
+        threads=args.threads,
+        workdir=workdir,
+    )
     errors = w["non2xx"] + w["connect"] + w["read"] + w["write"] + w["timeout"]
-    r = Result(name=name, rps=w["requests"] / (w["duration_us"] / 1e6), p50_ms=w["p50"] / 1000,
-               p95_ms=w["p95"] / 1000, p99_ms=w["p99"] / 1000, max_ms=w["max"] / 1000,
-               requests=w["requests"], errors=errors, server_rss_mb=server.rss_mb())
-    console.print(f"  {name}: {r.rps:,.0f} req/s, p50 {r.p50_ms:.2f} ms, p99 {r.p99_ms:.2f} ms, "
-                  f"{errors} errors")
+    r = Result(
+        name=name,
+        rps=w["requests"] / (w["duration_us"] / 1e6),
+        p50_ms=w["p50"] / 1000,
+        p95_ms=w["p95"] / 1000,
+        p99_ms=w["p99"] / 1000,
+        max_ms=w["max"] / 1000,
+        requests=w["requests"],
+        errors=errors,
+        server_rss_mb=server.rss_mb(),
+    )
+    console.print(
+        f"  {name}: {r.rps:,.0f} req/s, p50 {r.p50_ms:.2f} ms, p99 {r.p99_ms:.2f} ms, "
+        f"{errors} errors"
+    )
     return r
 
 
@@ -198,7 +278,9 @@ def write_requests(path: Path, lines: list[str]) -> Path:
 def signup_mix(index: Any, n: int, rng: random.Random) -> list[str]:
     """Half touching rings of the run (IP, instrument or device), half unrelated."""
     ips = rng.sample(sorted(index.ip_clusters), min(n, len(index.ip_clusters)))
-    instruments = rng.sample(sorted(index.instrument_clusters), min(n, len(index.instrument_clusters)))
+    instruments = rng.sample(
+        sorted(index.instrument_clusters), min(n, len(index.instrument_clusters))
+    )
     devices = [k.split(":", 1)[1] for k in index.identifier_clusters if k.startswith("device:")]
     devices = rng.sample(sorted(devices), min(n, len(devices)))
     plans = ["free", "pro", "team", "api"]
@@ -214,10 +296,13 @@ def signup_mix(index: Any, n: int, rng: random.Random) -> list[str]:
             if kind in ("device", "all") and devices:
                 body["device"] = rng.choice(devices)
         else:
-            body = {"ip": f"100.{rng.randint(64, 127)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
-                    "payment_instrument": f"pi-bench-{rng.getrandbits(48):x}",
-                    "device": f"dev-bench-{rng.getrandbits(48):x}", "plan": rng.choice(plans),
-                    "email_domain": "fresh.example"}
+            body = {
+                "ip": f"100.{rng.randint(64, 127)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+                "payment_instrument": f"pi-bench-{rng.getrandbits(48):x}",
+                "device": f"dev-bench-{rng.getrandbits(48):x}",
+                "plan": rng.choice(plans),
+                "email_domain": "fresh.example",
+            }
         lines.append(f"POST\t/v1/signup-check\t{json.dumps(body)}")
     return lines
 
@@ -243,16 +328,41 @@ class PhaseRow:
     requests: int
 
 
-def phase_run(phase: str, endpoint: str, port: int, requests_file: Path, key: str,
-              args: argparse.Namespace, workdir: Path, seconds: float | None = None) -> PhaseRow:
-    w = wrk(port, requests_file, key, seconds=seconds or args.phase_seconds,
-            connections=args.connections, threads=args.threads, workdir=workdir)
-    row = PhaseRow(phase, endpoint, w["requests"] / (w["duration_us"] / 1e6), w["p50"] / 1000,
-                   w["p99"] / 1000, w["max"] / 1000, w["non2xx"],
-                   w["connect"] + w["read"] + w["write"] + w["timeout"], w["requests"])
-    console.print(f"  \\[{phase}] {endpoint}: {row.rps:,.0f} req/s, p50 {row.p50_ms:.2f} ms, "
-                  f"p99 {row.p99_ms:.2f} ms, max {row.max_ms:.1f} ms, non-2xx {row.non2xx}, "
-                  f"socket errors {row.socket_errors}")
+def phase_run(
+    phase: str,
+    endpoint: str,
+    port: int,
+    requests_file: Path,
+    key: str,
+    args: argparse.Namespace,
+    workdir: Path,
+    seconds: float | None = None,
+) -> PhaseRow:
+    w = wrk(
+        port,
+        requests_file,
+        key,
+        seconds=seconds or args.phase_seconds,
+        connections=args.connections,
+        threads=args.threads,
+        workdir=workdir,
+    )
+    row = PhaseRow(
+        phase,
+        endpoint,
+        w["requests"] / (w["duration_us"] / 1e6),
+        w["p50"] / 1000,
+        w["p99"] / 1000,
+        w["max"] / 1000,
+        w["non2xx"],
+        w["connect"] + w["read"] + w["write"] + w["timeout"],
+        w["requests"],
+    )
+    console.print(
+        f"  \\[{phase}] {endpoint}: {row.rps:,.0f} req/s, p50 {row.p50_ms:.2f} ms, "
+        f"p99 {row.p99_ms:.2f} ms, max {row.max_ms:.1f} ms, non-2xx {row.non2xx}, "
+        f"socket errors {row.socket_errors}"
+    )
     return row
 
 
@@ -269,8 +379,9 @@ def wait_until(predicate: Any, timeout: float, step: float = 0.1) -> float | Non
     return None
 
 
-def sequential_latency(base: str, requests_file: Path, auth: dict[str, str],
-                       n: int = 300) -> dict[str, Any]:
+def sequential_latency(
+    base: str, requests_file: Path, auth: dict[str, str], n: int = 300
+) -> dict[str, Any]:
     """One request at a time (no queueing behind 15 others): the 503's own latency."""
     paths = [ln.split("\t")[1] for ln in requests_file.read_text().splitlines() if ln][:n]
     took: list[float] = []
@@ -282,12 +393,23 @@ def sequential_latency(base: str, requests_file: Path, auth: dict[str, str],
             took.append((time.perf_counter() - t0) * 1000)
             statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
     took.sort()
-    return {"n": len(took), "statuses": statuses, "p50": round(took[len(took) // 2], 2),
-            "p99": round(took[int(len(took) * 0.99) - 1], 2), "max": round(took[-1], 2)}
+    return {
+        "n": len(took),
+        "statuses": statuses,
+        "p50": round(took[len(took) // 2], 2),
+        "p99": round(took[int(len(took) * 0.99) - 1], 2),
+        "max": round(took[-1], 2),
+    }
 
 
-def neo4j_stopped_phase(port: int, files: dict[str, Path], key: str, args: argparse.Namespace,
-                        workdir: Path, local: LocalNeo4j) -> tuple[list[PhaseRow], dict[str, Any]]:
+def neo4j_stopped_phase(
+    port: int,
+    files: dict[str, Path],
+    key: str,
+    args: argparse.Namespace,
+    workdir: Path,
+    local: LocalNeo4j,
+) -> tuple[list[PhaseRow], dict[str, Any]]:
     """Up -> stopping (mid-run) -> stopped -> started again, same server process."""
     base = f"http://127.0.0.1:{port}"
     auth = {"Authorization": f"Bearer {key}"}
@@ -311,49 +433,76 @@ def neo4j_stopped_phase(port: int, files: dict[str, Path], key: str, args: argpa
     stopper.join()
     facts["neo4j_stop_s"] = stop_s.get("took")
     facts["breaker_open_after_stop_s"] = wait_until(
-        lambda: httpx.get(f"{base}/readyz", timeout=2).json().get("status") == "degraded", 30)
+        lambda: httpx.get(f"{base}/readyz", timeout=2).json().get("status") == "degraded", 30
+    )
     ready = httpx.get(f"{base}/readyz", timeout=2).json()
     facts["readyz_down"] = {k: ready.get(k) for k in ("ready", "status", "store", "api_keys")}
     probe = httpx.get(f"{base}/v1/banwaves", headers=auth, timeout=5)
-    facts["store_backed_down"] = {"status": probe.status_code,
-                                  "retry_after": probe.headers.get("retry-after"),
-                                  "message": probe.json()["error"]["message"][:160]}
+    facts["store_backed_down"] = {
+        "status": probe.status_code,
+        "retry_after": probe.headers.get("retry-after"),
+        "message": probe.json()["error"]["message"][:160],
+    }
     facts["store_backed_503_unloaded_ms"] = sequential_latency(base, files["store"], auth)
     rows.append(phase_run("stopped", "signup-check", port, files["signup"], key, args, workdir))
-    rows.append(phase_run("stopped", "account lookup", port, files["account"], key, args,
-                          workdir))
-    rows.append(phase_run("stopped", "store-backed (503)", port, files["store"], key, args,
-                          workdir))
+    rows.append(phase_run("stopped", "account lookup", port, files["account"], key, args, workdir))
+    rows.append(
+        phase_run("stopped", "store-backed (503)", port, files["store"], key, args, workdir)
+    )
 
     t0 = time.monotonic()
     local.start(timeout=600)
     facts["neo4j_start_s"] = time.monotonic() - t0
     facts["store_backed_200_after_start_s"] = wait_until(
         lambda: httpx.get(f"{base}/v1/banwaves", headers=auth, timeout=10).status_code == 200,
-        120, step=0.2)
+        120,
+        step=0.2,
+    )
     facts["readyz_after"] = httpx.get(f"{base}/readyz", timeout=5).json().get("status")
     rows.append(phase_run("recovered", "signup-check", port, files["signup"], key, args, workdir))
     rows.append(phase_run("recovered", "store-backed", port, files["store"], key, args, workdir))
     return rows, facts
 
 
-def print_phase_table(rows: list[PhaseRow], facts: dict[str, Any], args: argparse.Namespace) -> None:
+def print_phase_table(
+    rows: list[PhaseRow], facts: dict[str, Any], args: argparse.Namespace
+) -> None:
     up = {r.endpoint: r for r in rows if r.phase == "up"}
-    t = Table(title=f"Neo4j stopped under load (wrk, {args.connections} connections, "
-                    f"{args.phase_seconds:g}s per row; same server process throughout)")
-    for col in ("phase", "endpoint", "req/s", "vs up", "p50 ms", "p99 ms", "max ms", "non-2xx",
-                "socket errors"):
+    t = Table(
+        title=f"Neo4j stopped under load (wrk, {args.connections} connections, "
+        f"{args.phase_seconds:g}s per row; same server process throughout)"
+    )
+    for col in (
+        "phase",
+        "endpoint",
+        "req/s",
+        "vs up",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "non-2xx",
+        "socket errors",
+    ):
         t.add_column(col, justify="left" if col in ("phase", "endpoint") else "right")
     for r in rows:
         ref = up.get(r.endpoint)
-        t.add_row(r.phase, r.endpoint, f"{r.rps:,.0f}", f"{r.rps / ref.rps:.2f}x" if ref else "-",
-                  f"{r.p50_ms:.2f}", f"{r.p99_ms:.2f}", f"{r.max_ms:.1f}",
-                  f"{r.non2xx:,}", str(r.socket_errors))
+        t.add_row(
+            r.phase,
+            r.endpoint,
+            f"{r.rps:,.0f}",
+            f"{r.rps / ref.rps:.2f}x" if ref else "-",
+            f"{r.p50_ms:.2f}",
+            f"{r.p99_ms:.2f}",
+            f"{r.max_ms:.1f}",
+            f"{r.non2xx:,}",
+            str(r.socket_errors),
+        )
     console.print(t)
     for k, v in facts.items():
         console.print(f"  {k}: {v:.1f}" if isinstance(v, float) else f"  {k}: {v}")
-    signup_down = [r for r in rows if r.endpoint == "signup-check" and r.phase in
-                   ("stopping", "stopped")]
+    signup_down = [
+        r for r in rows if r.endpoint == "signup-check" and r.phase in ("stopping", "stopped")
+    ]
     store_down = next(r for r in rows if r.phase == "stopped" and r.endpoint.startswith("store"))
     alone = facts.get("store_backed_503_unloaded_ms", {})
     keep = min(r.rps for r in signup_down) / up["signup-check"].rps
@@ -363,7 +512,8 @@ def print_phase_table(rows: list[PhaseRow], facts: dict[str, Any], args: argpars
         f"{errors} errors (0); store-backed 503 p99 {alone.get('p99')} ms one at a time, "
         f"{store_down.p99_ms:.1f} ms under {args.connections} connections (<= 50 ms), "
         f"{store_down.non2xx:,}/{store_down.requests:,} answered 503; recovery without restart: "
-        f"{'yes' if facts.get('store_backed_200_after_start_s') is not None else 'NO'}")
+        f"{'yes' if facts.get('store_backed_200_after_start_s') is not None else 'NO'}"
+    )
 
 
 def store_mix(index: Any, n: int, rng: random.Random) -> list[str]:
@@ -387,10 +537,18 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2, help="wrk threads")
     ap.add_argument("--samples", type=int, default=4000, help="distinct requests per mix")
     ap.add_argument("--skip-naive", action="store_true")
-    ap.add_argument("--down-phase", action=argparse.BooleanOptionalAction, default=None,
-                    help="stop and restart the local Neo4j under load (default: when local)")
-    ap.add_argument("--phase-seconds", type=float, default=10,
-                    help="measured seconds per row of the Neo4j-stopped phase")
+    ap.add_argument(
+        "--down-phase",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="stop and restart the local Neo4j under load (default: when local)",
+    )
+    ap.add_argument(
+        "--phase-seconds",
+        type=float,
+        default=10,
+        help="measured seconds per row of the Neo4j-stopped phase",
+    )
     ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args()
     if not shutil.which("wrk"):
@@ -410,77 +568,136 @@ def main() -> None:
         run = current_run(store)
         if run is None:
             raise SystemExit("no complete detection run: run `graphlink detect` first")
-        n_accounts = store.query("MATCH (a:Account) RETURN count(a) AS n", name="bench/count")[0]["n"]
+        n_accounts = store.query("MATCH (a:Account) RETURN count(a) AS n", name="bench/count")[0][
+            "n"
+        ]
         t0 = time.perf_counter()
         index = load_index(store, *run)
         build_s = time.perf_counter() - t0
-        console.print(f"run {run[0]}: {n_accounts:,} accounts; index {index.sizes()} "
-                      f"built in {build_s:.1f}s (in this process)")
+        console.print(
+            f"run {run[0]}: {n_accounts:,} accounts; index {index.sizes()} "
+            f"built in {build_s:.1f}s (in this process)"
+        )
         skip = rng.randrange(max(1, n_accounts - args.samples))
-        others = [r["account_id"] for r in store.read("api/sample_accounts", skip=skip,
-                                                      limit=args.samples)]
+        others = [
+            r["account_id"]
+            for r in store.read("api/sample_accounts", skip=skip, limit=args.samples)
+        ]
         signup_file = write_requests(workdir / "signup.txt", signup_mix(index, args.samples, rng))
-        account_file = write_requests(workdir / "account.txt",
-                                      account_mix(index, others, args.samples, rng))
-        bare_file = write_requests(workdir / "bare.txt",
-                                   [f"GET\t/lookup/k{rng.randrange(1000)}" for _ in range(args.samples)])
+        account_file = write_requests(
+            workdir / "account.txt", account_mix(index, others, args.samples, rng)
+        )
+        bare_file = write_requests(
+            workdir / "bare.txt",
+            [f"GET\t/lookup/k{rng.randrange(1000)}" for _ in range(args.samples)],
+        )
         store_file = write_requests(workdir / "store.txt", store_mix(index, args.samples, rng))
         del index
         key_name = f"bench-{uuid.uuid4().hex[:8]}"
-        key = apikeys.create_key(store, name=key_name, scopes=["signup:check", "investigate:read"]).key
+        key = apikeys.create_key(
+            store, name=key_name, scopes=["signup:check", "investigate:read"]
+        ).key
         try:
             port = free_port()
             console.print("[bold]bare FastAPI dict lookup[/]")
-            with Server("bare", uvicorn_argv("bench.bare_app:app", port), port, "/lookup/k1", env) as s:
+            with Server(
+                "bare", uvicorn_argv("bench.bare_app:app", port), port, "/lookup/k1", env
+            ) as s:
                 results.append(measure("bare dict lookup", port, bare_file, key, args, workdir, s))
             port = free_port()
             console.print("[bold]graphlink serve[/]")
-            with Server("graphlink", [GRAPHLINK, "serve", "--port", str(port), "--log-level", "warning"],
-                        port, "/readyz", env) as s:
+            with Server(
+                "graphlink",
+                [GRAPHLINK, "serve", "--port", str(port), "--log-level", "warning"],
+                port,
+                "/readyz",
+                env,
+            ) as s:
                 results.append(measure("signup-check", port, signup_file, key, args, workdir, s))
                 results.append(measure("account lookup", port, account_file, key, args, workdir, s))
                 if down_phase:
                     try:
                         phase_rows, facts = neo4j_stopped_phase(
-                            port, {"signup": signup_file, "account": account_file,
-                                   "store": store_file},
-                            key, args, workdir, neo4j_local.from_settings(settings))
+                            port,
+                            {"signup": signup_file, "account": account_file, "store": store_file},
+                            key,
+                            args,
+                            workdir,
+                            neo4j_local.from_settings(settings),
+                        )
                     finally:
                         neo4j_local.from_settings(settings).start(timeout=600)  # idempotent
             if not args.skip_naive:
                 port = free_port()
                 console.print("[bold]naive design (one Cypher round trip per request)[/]")
-                with Server("naive", uvicorn_argv("bench.naive_app:create_app", port, factory=True),
-                            port, "/docs", env) as s:
-                    results.append(measure("naive signup-check", port, signup_file, key, args,
-                                           workdir, s))
+                with Server(
+                    "naive",
+                    uvicorn_argv("bench.naive_app:create_app", port, factory=True),
+                    port,
+                    "/docs",
+                    env,
+                ) as s:
+                    results.append(
+                        measure("naive signup-check", port, signup_file, key, args, workdir, s)
+                    )
         finally:
             apikeys.revoke(store, key_name)
             shutil.rmtree(workdir, ignore_errors=True)
 
     bare = results[0]
     naive = next((r for r in results if r.name.startswith("naive")), None)
-    t = Table(title=f"HTTP API under wrk ({args.connections} connections, {args.threads} threads, "
-                    f"{args.duration:g}s; {n_accounts:,} accounts, run {run[0]})")
-    for col in ("endpoint", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors",
-                "req/s vs bare", "p99 vs bare", "req/s vs naive", "server RSS MB"):
+    t = Table(
+        title=f"HTTP API under wrk ({args.connections} connections, {args.threads} threads, "
+        f"{args.duration:g}s; {n_accounts:,} accounts, run {run[0]})"
+    )
+    for col in (
+        "endpoint",
+        "req/s",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "max ms",
+        "errors",
+        "req/s vs bare",
+        "p99 vs bare",
+        "req/s vs naive",
+        "server RSS MB",
+    ):
         t.add_column(col, justify="right" if col != "endpoint" else "left")
     for r in results:
-        t.add_row(r.name, f"{r.rps:,.0f}", f"{r.p50_ms:.2f}", f"{r.p95_ms:.2f}", f"{r.p99_ms:.2f}",
-                  f"{r.max_ms:.1f}", str(r.errors), f"{r.rps / bare.rps:.2f}x",
-                  f"{r.p99_ms / bare.p99_ms:.2f}x",
-                  f"{r.rps / naive.rps:.1f}x" if naive else "-",
-                  f"{r.server_rss_mb:,.0f}" if r.server_rss_mb else "-")
+        t.add_row(
+            r.name,
+            f"{r.rps:,.0f}",
+            f"{r.p50_ms:.2f}",
+            f"{r.p95_ms:.2f}",
+            f"{r.p99_ms:.2f}",
+            f"{r.max_ms:.1f}",
+            str(r.errors),
+            f"{r.rps / bare.rps:.2f}x",
+            f"{r.p99_ms / bare.p99_ms:.2f}x",
+            f"{r.rps / naive.rps:.1f}x" if naive else "-",
+            f"{r.server_rss_mb:,.0f}" if r.server_rss_mb else "-",
+        )
     console.print(t)
     console.print(f"index build (current run, in the bench process): {build_s:.1f}s")
     if phase_rows:
         print_phase_table(phase_rows, facts, args)
     if args.json:
-        args.json.write_text(json.dumps({"accounts": n_accounts, "run_id": run[0],
-                                         "index_build_s": build_s, "args": vars(args) | {"json": str(args.json)},
-                                         "results": [r.__dict__ for r in results],
-                                         "neo4j_stopped": [r.__dict__ for r in phase_rows],
-                                         "neo4j_stopped_facts": facts}, indent=2, default=str))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "accounts": n_accounts,
+                    "run_id": run[0],
+                    "index_build_s": build_s,
+                    "args": vars(args) | {"json": str(args.json)},
+                    "results": [r.__dict__ for r in results],
+                    "neo4j_stopped": [r.__dict__ for r in phase_rows],
+                    "neo4j_stopped_facts": facts,
+                },
+                indent=2,
+                default=str,
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -3,9 +3,37 @@
 Usage (from the repository root)::
 
     .venv/bin/python bench/bench_detect.py --n 1000000                 # pure core at 1M
-    .venv/bin/python bench/bench_detect.py --n 100000 --compare        # + CPM vs modularity, engines
+    .venv/bin/python bench/bench_detect.py --n 100000 --compare        # + CPM vs modularity,
+    engines
     .venv/bin/python bench/bench_detect.py --n 100000 --neo4j          # + ingest and run_detection
-                                                                       #   against $NEO4J / GRAPHLINK_* env
+                                                                       # a
+                                                                       # g
+                                                                       # a
+                                                                       # i
+                                                                       # n
+                                                                       # s
+                                                                       # t
+                                                                       # $
+                                                                       # N
+                                                                       # E
+                                                                       # O
+                                                                       # 4
+                                                                       # J
+                                                                       # /
+                                                                       # G
+                                                                       # R
+                                                                       # A
+                                                                       # P
+                                                                       # H
+                                                                       # L
+                                                                       # I
+                                                                       # N
+                                                                       # K
+                                                                       # _
+                                                                       # *
+                                                                       # e
+                                                                       # n
+                                                                       # v
 
 What it prints, per run: each stage's wall time *and* CPU time (the machine
 is shared; CPU seconds show the work itself when wall time is inflated by
@@ -60,7 +88,8 @@ def quality(flagged: set[str], truth: pd.DataFrame) -> dict[str, object]:
     return {
         "precision": tp / len(flagged) if flagged else 1.0,
         "recall": tp / len(ring) if ring else 1.0,
-        "flagged": len(flagged), "ring_accounts": len(ring),
+        "flagged": len(flagged),
+        "ring_accounts": len(ring),
         "false_positives_by_segment": fp.map(seg).value_counts().to_dict() if len(fp) else {},
     }
 
@@ -81,8 +110,16 @@ def timed_core(links, config: DetectionConfig, seed: int) -> tuple[dict, dict]:
     ig_graph = clock("igraph build", communities.to_igraph, g.n, g.src, g.dst, g.weight)
     part = clock("leiden", communities.leiden, ig_graph, config, seed=seed)
     del ig_graph
-    membership, _ = clock("pruning", communities.prune_periphery, part.membership, g.src, g.dst,
-                          g.weight, g.bits, config)
+    membership, _ = clock(
+        "pruning",
+        communities.prune_periphery,
+        part.membership,
+        g.src,
+        g.dst,
+        g.weight,
+        g.bits,
+        config,
+    )
     clock("scoring", scoring.score_clusters, g, membership, config)
     return wall, cpu
 
@@ -92,25 +129,42 @@ def run(links, truth, config: DetectionConfig, seed: int, label: str) -> dict:
     res = detect_links(links, config, seed=seed)
     total = time.perf_counter() - t
     q = quality(res.flagged_accounts(), truth)
-    row = {"label": label, "seconds": round(total, 1), "stage_seconds": res.stage_seconds,
-           "edges": res.stats["edges"], "clusters_flagged": res.stats["clusters_flagged"],
-           "detached": res.stats["detached"], **q, "peak_rss_mb": round(peak_rss_mb())}
-    print(f"{label:<40} P={q['precision']:.4f} R={q['recall']:.4f} flagged={q['flagged']:,} "
-          f"clusters>={config.risk_threshold}: {res.stats['clusters_flagged']} "
-          f"total {total:.1f}s {res.stage_seconds} FP={q['false_positives_by_segment']}",
-          flush=True)
+    row = {
+        "label": label,
+        "seconds": round(total, 1),
+        "stage_seconds": res.stage_seconds,
+        "edges": res.stats["edges"],
+        "clusters_flagged": res.stats["clusters_flagged"],
+        "detached": res.stats["detached"],
+        **q,
+        "peak_rss_mb": round(peak_rss_mb()),
+    }
+    print(
+        f"{label:<40} P={q['precision']:.4f} R={q['recall']:.4f} flagged={q['flagged']:,} "
+        f"clusters>={config.risk_threshold}: {res.stats['clusters_flagged']} "
+        f"total {total:.1f}s {res.stage_seconds} FP={q['false_positives_by_segment']}",
+        flush=True,
+    )
     return row
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n", type=int, default=1_000_000, help="benign accounts (rings on top: 2.4%%)")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--n", type=int, default=1_000_000, help="benign accounts (rings on top: 2.4%%)"
+    )
     ap.add_argument("--seed", type=int, default=7, help="scenario seed")
     ap.add_argument("--detect-seed", type=int, default=42)
     ap.add_argument("--compare", action="store_true", help="also modularity and leidenalg")
     ap.add_argument("--sweep", nargs="*", default=[], help="JSON DetectionConfig overrides to try")
-    ap.add_argument("--neo4j", action="store_true", help="also ingest + run_detection (env's Neo4j)")
-    ap.add_argument("--bulk", action="store_true", help="with --neo4j: load with the offline importer")
+    ap.add_argument(
+        "--neo4j", action="store_true", help="also ingest + run_detection (env's Neo4j)"
+    )
+    ap.add_argument(
+        "--bulk", action="store_true", help="with --neo4j: load with the offline importer"
+    )
     ap.add_argument("--json", type=Path, help="write the results here")
     args = ap.parse_args()
 
@@ -119,27 +173,46 @@ def main() -> None:
     t = time.perf_counter()
     sc = generate(args.n, seed=args.seed)
     links, truth = sc.links(), sc.truth
-    print(f"scenario: {args.n:,} benign + {sc.n_ring:,} ring accounts, {sc.sizes()} "
-          f"({time.perf_counter() - t:.1f}s)", flush=True)
+    print(
+        f"scenario: {args.n:,} benign + {sc.n_ring:,} ring accounts, {sc.sizes()} "
+        f"({time.perf_counter() - t:.1f}s)",
+        flush=True,
+    )
     base = DetectionConfig()
-    results: dict[str, object] = {"n_benign": args.n, "n_ring": sc.n_ring, "seed": args.seed,
-                                  "config": json.loads(base.to_json()), "runs": []}
+    results: dict[str, object] = {
+        "n_benign": args.n,
+        "n_ring": sc.n_ring,
+        "seed": args.seed,
+        "config": json.loads(base.to_json()),
+        "runs": [],
+    }
 
     wall, cpu = timed_core(links, base, args.detect_seed)
     print("pure core, stage by stage (wall s / CPU s):")
     for k in wall:
         print(f"  {k:<14} {wall[k]:>8.2f} {cpu[k]:>8.2f}")
-    print(f"  {'total':<14} {sum(wall.values()):>8.2f} {sum(cpu.values()):>8.2f}   "
-          f"peak RSS {peak_rss_mb():,.0f} MB", flush=True)
+    print(
+        f"  {'total':<14} {sum(wall.values()):>8.2f} {sum(cpu.values()):>8.2f}   "
+        f"peak RSS {peak_rss_mb():,.0f} MB",
+        flush=True,
+    )
     results["core_wall_s"], results["core_cpu_s"] = wall, cpu
 
     runs = results["runs"]
     runs.append(run(links, truth, base, args.detect_seed, "default (igraph CPM)"))
     if args.compare:
-        runs.append(run(links, truth, base.with_(objective="modularity", resolution=1.0),
-                        args.detect_seed, "igraph modularity (resolution 1)"))
-        runs.append(run(links, truth, base.with_(engine="leidenalg"), args.detect_seed,
-                        "leidenalg CPM"))
+        runs.append(
+            run(
+                links,
+                truth,
+                base.with_(objective="modularity", resolution=1.0),
+                args.detect_seed,
+                "igraph modularity (resolution 1)",
+            )
+        )
+        runs.append(
+            run(links, truth, base.with_(engine="leidenalg"), args.detect_seed, "leidenalg CPM")
+        )
         runs.append(run(links, truth, base, args.detect_seed + 1, "default, another Leiden seed"))
     for s in args.sweep:
         runs.append(run(links, truth, base.with_(**json.loads(s)), args.detect_seed, s))
@@ -155,11 +228,11 @@ def neo4j_path(sc, truth: pd.DataFrame, args) -> dict:
     import tempfile
 
     from graphlink.config import get_settings
-    from graphlink.detect import run_detection
+    from graphlink.detect.run import run_detection
+    from graphlink.ingest.job import run_ingest
     from graphlink.neo4j_local import from_settings
     from graphlink.store import open_store
     from graphlink.synth import write_snapshot
-    from ingest.job import run_ingest
 
     s = get_settings()
     with open_store(s) as store, tempfile.TemporaryDirectory() as tmp:
@@ -178,9 +251,12 @@ def neo4j_path(sc, truth: pd.DataFrame, args) -> dict:
         res = run_detection(store, DetectionConfig(), seed=args.detect_seed)
         wall, cpu = time.perf_counter() - t, time.process_time() - c
     q = quality(res.flagged_accounts(), truth)
-    print(f"run_detection via Neo4j: {wall:.1f}s wall, {cpu:.1f}s CPU (this process) "
-          f"{res.stage_seconds} P={q['precision']:.4f} R={q['recall']:.4f} "
-          f"peak RSS {peak_rss_mb():,.0f} MB", flush=True)
+    print(
+        f"run_detection via Neo4j: {wall:.1f}s wall, {cpu:.1f}s CPU (this process) "
+        f"{res.stage_seconds} P={q['precision']:.4f} R={q['recall']:.4f} "
+        f"peak RSS {peak_rss_mb():,.0f} MB",
+        flush=True,
+    )
     return {"wall_s": wall, "cpu_s": cpu, "stage_seconds": res.stage_seconds, **q}
 
 

@@ -22,7 +22,8 @@ banned whole.
     .venv/bin/python bench/bench_quality.py --accounts 200000 --no-sweep
     .venv/bin/python bench/bench_quality.py --loao --accounts 1000000   # leave-one-archetype-out
 
-``--loao``: the risk model is fitted on training seeds (``--train-seeds``, default 1-10 as the shipped model, at
+``--loao``: the risk model is fitted on training seeds (``--train-seeds``, default 1-10 as the
+shipped model, at
 ``--train-accounts``) without one archetype at a time and scored on evaluation
 seeds (``--seed``, never trained on) at ``--accounts``; then the full model on
 an evaluation scenario without any behaviour_similarity table.  Beside it the
@@ -68,9 +69,16 @@ SWEEP: list[tuple[str, dict[str, Any]]] = [
     ("no shared cards", {"shared_instrument_rate": 0.0}),
     ("proxy IPs/acct 4→1.5", {"ips_per_ring_account": 1.5}),
     ("sim pairs/acct 10→3", {"ring_pairs_per_account": 3.0}),
-    ("weak links (all ↓)", {"shared_instrument_rate": 0.2, "ips_per_ring_account": 1.5,
-                            "ring_pairs_per_account": 3.0, "shared_device_rate": 0.1,
-                            "shared_phone_rate": 0.2}),
+    (
+        "weak links (all ↓)",
+        {
+            "shared_instrument_rate": 0.2,
+            "ips_per_ring_account": 1.5,
+            "ring_pairs_per_account": 3.0,
+            "shared_device_rate": 0.1,
+            "shared_phone_rate": 0.2,
+        },
+    ),
     ("camouflage 0.3→0.6", {"camouflage_rate": 0.6}),
     ("VPN users 5%→15%", {"vpn_share": 0.15}),
     ("VPN users 5%→30%", {"vpn_share": 0.30}),
@@ -81,13 +89,15 @@ def peak_rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
 
 
-def graphlink_wave(links: Any, *, seed: int, min_risk: float, config: DetectionConfig
-                   ) -> tuple[Any, pd.DataFrame, float]:
+def graphlink_wave(
+    links: Any, *, seed: int, min_risk: float, config: DetectionConfig
+) -> tuple[Any, pd.DataFrame, float]:
     """Detection + ban-wave selection; returns (detection result, wave entries, seconds)."""
     t = time.perf_counter()
     det = detect_links(links, config, seed=seed)
-    plan = select_wave(det.clusters, det.members, links.accounts, WaveParams(min_risk=min_risk),
-                       run_id=det.run_id)
+    plan = select_wave(
+        det.clusters, det.members, links.accounts, WaveParams(min_risk=min_risk), run_id=det.run_id
+    )
     return det, plan.entries, time.perf_counter() - t
 
 
@@ -99,38 +109,70 @@ def main_table(n: int, seed: int, min_risk: float, louvain: bool | None) -> dict
     truth = sc.truth
     gen_s = time.perf_counter() - t
     n_ring = int((truth["segment"] == "ring").sum())
-    console.print(f"generated {len(truth):,} accounts ({n_ring:,} ring, "
-                  f"{truth.loc[truth.segment == 'ring', 'campaign'].nunique()} campaigns) "
-                  f"in {gen_s:.1f} s; links {links.sizes()}")
+    console.print(
+        f"generated {len(truth):,} accounts ({n_ring:,} ring, "
+        f"{truth.loc[truth.segment == 'ring', 'campaign'].nunique()} campaigns) "
+        f"in {gen_s:.1f} s; links {links.sizes()}"
+    )
     del sc
     gc.collect()
 
     config = DetectionConfig()
     det, entries, det_s = graphlink_wave(links, seed=42, min_risk=min_risk, config=config)
-    console.print(f"graphlink: detection + wave {det_s:.1f} s "
-                  f"(stages {det.stage_seconds}), peak RSS {peak_rss_gb():.1f} GB")
-    results = compare_with_baselines(entries, links, truth, method=f"graphlink (min_risk {min_risk:g})",
-                                     seconds=det_s, louvain=louvain)
-    console.print(render_table(results, title=f"evaluation at {n:,} benign + {n_ring:,} ring accounts"))
+    console.print(
+        f"graphlink: detection + wave {det_s:.1f} s "
+        f"(stages {det.stage_seconds}), peak RSS {peak_rss_gb():.1f} GB"
+    )
+    results = compare_with_baselines(
+        entries,
+        links,
+        truth,
+        method=f"graphlink (min_risk {min_risk:g})",
+        seconds=det_s,
+        louvain=louvain,
+    )
+    console.print(
+        render_table(results, title=f"evaluation at {n:,} benign + {n_ring:,} ring accounts")
+    )
     console.print(f"peak RSS {peak_rss_gb():.1f} GB")
 
     # Other risk bars: selection only, detection is reused.
     t = Table(title="graphlink by ban-wave risk bar", title_justify="left")
-    for col in ("min_risk", "flagged", "precision", "recall", "F1", "false bans", "whole groups c/co/f"):
+    for col in (
+        "min_risk",
+        "flagged",
+        "precision",
+        "recall",
+        "F1",
+        "false bans",
+        "whole groups c/co/f",
+    ):
         t.add_column(col, justify="right")
     bars = []
     for bar in (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95):
         plan = select_wave(det.clusters, det.members, links.accounts, WaveParams(min_risk=bar))
         m = evaluate_flags(plan.entries, truth, method=f"min_risk {bar}")
         bars.append(m)
-        t.add_row(f"{bar:g}", f"{m.n_flagged:,}", f"{m.precision:.4f}", f"{m.recall:.4f}",
-                  f"{m.f1:.4f}", f"{m.fp:,}",
-                  "/".join(str(m.whole_groups_banned.get(s, 0)) for s in ("campus", "company", "family")))
+        t.add_row(
+            f"{bar:g}",
+            f"{m.n_flagged:,}",
+            f"{m.precision:.4f}",
+            f"{m.recall:.4f}",
+            f"{m.f1:.4f}",
+            f"{m.fp:,}",
+            "/".join(str(m.whole_groups_banned.get(s, 0)) for s in ("campus", "company", "family")),
+        )
     console.print(t)
     _misses(det, entries, truth)
-    return {"accounts": n, "seed": seed, "results": [m.to_record() for m in results],
-            "by_min_risk": [m.to_record() for m in bars], "detect_seconds": det_s,
-            "stage_seconds": det.stage_seconds, "peak_rss_gb": peak_rss_gb()}
+    return {
+        "accounts": n,
+        "seed": seed,
+        "results": [m.to_record() for m in results],
+        "by_min_risk": [m.to_record() for m in bars],
+        "detect_seconds": det_s,
+        "stage_seconds": det.stage_seconds,
+        "peak_rss_gb": peak_rss_gb(),
+    }
 
 
 def _misses(det: Any, entries: pd.DataFrame, truth: pd.DataFrame) -> None:
@@ -141,24 +183,41 @@ def _misses(det: Any, entries: pd.DataFrame, truth: pd.DataFrame) -> None:
     if len(fp):
         seg = t["segment"].reindex(fp.index).fillna("unknown")
         by = fp.assign(segment=seg.values).groupby(["cluster_id", "segment"]).size()
-        console.print(f"false bans: {len(fp):,} in {fp['cluster_id'].nunique()} clusters; "
-                      f"top: {by.sort_values(ascending=False).head(8).to_dict()}")
+        console.print(
+            f"false bans: {len(fp):,} in {fp['cluster_id'].nunique()} clusters; "
+            f"top: {by.sort_values(ascending=False).head(8).to_dict()}"
+        )
     ring = t[t["segment"] == "ring"]
     missed = ring[~ring.index.isin(flagged.index)]
     if len(missed):
         mem = det.members.set_index("account_id")
         where = mem["cluster_risk"].reindex(missed.index)
-        console.print(f"missed ring accounts: {len(missed):,}; per campaign (top): "
-                      f"{missed.groupby('campaign').size().sort_values(ascending=False).head(8).to_dict()}; "
-                      f"{int(where.isna().sum()):,} in no written cluster, "
-                      f"{int((where < DEFAULT_MIN_RISK).sum()):,} in clusters below the bar")
+        console.print(
+            f"missed ring accounts: {len(missed):,}; per campaign (top): "
+            f"{missed.groupby('campaign').size().sort_values(ascending=False).head(8).to_dict()}; "
+            f"{int(where.isna().sum()):,} in no written cluster, "
+            f"{int((where < DEFAULT_MIN_RISK).sum()):,} in clusters below the bar"
+        )
 
 
 def sweep(n: int, seed: int, min_risk: float, only: list[str] | None) -> list[dict[str, Any]]:
     console.rule(f"[bold]robustness sweep at {n:,} benign accounts, seed {seed}")
-    t = Table(title="robustness: graphlink vs best baseline (components, capped)", title_justify="left")
-    for col in ("scenario", "ring accts", "precision", "recall", "F1", "min camp. recall",
-                "false bans", "whole groups c/co/f", "CC precision", "CC recall", "s"):
+    t = Table(
+        title="robustness: graphlink vs best baseline (components, capped)", title_justify="left"
+    )
+    for col in (
+        "scenario",
+        "ring accts",
+        "precision",
+        "recall",
+        "F1",
+        "min camp. recall",
+        "false bans",
+        "whole groups c/co/f",
+        "CC precision",
+        "CC recall",
+        "s",
+    ):
         t.add_column(col, justify="left" if col == "scenario" else "right")
     out = []
     for label, changes in SWEEP:
@@ -175,44 +234,80 @@ def sweep(n: int, seed: int, min_risk: float, only: list[str] | None) -> list[di
         cc = baselines.components(baselines.incidence(links))
         mc = evaluate_flags(cc.flagged, truth, method="components")
         secs = time.perf_counter() - t0
-        t.add_row(label, f"{m.n_ring:,}", f"{m.precision:.4f}", f"{m.recall:.4f}", f"{m.f1:.4f}",
-                  f"{m.min_campaign_recall:.3f}", f"{m.fp:,}",
-                  "/".join(str(m.whole_groups_banned.get(s, 0)) for s in ("campus", "company", "family")),
-                  f"{mc.precision:.4f}", f"{mc.recall:.4f}", f"{secs:.0f}")
-        out.append({"scenario": label, "changes": changes, "graphlink": m.to_record(),
-                    "components": mc.to_record()})
+        t.add_row(
+            label,
+            f"{m.n_ring:,}",
+            f"{m.precision:.4f}",
+            f"{m.recall:.4f}",
+            f"{m.f1:.4f}",
+            f"{m.min_campaign_recall:.3f}",
+            f"{m.fp:,}",
+            "/".join(str(m.whole_groups_banned.get(s, 0)) for s in ("campus", "company", "family")),
+            f"{mc.precision:.4f}",
+            f"{mc.recall:.4f}",
+            f"{secs:.0f}",
+        )
+        out.append(
+            {
+                "scenario": label,
+                "changes": changes,
+                "graphlink": m.to_record(),
+                "components": mc.to_record(),
+            }
+        )
         console.print(f"[dim]{label}: P {m.precision:.4f} R {m.recall:.4f} ({secs:.0f} s)[/]")
         gc.collect()
     console.print(t)
     return out
 
 
-def loao(n: int, seed: int, train_n: int, train_seeds: list[int],
-         train_table: Path | None = None) -> dict[str, Any]:
+def loao(
+    n: int, seed: int, train_n: int, train_seeds: list[int], train_table: Path | None = None
+) -> dict[str, Any]:
     """Leave-one-archetype-out table (see the module docstring), with baselines."""
     from graphlink.holdout import render_loao, run_loao
 
-    console.rule(f"[bold]leave-one-archetype-out: train {len(train_seeds)} seeds x {train_n:,}, "
-                 f"evaluate seed {seed} at {n:,}")
+    console.rule(
+        f"[bold]leave-one-archetype-out: train {len(train_seeds)} seeds x {train_n:,}, "
+        f"evaluate seed {seed} at {n:,}"
+    )
     t0 = time.perf_counter()
-    rep = run_loao(n, seed, train_n=train_n, train_seeds=train_seeds, train_table=train_table,
-                   progress=lambda s: console.print(f"[dim]{s}[/]"))
-    for table in render_loao(rep, title="leave-one-archetype-out (fitted without the archetype, "
-                                        f"scored on unseen seed {seed})"):
+    rep = run_loao(
+        n,
+        seed,
+        train_n=train_n,
+        train_seeds=train_seeds,
+        train_table=train_table,
+        progress=lambda s: console.print(f"[dim]{s}[/]"),
+    )
+    for table in render_loao(
+        rep,
+        title="leave-one-archetype-out (fitted without the archetype, "
+        f"scored on unseen seed {seed})",
+    ):
         console.print(table)
     console.print(f"[dim]{time.perf_counter() - t0:.0f} s, peak RSS {peak_rss_gb():.1f} GB[/]")
-    out: dict[str, Any] = {"loao": rep.table.to_dict(orient="records"),
-                           "components": rep.components.to_record()}
+    out: dict[str, Any] = {
+        "loao": rep.table.to_dict(orient="records"),
+        "components": rep.components.to_record(),
+    }
     if rep.no_similarity:
         out["no_similarity"] = rep.no_similarity["metrics"].to_record() | {
-            "per_archetype": rep.no_similarity["per_archetype"]}
+            "per_archetype": rep.no_similarity["per_archetype"]
+        }
     return out
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--accounts", type=int, default=1_000_000, help="benign accounts of the main table")
-    ap.add_argument("--seed", type=int, default=101, help="evaluation seed (training seeds are 1-8)")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--accounts", type=int, default=1_000_000, help="benign accounts of the main table"
+    )
+    ap.add_argument(
+        "--seed", type=int, default=101, help="evaluation seed (training seeds are 1-8)"
+    )
     ap.add_argument("--min-risk", type=float, default=DEFAULT_MIN_RISK)
     ap.add_argument("--sweep-accounts", type=int, default=200_000)
     ap.add_argument("--no-sweep", action="store_true")
@@ -223,8 +318,11 @@ def main() -> None:
     ap.add_argument("--loao", action="store_true", help="leave-one-archetype-out table only")
     ap.add_argument("--train-accounts", type=int, default=200_000)
     ap.add_argument("--train-seeds", type=int, nargs="*", default=[1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
-    ap.add_argument("--train-table", type=Path,
-                    help="reuse (or save) the training clusters table (parquet of fit_default_model --table)")
+    ap.add_argument(
+        "--train-table",
+        type=Path,
+        help="reuse (or save) the training clusters table (parquet of fit_default_model --table)",
+    )
     a = ap.parse_args()
     if a.loao:
         report = {"loao": loao(a.accounts, a.seed, a.train_accounts, a.train_seeds, a.train_table)}

@@ -33,7 +33,8 @@ from graphlink.store import open_store  # noqa: E402
 
 
 def leaf(op: str) -> str:
-    """``NodeUniqueIndexSeek@neo4j UNIQUE a:Account(account_id) ...`` -> ``NodeUniqueIndexSeek Account(account_id)``."""
+    """``NodeUniqueIndexSeek@neo4j UNIQUE a:Account(account_id) ...`` -> ``NodeUniqueIndexSeek
+    Account(account_id)``."""
     m = re.search(r"\w+:(\w+(?:\(\w+\))?)", op)
     return op.split("@")[0].split(" ")[0] + (f" {m.group(1)}" if m else "")
 
@@ -65,17 +66,41 @@ def main() -> None:
         ops = queries.explain(store, name, p)
         leaves = sorted({leaf(op) for op in ops if "Seek" in op or "Scan" in op})
         problems = queries.plan_problems(ops, queries.get(name).anchors)
-        table.add_row(name, str(len(df)), f"{statistics.median(times):.1f}", f"{max(times):.1f}",
-                      "ok" if not problems else "; ".join(problems), ", ".join(leaves))
-    r = {"cluster_id": params["cluster_members"]["cluster_id"],
-         "wave_id": params["banwave_changes"]["wave_id"]}
-    page, times = timed(lambda: build_cluster_report(store, r["cluster_id"]), max(1, args.repeat // 2))
-    table.add_row(f"report cluster {r['cluster_id']}", f"{len(page) / 1e6:.1f} MB",
-                  f"{statistics.median(times):.1f}", f"{max(times):.1f}", "", "")
+        table.add_row(
+            name,
+            str(len(df)),
+            f"{statistics.median(times):.1f}",
+            f"{max(times):.1f}",
+            "ok" if not problems else "; ".join(problems),
+            ", ".join(leaves),
+        )
+    r = {
+        "cluster_id": params["cluster_members"]["cluster_id"],
+        "wave_id": params["banwave_changes"]["wave_id"],
+    }
+    page, times = timed(
+        lambda: build_cluster_report(store, r["cluster_id"]), max(1, args.repeat // 2)
+    )
+    table.add_row(
+        f"report cluster {r['cluster_id']}",
+        f"{len(page) / 1e6:.1f} MB",
+        f"{statistics.median(times):.1f}",
+        f"{max(times):.1f}",
+        "",
+        "",
+    )
     if r["wave_id"]:
-        page, times = timed(lambda: build_banwave_report(store, r["wave_id"]), max(1, args.repeat // 2))
-        table.add_row(f"report banwave {r['wave_id']}", f"{len(page) / 1e6:.1f} MB",
-                      f"{statistics.median(times):.1f}", f"{max(times):.1f}", "", "")
+        page, times = timed(
+            lambda: build_banwave_report(store, r["wave_id"]), max(1, args.repeat // 2)
+        )
+        table.add_row(
+            f"report banwave {r['wave_id']}",
+            f"{len(page) / 1e6:.1f} MB",
+            f"{statistics.median(times):.1f}",
+            f"{max(times):.1f}",
+            "",
+            "",
+        )
     console.print(table)
     store.close()
 

@@ -1,6 +1,7 @@
 """Benchmark ``graphlink similarity``: a 16-million-request log, beside naive baselines.
 
-    .venv/bin/python bench/bench_similarity.py                                   # 16M, csv + parquet
+    .venv/bin/python bench/bench_similarity.py                                   # 16M, csv +
+    parquet
     .venv/bin/python bench/bench_similarity.py --requests 2000000 --accounts 50000 \\
         --ring-accounts 2400 --formats parquet --evaluate                         # develop size
 
@@ -70,8 +71,9 @@ def ensure_logs(args: argparse.Namespace, sizes: list[tuple[int, str]]) -> None:
         tmp = log_path(args, n, fmt).with_suffix(".partial")
         write_requests(sc, tmp, n, fmt=fmt, seed=args.seed)
         tmp.rename(log_path(args, n, fmt))
-        print(f"generated {log_path(args, n, fmt).name} in {time.perf_counter() - t:.0f}s",
-              flush=True)
+        print(
+            f"generated {log_path(args, n, fmt).name} in {time.perf_counter() - t:.0f}s", flush=True
+        )
 
 
 def truth_path(args: argparse.Namespace) -> Path:
@@ -82,11 +84,11 @@ def truth_path(args: argparse.Namespace) -> Path:
 
 
 def worker(path: Path, out: Path, naive: bool, sample: float) -> None:
+    from graphlink.ingest import read
+    from graphlink.ingest.tables import REQUESTS
+    from graphlink.ingest.validate import validate
     from graphlink.similarity import RequestAccumulator, SimilarityConfig, derive
     from graphlink.similarity.run import accumulate_checked, requests_file
-    from ingest import read
-    from ingest.tables import REQUESTS
-    from ingest.validate import validate
 
     cfg = SimilarityConfig()
     w0, c0 = time.perf_counter(), time.process_time()
@@ -104,10 +106,17 @@ def worker(path: Path, out: Path, naive: bool, sample: float) -> None:
     pairs_file = out.with_suffix(".pairs.parquet")
     d.pairs.to_parquet(pairs_file)
     res = {
-        "file": path.name, "rows": n_read, "rejected": n_rej, "accounts": d.n_accounts,
-        "read_wall": w1 - w0, "read_cpu": c1 - c0, "derive_wall": w2 - w1, "derive_cpu": c2 - c1,
+        "file": path.name,
+        "rows": n_read,
+        "rejected": n_rej,
+        "accounts": d.n_accounts,
+        "read_wall": w1 - w0,
+        "read_cpu": c1 - c0,
+        "derive_wall": w2 - w1,
+        "derive_cpu": c2 - c1,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "stats": d.stats, "pairs_file": str(pairs_file),
+        "stats": d.stats,
+        "pairs_file": str(pairs_file),
     }
     if naive:
         res["naive"] = naive_baselines(agg, cfg, sample=sample)
@@ -128,11 +137,15 @@ def naive_baselines(agg, cfg, *, sample: float) -> dict:
     groups = pd.Series(codes).value_counts()
     big = groups[groups >= 2]
     member = np.flatnonzero(np.isin(codes, big.index.to_numpy()))
-    out["exact_sets"] = {"seconds": time.perf_counter() - t,
-                         "groups": len(big), "accounts": len(member),
-                         "pairs": int((big * (big - 1) // 2).sum()),
-                         "pair_groups": [(agg.account_ids[member[codes[member] == g]].tolist())
-                                         for g in big.index[:2000]]}
+    out["exact_sets"] = {
+        "seconds": time.perf_counter() - t,
+        "groups": len(big),
+        "accounts": len(member),
+        "pairs": int((big * (big - 1) // 2).sum()),
+        "pair_groups": [
+            (agg.account_ids[member[codes[member] == g]].tolist()) for g in big.index[:2000]
+        ],
+    }
     # 2. all pairs inside every time bucket, for a sample of the accounts
     t = time.perf_counter()
     rng = np.random.default_rng(0)
@@ -157,12 +170,17 @@ def naive_baselines(agg, cfg, *, sample: float) -> dict:
     hit = uk[cnt >= cfg.min_co_buckets]
     secs = time.perf_counter() - t
     out["bucket_pairs_sample"] = {
-        "sample": sample, "accounts": int(chosen.sum()), "seconds": secs,
-        "pair_incidences": int(incidences), "pairs_over_min": len(hit),
-        "extrapolated_incidences": int(incidences / sample ** 2),
-        "extrapolated_seconds": secs / sample ** 2,
-        "pairs": [[agg.account_ids[k // agg.n_accounts], agg.account_ids[k % agg.n_accounts]]
-                  for k in hit[:200_000].tolist()],
+        "sample": sample,
+        "accounts": int(chosen.sum()),
+        "seconds": secs,
+        "pair_incidences": int(incidences),
+        "pairs_over_min": len(hit),
+        "extrapolated_incidences": int(incidences / sample**2),
+        "extrapolated_seconds": secs / sample**2,
+        "pairs": [
+            [agg.account_ids[k // agg.n_accounts], agg.account_ids[k % agg.n_accounts]]
+            for k in hit[:200_000].tolist()
+        ],
     }
     return out
 
@@ -215,25 +233,48 @@ def evaluate_twice(args: argparse.Namespace, pairs_file: Path) -> list[dict]:
     up = sc.links()
     derived = pd.read_parquet(pairs_file)[["account_a", "account_b", "score", "signal"]]
     rows = []
-    for label, links in (("upstream pairs", up), ("request log only", replace(up, similarity=derived))):
+    for label, links in (
+        ("upstream pairs", up),
+        ("request log only", replace(up, similarity=derived)),
+    ):
         t = time.perf_counter()
         res = detect_links(links, DetectionConfig(), seed=DEFAULT_SEED)
-        flagged = res.members.loc[res.members["cluster_risk"] >= DEFAULT_MIN_RISK,
-                                  ["account_id", "cluster_id"]]
+        flagged = res.members.loc[
+            res.members["cluster_risk"] >= DEFAULT_MIN_RISK, ["account_id", "cluster_id"]
+        ]
         m = evaluate_flags(flagged, truth, method=label, seconds=time.perf_counter() - t)
-        rows.append({"label": label, "similarity_pairs": len(links.similarity),
-                     "precision": m.precision, "recall": m.recall, "flagged": m.n_flagged,
-                     "whole_groups_banned": sum(m.whole_groups_banned.values()),
-                     "false_bans": m.false_bans_per_segment, "seconds": m.seconds})
-        print(f"  {label:<18} P={m.precision:.4f} R={m.recall:.4f} flagged={m.n_flagged:,} "
-              f"false bans {m.false_bans_per_segment} ({m.seconds:.0f}s)", flush=True)
+        rows.append(
+            {
+                "label": label,
+                "similarity_pairs": len(links.similarity),
+                "precision": m.precision,
+                "recall": m.recall,
+                "flagged": m.n_flagged,
+                "whole_groups_banned": sum(m.whole_groups_banned.values()),
+                "false_bans": m.false_bans_per_segment,
+                "seconds": m.seconds,
+            }
+        )
+        print(
+            f"  {label:<18} P={m.precision:.4f} R={m.recall:.4f} flagged={m.n_flagged:,} "
+            f"false bans {m.false_bans_per_segment} ({m.seconds:.0f}s)",
+            flush=True,
+        )
     return rows
 
 
 def run_worker(path: Path, naive: bool, sample: float) -> dict:
     out = CACHE / f"result-{path.name}.json"
-    cmd = [sys.executable, __file__, "--worker", str(path), "--out", str(out),
-           "--sample", str(sample)] + (["--naive"] if naive else [])
+    cmd = [
+        sys.executable,
+        __file__,
+        "--worker",
+        str(path),
+        "--out",
+        str(out),
+        "--sample",
+        str(sample),
+    ] + (["--naive"] if naive else [])
     w = time.perf_counter()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(cmd, check=True)
@@ -245,16 +286,21 @@ def run_worker(path: Path, naive: bool, sample: float) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--requests", type=int, default=16_000_000)
     ap.add_argument("--accounts", type=int, default=400_000, help="benign accounts")
     ap.add_argument("--ring-accounts", type=int, default=20_000)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--formats", default="csv,parquet")
-    ap.add_argument("--sample", type=float, default=0.05, help="account sample of the naive bucket baseline")
+    ap.add_argument(
+        "--sample", type=float, default=0.05, help="account sample of the naive bucket baseline"
+    )
     ap.add_argument("--no-flat", action="store_true", help="skip the quarter-size memory run")
-    ap.add_argument("--evaluate", action="store_true", help="detection with upstream vs derived pairs")
+    ap.add_argument(
+        "--evaluate", action="store_true", help="detection with upstream vs derived pairs"
+    )
     ap.add_argument("--json", type=Path, help="also write every figure here")
     ap.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -272,55 +318,79 @@ def main() -> None:
     results = {}
     for i, fmt in enumerate(fmts):
         print(f"deriving from {log_path(args, args.requests, fmt).name} ...", flush=True)
-        results[fmt] = run_worker(log_path(args, args.requests, fmt), naive=i == 0,
-                                  sample=args.sample)
+        results[fmt] = run_worker(
+            log_path(args, args.requests, fmt), naive=i == 0, sample=args.sample
+        )
     if not args.no_flat:
         print(f"deriving from the quarter-size log ({quarter:,} rows) ...", flush=True)
-        results["quarter"] = run_worker(log_path(args, quarter, fmts[0]), naive=False,
-                                        sample=args.sample)
+        results["quarter"] = run_worker(
+            log_path(args, quarter, fmts[0]), naive=False, sample=args.sample
+        )
 
     print()
-    print(f"graphlink similarity: {args.requests:,} requests, {args.accounts:,} benign + "
-          f"{args.ring_accounts:,} ring accounts (seed {args.seed})")
-    print(f"{'input':<12} {'wall s':>8} {'cpu s':>8} {'read+acc s':>11} {'derive s':>9} "
-          f"{'peak RSS MB':>12} {'rows':>12} {'rejected':>9}")
+    print(
+        f"graphlink similarity: {args.requests:,} requests, {args.accounts:,} benign + "
+        f"{args.ring_accounts:,} ring accounts (seed {args.seed})"
+    )
+    print(
+        f"{'input':<12} {'wall s':>8} {'cpu s':>8} {'read+acc s':>11} {'derive s':>9} "
+        f"{'peak RSS MB':>12} {'rows':>12} {'rejected':>9}"
+    )
     for name, r in results.items():
-        print(f"{name:<12} {r['wall']:>8.1f} {r['cpu']:>8.1f} {r['read_wall']:>11.1f} "
-              f"{r['derive_wall']:>9.1f} {r['peak_rss_mb']:>12.0f} {r['rows']:>12,} {r['rejected']:>9,}")
+        print(
+            f"{name:<12} {r['wall']:>8.1f} {r['cpu']:>8.1f} {r['read_wall']:>11.1f} "
+            f"{r['derive_wall']:>9.1f} {r['peak_rss_mb']:>12.0f} {r['rows']:>12,} "
+            f"{r['rejected']:>9,}"
+        )
     main_r = results[fmts[0]]
     pairs = pd.read_parquet(main_r["pairs_file"])
     print()
-    print(f"{'method':<34} {'pairs':>10} {'precision':>10} {'ring recall':>12} {'campus pairs':>13} "
-          f"{'seconds':>9}")
+    print(
+        f"{'method':<34} {'pairs':>10} {'precision':>10} {'ring recall':>12} {'campus pairs':>13} "
+        f"{'seconds':>9}"
+    )
     quality = {}
     for signal in ("prompt_template", "timing_sync", "model_pivot"):
         g = pairs[pairs.signal == signal]
         q = pair_quality(g.account_a.to_numpy(), g.account_b.to_numpy(), truth)
         q["seconds"] = main_r["stats"][signal]["seconds"]
         quality[signal] = q
-        print(f"{'derived ' + signal:<34} {q['pairs']:>10,} {q['precision']:>10.4f} "
-              f"{q['ring_recall']:>12.4f} {q['campus_pairs']:>13,} {q['seconds']:>9.1f}")
+        print(
+            f"{'derived ' + signal:<34} {q['pairs']:>10,} {q['precision']:>10.4f} "
+            f"{q['ring_recall']:>12.4f} {q['campus_pairs']:>13,} {q['seconds']:>9.1f}"
+        )
     q = pair_quality(pairs.account_a.to_numpy(), pairs.account_b.to_numpy(), truth)
     quality["all"] = q
-    print(f"{'derived, all signals':<34} {q['pairs']:>10,} {q['precision']:>10.4f} "
-          f"{q['ring_recall']:>12.4f} {q['campus_pairs']:>13,}")
+    print(
+        f"{'derived, all signals':<34} {q['pairs']:>10,} {q['precision']:>10.4f} "
+        f"{q['ring_recall']:>12.4f} {q['campus_pairs']:>13,}"
+    )
     nv = main_r["naive"]
     ex = nv["exact_sets"]
     qe = exact_set_quality(ex["pair_groups"], truth)
-    print(f"{'naive: exact-equal fingerprint sets':<34} {ex['pairs']:>10,} {qe['precision']:>10.4f} "
-          f"{qe['ring_recall']:>12.4f} {qe['campus_pairs']:>13,} {ex['seconds']:>9.1f}")
+    print(
+        f"{'naive: exact-equal fingerprint sets':<34} {ex['pairs']:>10,} {qe['precision']:>10.4f} "
+        f"{qe['ring_recall']:>12.4f} {qe['campus_pairs']:>13,} {ex['seconds']:>9.1f}"
+    )
     bp = nv["bucket_pairs_sample"]
     bpp = np.array(bp["pairs"], dtype=object).reshape(-1, 2)
     qb = pair_quality(bpp[:, 0], bpp[:, 1], truth)
-    print(f"{'naive: all pairs in buckets, ' + format(bp['sample'], '.0%') + ' sample':<34} "
-          f"{bp['pairs_over_min']:>10,} {qb['precision']:>10.4f} {'(sample)':>12} "
-          f"{qb['campus_pairs']:>13,} {bp['seconds']:>9.1f}")
-    print(f"  its pair incidences: {bp['pair_incidences']:,} on the sample; extrapolated to the whole "
-          f"log {bp['extrapolated_incidences']:,} (~{bp['extrapolated_seconds'] / 60:,.0f} min)")
+    print(
+        f"{'naive: all pairs in buckets, ' + format(bp['sample'], '.0%') + ' sample':<34} "
+        f"{bp['pairs_over_min']:>10,} {qb['precision']:>10.4f} {'(sample)':>12} "
+        f"{qb['campus_pairs']:>13,} {bp['seconds']:>9.1f}"
+    )
+    print(
+        f"  its pair incidences: {bp['pair_incidences']:,} on the sample; extrapolated to the "
+        "whole "
+        f"log {bp['extrapolated_incidences']:,} (~{bp['extrapolated_seconds'] / 60:,.0f} min)"
+    )
     if not args.no_flat:
-        print(f"\nmemory: peak RSS {results['quarter']['peak_rss_mb']:,.0f} MB at {quarter:,} rows, "
-              f"{main_r['peak_rss_mb']:,.0f} MB at {args.requests:,} "
-              f"(x{main_r['peak_rss_mb'] / results['quarter']['peak_rss_mb']:.2f} for x4 rows)")
+        print(
+            f"\nmemory: peak RSS {results['quarter']['peak_rss_mb']:,.0f} MB at {quarter:,} rows, "
+            f"{main_r['peak_rss_mb']:,.0f} MB at {args.requests:,} "
+            f"(x{main_r['peak_rss_mb'] / results['quarter']['peak_rss_mb']:.2f} for x4 rows)"
+        )
     evaluation = None
     if args.evaluate:
         print("\ndetection (core) + graphlink.evaluate figures, same scenario:")
@@ -328,9 +398,13 @@ def main() -> None:
     if args.json:
         for r in results.values():
             r.pop("naive", None)
-        args.json.write_text(json.dumps({"results": results, "quality": quality,
-                                         "naive_exact": qe, "evaluate": evaluation},
-                                        indent=2, default=float))
+        args.json.write_text(
+            json.dumps(
+                {"results": results, "quality": quality, "naive_exact": qe, "evaluate": evaluation},
+                indent=2,
+                default=float,
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ and provider names), half of them without a ``behaviour_similarity`` table so
 the model also learns rings from shared infrastructure alone.  Evaluation
 seeds (``bench/bench_quality.py --loao``) are disjoint from these.
 
-    .venv/bin/python bench/fit_default_model.py --table /tmp/train.parquet   # 10 seeds x 200k (~10 min)
+    .venv/bin/python bench/fit_default_model.py --table /tmp/train.parquet   # 10 seeds x 200k
+    (~10 min)
     .venv/bin/python bench/fit_default_model.py --accounts 50000 --seeds 1 2 --out /tmp/m.json
 """
 
@@ -36,28 +37,42 @@ TRAIN_SEEDS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--accounts", type=int, default=200_000)
     ap.add_argument("--seeds", type=int, nargs="*", default=list(TRAIN_SEEDS))
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--table", type=Path, help="also save the training table (parquet)")
-    ap.add_argument("--kind", choices=["logistic", "gbdt"], default="logistic",
-                    help="logistic (shipped: generalizes better leave-one-archetype-out) or "
-                         "monotone gradient-boosted trees")
+    ap.add_argument(
+        "--kind",
+        choices=["logistic", "gbdt"],
+        default="logistic",
+        help="logistic (shipped: generalizes better leave-one-archetype-out) or "
+        "monotone gradient-boosted trees",
+    )
     a = ap.parse_args()
     table = training_tables(a.accounts, a.seeds, progress=lambda s: console.print(f"[dim]{s}[/]"))
     if a.table:
         table.to_parquet(a.table)
-    model = fit_risk_model(table, kind=a.kind, trained_on={
-        "scenarios": f"graphlink synth, {a.accounts:,} benign accounts, seeds {a.seeds}, "
-                     "every second one without behaviour_similarity",
-        "command": "bench/fit_default_model.py " + " ".join(sys.argv[1:]),
-    })
+    model = fit_risk_model(
+        table,
+        kind=a.kind,
+        trained_on={
+            "scenarios": f"graphlink synth, {a.accounts:,} benign accounts, seeds {a.seeds}, "
+            "every second one without behaviour_similarity",
+            "command": "bench/fit_default_model.py " + " ".join(sys.argv[1:]),
+        },
+    )
     model.save(a.out)
     # The variant for snapshots without any similarity pair: no similarity feature.
-    plain = fit_risk_model(table, kind=a.kind, prefix="synth-nosim",
-                           features=[f for f in MODEL_FEATURES if f not in SIMILARITY_FEATURES],
-                           trained_on=model.trained_on | {"variant": "no similarity features"})
+    plain = fit_risk_model(
+        table,
+        kind=a.kind,
+        prefix="synth-nosim",
+        features=[f for f in MODEL_FEATURES if f not in SIMILARITY_FEATURES],
+        trained_on=model.trained_on | {"variant": "no similarity features"},
+    )
     plain.save(a.out.with_name(a.out.stem + "_no_similarity.json"))
     t = Table(title=f"risk model {model.version} -> {a.out}", title_justify="left")
     t.add_column("feature")

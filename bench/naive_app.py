@@ -16,7 +16,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 
-from api.models import SignupCheckRequest
+from graphlink.api.models import SignupCheckRequest
 from graphlink.config import get_settings
 from graphlink.signup import decide
 from graphlink.store import GraphStore

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from graphlink.errors import InputError, NotFound
+from graphlink.errors import DuplicateKeyName, InputError, NotFound
 from graphlink.store import GraphStore
 
 KEY_PREFIX = "glk_"
@@ -34,10 +34,6 @@ DISPLAY_PREFIX_LEN = 12
 #: What a key may be allowed to do.  ``investigate:read`` covers every GET of
 #: accounts, clusters and ban waves; ``banwave:write`` plans and commits waves.
 SCOPES: tuple[str, ...] = ("signup:check", "investigate:read", "banwave:write")
-
-
-class DuplicateKeyName(InputError):
-    code = "duplicate_key_name"
 
 
 @dataclass(frozen=True)
@@ -87,15 +83,12 @@ def check_scopes(scopes: list[str] | tuple[str, ...]) -> list[str]:
 
 
 def _info(row: dict[str, Any]) -> KeyInfo:
-    def dt(v: Any) -> datetime | None:
-        return v.to_native() if hasattr(v, "to_native") else v
-
     return KeyInfo(
         name=row["name"],
         prefix=row.get("prefix") or "",
         scopes=frozenset(row.get("scopes") or ()),
-        created_at=dt(row.get("created_at")),
-        revoked_at=dt(row.get("revoked_at")),
+        created_at=row.get("created_at"),
+        revoked_at=row.get("revoked_at"),
     )
 
 

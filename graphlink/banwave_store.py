@@ -17,6 +17,10 @@ half wave behind for them.
 ...     plan = plan_wave(store, WaveParams(min_risk=0.85))
 ...     wave_id = commit_wave(store, plan)
 ...     diff = wave_diff(store, wave_id)        # against the previous wave
+
+:func:`run_wave` is the one way to plan a wave and (optionally) commit it;
+``graphlink banwave``, ``graphlink demo`` and ``POST /v1/banwaves`` all call it
+and only present its :class:`WaveOutcome`.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from graphlink.store import GraphStore
 
 __all__ = [
     "Wave",
+    "WaveOutcome",
     "commit_wave",
     "current_run_id",
     "diff_with_latest",
@@ -51,6 +56,7 @@ __all__ = [
     "plan_wave",
     "read_wave",
     "read_wave_inputs",
+    "run_wave",
     "unsupported_entries",
     "wave_diff",
 ]
@@ -79,10 +85,6 @@ class Wave:
     n_clusters: int
     protected_skipped: int
     previous_wave_id: str | None
-
-
-def _native(v: Any) -> Any:
-    return v.to_native() if hasattr(v, "to_native") else v
 
 
 # -- reading the detection run ---------------------------------------------
@@ -125,8 +127,10 @@ def read_wave_inputs(
                             columns=["cluster_id", "cluster_key", "size", "risk", "reasons",
                                      "features_json"])
     keys = clusters["cluster_key"].tolist()
-    members = pd.DataFrame(store.read("banwave/members", cluster_keys=keys) if keys else [],
-                           columns=["account_id", "cluster_id", "account_risk", "reasons", "org_id"])
+    members = pd.DataFrame(
+        store.read("banwave/members", cluster_keys=keys) if keys else [],
+        columns=["account_id", "cluster_id", "account_risk", "reasons", "org_id"],
+    )
     evidence = None
     if with_evidence and keys:
         evidence = pd.DataFrame(store.read("banwave/cluster_evidence", cluster_keys=keys))
@@ -146,8 +150,9 @@ def plan_wave(
     else:
         _check_run(store, run_id)
     inputs = read_wave_inputs(store, run_id, params, with_evidence=with_evidence)
-    return select_wave(inputs.clusters, inputs.members, None, params, run_id=run_id,
-                       evidence=inputs.evidence)
+    return select_wave(
+        inputs.clusters, inputs.members, None, params, run_id=run_id, evidence=inputs.evidence
+    )
 
 
 # -- committing ------------------------------------------------------------
@@ -169,9 +174,12 @@ def commit_wave(store: GraphStore, plan: WavePlan, *, batch_size: int = COMMIT_B
         raise InputError("the wave selects no account: nothing to commit")
     protected = int(plan.skipped["why"].isin([SKIP_ALLOWLIST, SKIP_VERIFIED_ORG]).sum())
     sidecar = plan.sidecar()
-    evidence = {"clusters": sidecar["clusters"], "skipped": sidecar["skipped"],
-                "accounts_per_reason": sidecar["accounts_per_reason"],
-                "verified_org_included": sidecar["verified_org_included"]}
+    evidence = {
+        "clusters": sidecar["clusters"],
+        "skipped": sidecar["skipped"],
+        "accounts_per_reason": sidecar["accounts_per_reason"],
+        "verified_org_included": sidecar["verified_org_included"],
+    }
     create_params = dict(
         run_id=plan.run_id,
         min_risk=float(plan.params.min_risk),
@@ -191,29 +199,87 @@ def commit_wave(store: GraphStore, plan: WavePlan, *, batch_size: int = COMMIT_B
     wave_id = str(created[0]["wave_id"])
 
     rows = [
-        {"account_id": r.account_id, "reasons": list(r.reasons), "cluster_id": r.cluster_id,
-         "cluster_risk": float(r.cluster_risk)}
+        {
+            "account_id": r.account_id,
+            "reasons": list(r.reasons),
+            "cluster_id": r.cluster_id,
+            "cluster_risk": float(r.cluster_risk),
+        }
         for r in plan.entries.itertuples(index=False)
     ]
     written = 0
     for i in range(0, len(rows), batch_size):
-        out = store.write("banwave/add_entries", wave_id=wave_id, rows=rows[i:i + batch_size])
+        out = store.write("banwave/add_entries", wave_id=wave_id, rows=rows[i : i + batch_size])
         written += int(out[0]["written"]) if out else 0
     done = store.write("banwave/finish_wave", wave_id=wave_id, n_accounts=plan.n_accounts)
     if not done:
         raise StoreError(
             f"wave {wave_id}: {plan.n_accounts - written} of {plan.n_accounts} accounts are not "
-            "in the store; the wave was left uncommitted", query="banwave/finish_wave")
+            "in the store; the wave was left uncommitted",
+            query="banwave/finish_wave",
+        )
     return wave_id
 
 
 # -- reading waves ---------------------------------------------------------
+#: Why a commit asked for wrote nothing (an empty wave is never recorded).
+NOTHING_TO_COMMIT = "the wave selects no account: nothing committed"
+
+
+@dataclass(frozen=True)
+class WaveOutcome:
+    """A planned (and maybe committed) wave with its diff.
+
+    ``diff`` is against the previous committed wave for a committed wave, and
+    against the latest committed wave for a dry run; ``note`` says why a commit
+    that was asked for did not happen (``None`` otherwise).
+    """
+
+    plan: WavePlan
+    diff: WaveDiff
+    note: str | None = None
+
+
+def run_wave(
+    store: GraphStore,
+    params: WaveParams,
+    *,
+    run_id: str | None = None,
+    commit: bool = False,
+) -> WaveOutcome:
+    """Plan a wave on ``run_id`` (default: the current run) and commit it when asked.
+
+    A dry run only reads.  An empty wave is never committed (``note`` says so),
+    so a commit asked for on a run that flags nobody leaves the store unchanged.
+    """
+    plan = plan_wave(store, params, run_id=run_id)
+    note = None
+    if commit and plan.n_accounts == 0:
+        note = NOTHING_TO_COMMIT
+    elif commit:
+        plan = plan.with_wave_id(commit_wave(store, plan))
+    diff = (
+        wave_diff(store, plan.wave_id)
+        if plan.wave_id is not None and plan.committed
+        else diff_with_latest(store, plan)
+    )
+    return WaveOutcome(plan=plan, diff=diff, note=note)
+
+
 def list_waves(store: GraphStore) -> pd.DataFrame:
     """Committed waves, newest first: ``wave_id, created_at, run_id, min_risk, n_accounts,
     n_clusters, protected_skipped, previous_wave_id``."""
-    cols = ["wave_id", "created_at", "run_id", "min_risk", "n_accounts", "n_clusters",
-            "protected_skipped", "previous_wave_id"]
-    rows = [{k: _native(v) for k, v in r.items()} for r in store.read("banwave/list_waves")]
+    cols = [
+        "wave_id",
+        "created_at",
+        "run_id",
+        "min_risk",
+        "n_accounts",
+        "n_clusters",
+        "protected_skipped",
+        "previous_wave_id",
+    ]
+    rows = store.read("banwave/list_waves")
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -238,7 +304,7 @@ def read_wave(store: GraphStore, wave_id: str) -> Wave:
     r = rows[0]
     return Wave(
         wave_id=r["wave_id"],
-        created_at=_native(r["created_at"]),
+        created_at=r["created_at"],
         run_id=r["run_id"],
         min_risk=float(r["min_risk"]),
         params=json.loads(r["params_json"] or "{}"),

@@ -85,8 +85,13 @@ def incidence(links: Links) -> Incidence:
             "account_id": links.identifiers["account_id"].astype(str),
             "thing": "id:" + links.identifiers["kind"].astype(str) + ":"
                      + links.identifiers["value"].astype(str)}))
-    inc = (pd.concat(parts, ignore_index=True) if parts
-           else pd.DataFrame({"account_id": pd.Series([], dtype=str), "thing": pd.Series([], dtype=str)}))
+    inc = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(
+            {"account_id": pd.Series([], dtype=str), "thing": pd.Series([], dtype=str)}
+        )
+    )
     acc = ids.get_indexer(inc["account_id"])
     keep = acc >= 0
     thing_codes, things = pd.factorize(inc["thing"][keep])
@@ -103,9 +108,13 @@ def incidence(links: Links) -> Incidence:
         pidx = ids.get_indexer(links.ips["account_id"][pp].astype(str))
         proxy[pidx[pidx >= 0]] = True
     return Incidence(
-        account_ids=ids.to_numpy(), account=pairs[0], thing=pairs[1], n_things=len(things),
+        account_ids=ids.to_numpy(),
+        account=pairs[0],
+        thing=pairs[1],
+        n_things=len(things),
         sim_src=np.minimum(a[ok], b[ok]).astype(np.int64),
-        sim_dst=np.maximum(a[ok], b[ok]).astype(np.int64), proxy_accounts=proxy,
+        sim_dst=np.maximum(a[ok], b[ok]).astype(np.int64),
+        proxy_accounts=proxy,
     )
 
 
@@ -158,12 +167,16 @@ def _graph(n: int, src: np.ndarray, dst: np.ndarray) -> ig.Graph:
     return ig.Graph(n=n, edges=list(zip(src.tolist(), dst.tolist())), directed=False)
 
 
-def _flag(inc: Incidence, membership: np.ndarray, keep_label: np.ndarray, prefix: str) -> pd.DataFrame:
+def _flag(
+    inc: Incidence, membership: np.ndarray, keep_label: np.ndarray, prefix: str
+) -> pd.DataFrame:
     sel = keep_label[membership]
-    return pd.DataFrame({
-        "account_id": inc.account_ids[sel],
-        "cluster_id": (prefix + "-" + pd.Series(membership[sel]).astype(str)).to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "account_id": inc.account_ids[sel],
+            "cluster_id": (prefix + "-" + pd.Series(membership[sel]).astype(str)).to_numpy(),
+        }
+    )
 
 
 def components(
@@ -177,17 +190,22 @@ def components(
     sizes = np.bincount(membership)
     flagged = _flag(inc, membership, sizes >= min_size, "cc")
     name = "components" if hub_cap is not None else "components-uncapped"
-    return BaselineResult(name, flagged, time.perf_counter() - t,
-                          {"hub_cap": hub_cap, "min_size": min_size},
-                          int((sizes >= min_size).sum()))
+    return BaselineResult(
+        name,
+        flagged,
+        time.perf_counter() - t,
+        {"hub_cap": hub_cap, "min_size": min_size},
+        int((sizes >= min_size).sum()),
+    )
 
 
 def _community_flags(
     inc: Incidence, membership: np.ndarray, *, min_size: int, proxy_share: float
 ) -> np.ndarray:
     sizes = np.bincount(membership)
-    proxied = np.bincount(membership, weights=inc.proxy_accounts.astype(float),
-                          minlength=len(sizes))
+    proxied = np.bincount(
+        membership, weights=inc.proxy_accounts.astype(float), minlength=len(sizes)
+    )
     return (sizes >= min_size) & (proxied >= proxy_share * sizes)
 
 
@@ -218,10 +236,19 @@ def modularity(
     membership = np.asarray(part.membership, dtype=np.int64)
     keep = _community_flags(inc, membership, min_size=min_size, proxy_share=proxy_share)
     name = "louvain" if method == "louvain" else "leiden-modularity"
-    return BaselineResult(name, _flag(inc, membership, keep, method[:3]),
-                          time.perf_counter() - t,
-                          {"hub_cap": hub_cap, "min_size": min_size, "proxy_share": proxy_share,
-                           "seed": seed, "edges": int(len(src))}, int(keep.sum()))
+    return BaselineResult(
+        name,
+        _flag(inc, membership, keep, method[:3]),
+        time.perf_counter() - t,
+        {
+            "hub_cap": hub_cap,
+            "min_size": min_size,
+            "proxy_share": proxy_share,
+            "seed": seed,
+            "edges": int(len(src)),
+        },
+        int(keep.sum()),
+    )
 
 
 def run_baselines(
@@ -242,12 +269,26 @@ def run_baselines(
     t = time.perf_counter()
     edges = clique_edges(inc, hub_cap)
     projection_s = time.perf_counter() - t
-    res = modularity(inc, method="leiden", hub_cap=hub_cap, min_size=min_size,
-                     proxy_share=proxy_share, seed=seed, edges=edges)
+    res = modularity(
+        inc,
+        method="leiden",
+        hub_cap=hub_cap,
+        min_size=min_size,
+        proxy_share=proxy_share,
+        seed=seed,
+        edges=edges,
+    )
     out.append(_plus(res, projection_s))
     if louvain or (louvain is None and len(edges[0]) <= LOUVAIN_MAX_EDGES):
-        res = modularity(inc, method="louvain", hub_cap=hub_cap, min_size=min_size,
-                         proxy_share=proxy_share, seed=seed, edges=edges)
+        res = modularity(
+            inc,
+            method="louvain",
+            hub_cap=hub_cap,
+            min_size=min_size,
+            proxy_share=proxy_share,
+            seed=seed,
+            edges=edges,
+        )
         out.append(_plus(res, projection_s))
     return out
 

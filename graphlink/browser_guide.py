@@ -27,13 +27,12 @@ import threading
 from collections.abc import Mapping
 from datetime import date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 from graphlink import queries
 from graphlink.cypher_files import CYPHER_DIR
 
-#: Where the generated guide is kept in the repository (checked by a test).
+#: The generated guide shipped with the saved queries (a test checks it is current).
 GUIDE_FILE = CYPHER_DIR / "browser-guide.html"
 GUIDE_PATH = "/graphlink-guide.html"
 DEFAULT_PORT = 7743
@@ -144,8 +143,8 @@ def render_guide(saved: Mapping[str, queries.SavedQuery]) -> str:
     )
     slides = first + "".join(_slide(q) for q in saved.values())
     return (
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>graphlink saved queries</title>"
-        "</head><body>\n<article class=\"guide\">\n<carousel class=\"deck container-fluid\">\n"
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>graphlink saved queries</title>'
+        '</head><body>\n<article class="guide">\n<carousel class="deck container-fluid">\n'
         f"{slides}\n</carousel>\n</article>\n</body></html>\n"
     )
 
@@ -153,11 +152,6 @@ def render_guide(saved: Mapping[str, queries.SavedQuery]) -> str:
 def current_guide() -> str:
     """The guide for the saved queries as they are on disk now."""
     return render_guide(queries.saved())
-
-
-def write_guide(path: Path = GUIDE_FILE) -> Path:
-    path.write_text(current_guide(), encoding="utf-8")
-    return path
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -189,8 +183,13 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-def serve(port: int = DEFAULT_PORT, *, host: str = "127.0.0.1", page: str | None = None,
-          background: bool = False) -> ThreadingHTTPServer:
+def serve(
+    port: int = DEFAULT_PORT,
+    *,
+    host: str = "127.0.0.1",
+    page: str | None = None,
+    background: bool = False,
+) -> ThreadingHTTPServer:
     """Serve the guide at ``http://localhost:<port>/graphlink-guide.html`` (loopback only).
 
     ``background=True`` returns a started server (tests); otherwise this blocks.

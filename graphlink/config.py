@@ -1,7 +1,7 @@
 """One configuration object, read from the environment by the CLI and the API.
 
 The library itself never reads the environment: functions take explicit
-arguments, and only the edges (``graphlink.cli``, ``api.app``) call
+arguments, and only the edges (``graphlink.cli``, ``graphlink.api.app``) call
 :func:`get_settings`.  Settings are built on demand, not at import time, so
 tests can point a fresh object at their own Neo4j.
 """
@@ -11,12 +11,31 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
+from platformdirs import user_data_path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-#: Where the project keeps what it downloads and runs (Neo4j jars, data, logs,
-#: the generated password).  Git ignores it.
-DEFAULT_HOME = Path(__file__).resolve().parent.parent / ".graphlink"
+
+def default_home() -> Path:
+    """Where graphlink keeps what it downloads and runs (Neo4j jars, data, logs,
+    the generated password) when ``GRAPHLINK_HOME`` is unset.
+
+    In a source checkout (an editable install: the package sits next to the
+    project's ``pyproject.toml`` and ``cypher/``) that is the checkout's
+    ``.graphlink/``, which git ignores, so ``make demo``/``make test`` keep
+    everything in the working tree.  Installed from a wheel, the package lives
+    in site-packages, where nothing may be written: the user's data directory
+    (``~/.local/share/graphlink`` on Linux) is used instead.
+    """
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "pyproject.toml").is_file() and (
+        checkout / "cypher" / "schema.cypher"
+    ).is_file():
+        return checkout / ".graphlink"
+    return user_data_path("graphlink", appauthor=False)
+
+
+DEFAULT_HOME = default_home()
 
 
 class Settings(BaseSettings):

@@ -1,6 +1,7 @@
 """Cypher kept as files: one statement or saved query per ``.cypher`` file.
 
-Layout under ``cypher/``:
+Layout under ``cypher/`` (the package ``graphlink.cypher`` once installed; read
+through :mod:`importlib.resources`, so a wheel and a checkout find the same files):
 
 * ``schema.cypher`` - constraints and indexes, ``;``-separated, all idempotent.
 * ``internal/<stage>/<name>.cypher`` - statements the pipeline runs, loaded by
@@ -18,9 +19,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 
-CYPHER_DIR = Path(__file__).resolve().parent.parent / "cypher"
+#: The root of the Cypher files: ``cypher/`` in a checkout, ``graphlink/cypher``
+#: in site-packages.
+CYPHER_DIR: Traversable = files("graphlink.cypher")
 
 _PARAM_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _HEADER_RE = re.compile(r"^//\s*(\w+)\s*:\s*(.*)$")
@@ -31,7 +35,7 @@ class CypherFile:
     """A parsed ``.cypher`` file: its header fields and body."""
 
     name: str
-    path: Path
+    path: Traversable
     header: dict[str, str]
     body: str
 
@@ -57,7 +61,7 @@ class CypherFile:
         return tuple(sorted(set(_PARAM_RE.findall(code))))
 
 
-def parse(path: Path, name: str) -> CypherFile:
+def parse(path: Traversable, name: str) -> CypherFile:
     header: dict[str, str] = {}
     body_lines: list[str] = []
     in_header = True
@@ -89,7 +93,11 @@ def internal(name: str) -> str:
 def saved_queries() -> dict[str, CypherFile]:
     """All investigators' saved queries, by name."""
     qdir = CYPHER_DIR / "queries"
-    return {p.stem: parse(p, p.stem) for p in sorted(qdir.glob("*.cypher"))}
+    found = sorted(
+        (p for p in qdir.iterdir() if p.is_file() and p.name.endswith(".cypher")),
+        key=lambda p: p.name,
+    )
+    return {p.name.removesuffix(".cypher"): parse(p, p.name.removesuffix(".cypher")) for p in found}
 
 
 def schema_statements() -> list[str]:

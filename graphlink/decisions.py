@@ -274,13 +274,12 @@ def _snapshots(store: GraphStore, kind: str, ids: Sequence[str]) -> pd.DataFrame
         v if isinstance(v, str) and v else
         (json.loads(p).get("model_version") if isinstance(p, str) and p else None)
         for v, p in zip(df["run_model_version"], df["params_json"])]
-    df["run_created_at"] = df["run_created_at"].map(
-        lambda v: v.to_native() if hasattr(v, "to_native") else v)
     return df
 
 
-def _resolve(store: GraphStore, decisions: Sequence[tuple[int, Decision]]
-             ) -> tuple[list[tuple[int, Decision, dict[str, Any]]], list[tuple[int, Decision, str]]]:
+def _resolve(
+    store: GraphStore, decisions: Sequence[tuple[int, Decision]]
+) -> tuple[list[tuple[int, Decision, dict[str, Any]]], list[tuple[int, Decision, str]]]:
     """Attach each decision's snapshot; decisions whose target is unknown come back as errors."""
     ok: list[tuple[int, Decision, dict[str, Any]]] = []
     bad: list[tuple[int, Decision, str]] = []
@@ -291,26 +290,54 @@ def _resolve(store: GraphStore, decisions: Sequence[tuple[int, Decision]]
         for ln, d in mine:
             s = by_target.get(d.target_id)
             if s is None:
-                bad.append((ln, d, f"no {kind} {d.target_id!r} in the graph" if kind == "account"
-                            else f"no cluster {d.target_id!r} in any complete detection run"))
+                bad.append(
+                    (
+                        ln,
+                        d,
+                        f"no {kind} {d.target_id!r} in the graph"
+                        if kind == "account"
+                        else f"no cluster {d.target_id!r} in any complete detection run",
+                    )
+                )
                 continue
             snap = pick_snapshot(s, d.at, d.run_id)
             if snap is None and (d.run_id is not None or kind == "cluster"):
-                bad.append((ln, d, f"{kind} {d.target_id!r} is in no cluster of run {d.run_id!r}"
-                            if kind == "account" else
-                            f"cluster {d.target_id!r} is not in run {d.run_id!r}"))
+                bad.append(
+                    (
+                        ln,
+                        d,
+                        f"{kind} {d.target_id!r} is in no cluster of run {d.run_id!r}"
+                        if kind == "account"
+                        else f"cluster {d.target_id!r} is not in run {d.run_id!r}",
+                    )
+                )
                 continue
-            ok.append((ln, d, {} if snap is None else {
-                "run_id": snap["run_id"], "cluster_key": snap["cluster_key"],
-                "cluster_id": snap["cluster_id"], "features_json": snap["features_json"],
-                "model_version": snap["model_version"],
-                "risk": None if pd.isna(snap["risk"]) else float(snap["risk"])}))
+            ok.append(
+                (
+                    ln,
+                    d,
+                    {}
+                    if snap is None
+                    else {
+                        "run_id": snap["run_id"],
+                        "cluster_key": snap["cluster_key"],
+                        "cluster_id": snap["cluster_id"],
+                        "features_json": snap["features_json"],
+                        "model_version": snap["model_version"],
+                        "risk": None if pd.isna(snap["risk"]) else float(snap["risk"]),
+                    },
+                )
+            )
     return ok, bad
 
 
 def record_decisions(
-    store: GraphStore, decisions: Sequence[tuple[int, Decision]], *, source: str = "cli",
-    rejected: pd.DataFrame | None = None, read: int | None = None,
+    store: GraphStore,
+    decisions: Sequence[tuple[int, Decision]],
+    *,
+    source: str = "cli",
+    rejected: pd.DataFrame | None = None,
+    read: int | None = None,
 ) -> LoadReport:
     """Snapshot and store decisions (``(line, decision)`` pairs); unknown targets are rejected.
 
@@ -320,21 +347,47 @@ def record_decisions(
     ok, bad = _resolve(store, decisions)
     rej = [] if rejected is None else rejected.to_dict("records")
     for ln, d, reason in bad:
-        _reject(rej, source, ln, reason, {"id": d.target_id, "kind": d.kind, "label": d.label,
-                                           "reviewer": d.reviewer, "time": _iso(d.at)})
+        _reject(
+            rej,
+            source,
+            ln,
+            reason,
+            {
+                "id": d.target_id,
+                "kind": d.kind,
+                "label": d.label,
+                "reviewer": d.reviewer,
+                "time": _iso(d.at),
+            },
+        )
     ids = [d.decision_id for _, d, _ in ok]
     existing = {r["decision_id"] for r in store.read("decisions/existing_ids", decision_ids=ids)}
-    rows = [{"decision_id": d.decision_id, "kind": d.kind, "target_id": d.target_id,
-             "label": d.label, "reviewer": d.reviewer, "at": _iso(d.at), "note": d.note,
-             "source": d.source, "run_id": snap.get("run_id"),
-             "cluster_key": snap.get("cluster_key"), "cluster_id": snap.get("cluster_id"),
-             "features_json": snap.get("features_json"),
-             "model_version": snap.get("model_version"), "risk": snap.get("risk")}
-            for _, d, snap in ok if d.decision_id not in existing]
+    rows = [
+        {
+            "decision_id": d.decision_id,
+            "kind": d.kind,
+            "target_id": d.target_id,
+            "label": d.label,
+            "reviewer": d.reviewer,
+            "at": _iso(d.at),
+            "note": d.note,
+            "source": d.source,
+            "run_id": snap.get("run_id"),
+            "cluster_key": snap.get("cluster_key"),
+            "cluster_id": snap.get("cluster_id"),
+            "features_json": snap.get("features_json"),
+            "model_version": snap.get("model_version"),
+            "risk": snap.get("risk"),
+        }
+        for _, d, snap in ok
+        if d.decision_id not in existing
+    ]
     if rows:
-        store.write_batches("decisions/write_decisions", [rows[i:i + 5000]
-                                                          for i in range(0, len(rows), 5000)],
-                            recorded_at=_iso(datetime.now(UTC)))
+        store.write_batches(
+            "decisions/write_decisions",
+            [rows[i : i + 5000] for i in range(0, len(rows), 5000)],
+            recorded_at=_iso(datetime.now(UTC)),
+        )
     rej_df = pd.DataFrame(rej, columns=["file", "line", "reason", "raw"])
     rej_df = rej_df.sort_values("line", kind="stable").reset_index(drop=True)
     n_read = len(decisions) + (0 if rejected is None else len(rejected)) if read is None else read
@@ -353,8 +406,15 @@ def load_decisions_file(store: GraphStore, path: str | Path) -> LoadReport:
 
 
 def label_one(
-    store: GraphStore, kind: str, target_id: str, label: str, reviewer: str, *,
-    note: str | None = None, at: datetime | None = None, run_id: str | None = None,
+    store: GraphStore,
+    kind: str,
+    target_id: str,
+    label: str,
+    reviewer: str,
+    *,
+    note: str | None = None,
+    at: datetime | None = None,
+    run_id: str | None = None,
 ) -> tuple[Decision, bool]:
     """Record one decision (the CLI); returns it and whether it is new.
 
@@ -372,8 +432,16 @@ def label_one(
     now = datetime.now(UTC).replace(microsecond=0)
     if at is not None and at > now + FUTURE_SLACK:
         raise InputError(f"--at {at.isoformat()} is in the future")
-    dec = Decision(kind=kind, target_id=target_id, label=label, reviewer=reviewer.strip(),
-                   at=at or now, note=note or None, run_id=run_id, source="cli")
+    dec = Decision(
+        kind=kind,
+        target_id=target_id,
+        label=label,
+        reviewer=reviewer.strip(),
+        at=at or now,
+        note=note or None,
+        run_id=run_id,
+        source="cli",
+    )
     ok, bad = _resolve(store, [(0, dec)])
     if bad:
         raise NotFound(bad[0][2])
@@ -382,10 +450,10 @@ def label_one(
         for prev in store.read("decisions/for_target", kind=kind, target_id=target_id):
             if prev["reviewer"] == dec.reviewer and prev["run_id"] == snap_run:
                 if prev["label"] == label and (prev["note"] or None) == dec.note:
-                    at_prev = prev["at"].to_native() if hasattr(prev["at"], "to_native") \
-                        else prev["at"]
-                    return Decision(kind, target_id, label, dec.reviewer, at_prev, dec.note,
-                                    run_id, "cli"), False
+                    at_prev = prev["at"]
+                    return Decision(
+                        kind, target_id, label, dec.reviewer, at_prev, dec.note, run_id, "cli"
+                    ), False
                 break
     rep = record_decisions(store, [(0, dec)])
     return dec, rep.new == 1
@@ -397,11 +465,24 @@ def read_decisions(store: GraphStore) -> pd.DataFrame:
     Columns: ``decision_id, kind, target_id, label, reviewer, at, note, source,
     run_id, cluster_key, cluster_id, features_json, model_version, risk``.
     """
-    cols = ["decision_id", "kind", "target_id", "label", "reviewer", "at", "note", "source",
-            "run_id", "cluster_key", "cluster_id", "features_json", "model_version", "risk"]
+    cols = [
+        "decision_id",
+        "kind",
+        "target_id",
+        "label",
+        "reviewer",
+        "at",
+        "note",
+        "source",
+        "run_id",
+        "cluster_key",
+        "cluster_id",
+        "features_json",
+        "model_version",
+        "risk",
+    ]
     df = pd.DataFrame(store.read("decisions/decisions"), columns=cols)
-    df["at"] = pd.to_datetime(df["at"].map(lambda v: v.to_native() if hasattr(v, "to_native")
-                                           else v), utc=True)
+    df["at"] = pd.to_datetime(df["at"], utc=True)
     return df
 
 
@@ -427,9 +508,16 @@ class TrainingSet:
     missing_features: tuple[str, ...]
 
     def subset(self, idx: np.ndarray) -> TrainingSet:
-        return TrainingSet(self.X.iloc[idx].reset_index(drop=True), self.y[idx], self.w[idx],
-                           self.groups[idx], self.cluster_keys[idx], self.n_decisions,
-                           self.n_unused, self.missing_features)
+        return TrainingSet(
+            self.X.iloc[idx].reset_index(drop=True),
+            self.y[idx],
+            self.w[idx],
+            self.groups[idx],
+            self.cluster_keys[idx],
+            self.n_decisions,
+            self.n_unused,
+            self.missing_features,
+        )
 
     def __len__(self) -> int:
         return len(self.y)
@@ -451,32 +539,50 @@ def training_set(decisions: pd.DataFrame, features: Sequence[str]) -> TrainingSe
     feats = list(features)
     d = decisions[decisions["features_json"].notna() & decisions["cluster_key"].notna()]
     n_unused = len(decisions) - len(d)
-    d = (d.sort_values(["at", "decision_id"], kind="stable")
-         .drop_duplicates(["kind", "target_id", "cluster_key"], keep="last"))
+    d = d.sort_values(["at", "decision_id"], kind="stable").drop_duplicates(
+        ["kind", "target_id", "cluster_key"], keep="last"
+    )
     cl = d[d["kind"] == "cluster"]
     acc = d[(d["kind"] == "account") & ~d["cluster_key"].isin(set(cl["cluster_key"]))]
     rows: list[dict[str, Any]] = []
     for r in cl.itertuples(index=False):
-        rows.append({"key": r.cluster_key, "group": r.cluster_id, "y": int(r.label == "confirm"),
-                     "w": 1.0, "features_json": r.features_json})
+        rows.append(
+            {
+                "key": r.cluster_key,
+                "group": r.cluster_id,
+                "y": int(r.label == "confirm"),
+                "w": 1.0,
+                "features_json": r.features_json,
+            }
+        )
     if len(acc):
         fj = acc.groupby("cluster_key")["features_json"].first()
         gid = acc.groupby("cluster_key")["cluster_id"].first()
         counts = acc.groupby(["cluster_key", "label"]).size()
         totals = counts.groupby(level=0).sum()
         for (key, label), n in counts.items():
-            rows.append({"key": key, "group": gid[key], "y": int(label == "confirm"),
-                         "w": float(n) / float(totals[key]), "features_json": fj[key]})
+            rows.append(
+                {
+                    "key": key,
+                    "group": gid[key],
+                    "y": int(label == "confirm"),
+                    "w": float(n) / float(totals[key]),
+                    "features_json": fj[key],
+                }
+            )
     rows.sort(key=lambda r: (r["key"], r["y"]))
     parsed = [json.loads(r["features_json"]) for r in rows]
     X = pd.DataFrame([{f: p.get(f) for f in feats} for p in parsed], columns=feats, dtype=float)
     missing = tuple(f for f in feats if len(X) and X[f].isna().all())
     return TrainingSet(
-        X=X, y=np.array([r["y"] for r in rows], dtype=int),
+        X=X,
+        y=np.array([r["y"] for r in rows], dtype=int),
         w=np.array([r["w"] for r in rows], dtype=float),
         groups=np.array([str(r["group"]) for r in rows], dtype=object),
         cluster_keys=np.array([r["key"] for r in rows], dtype=object),
-        n_decisions=len(d), n_unused=n_unused, missing_features=missing,
+        n_decisions=len(d),
+        n_unused=n_unused,
+        missing_features=missing,
     )
 
 
@@ -489,8 +595,9 @@ def _standardise(X: pd.DataFrame, prior: RiskModel) -> np.ndarray:
     return (A - mean) / scale
 
 
-def prior_anchors(prior: RiskModel, prior_weight: float) -> tuple[np.ndarray, np.ndarray,
-                                                                   np.ndarray]:
+def prior_anchors(
+    prior: RiskModel, prior_weight: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pseudo-observations that hold a refit to ``prior`` (standardised points, p, weight).
 
     The prior's logit-0 point ``z*`` (weight ``prior_weight``, p = 0.5) and
@@ -520,8 +627,9 @@ def feature_signs(features: Sequence[str]) -> np.ndarray:
     return np.array([FEATURE_SIGN.get(f, 1) for f in features], dtype=float)
 
 
-def _fit_coef(Z: np.ndarray, y: np.ndarray, w: np.ndarray, prior: RiskModel,
-              prior_weight: float) -> tuple[np.ndarray, float]:
+def _fit_coef(
+    Z: np.ndarray, y: np.ndarray, w: np.ndarray, prior: RiskModel, prior_weight: float
+) -> tuple[np.ndarray, float]:
     from sklearn.linear_model import LogisticRegression
 
     pts, p, pw = prior_anchors(prior, prior_weight)
@@ -551,11 +659,11 @@ def _fit_coef(Z: np.ndarray, y: np.ndarray, w: np.ndarray, prior: RiskModel,
         free[wrong[np.argmin(coef[wrong] * sign[wrong])]] = False
 
 
-def fit_calibrated(train: TrainingSet, prior: RiskModel, *,
-                   prior_weight: float = DEFAULT_PRIOR_WEIGHT) -> tuple[tuple[float, ...], float]:
+def fit_calibrated(
+    train: TrainingSet, prior: RiskModel, *, prior_weight: float = DEFAULT_PRIOR_WEIGHT
+) -> tuple[tuple[float, ...], float]:
     """Coefficients and intercept (rounded to 6 decimals) of the prior refitted on ``train``."""
-    coef, intercept = _fit_coef(_standardise(train.X, prior), train.y, train.w, prior,
-                                prior_weight)
+    coef, intercept = _fit_coef(_standardise(train.X, prior), train.y, train.w, prior, prior_weight)
     return tuple(round(float(c), 6) for c in coef), round(intercept, 6)
 
 
@@ -571,8 +679,13 @@ class CrossValidation:
     note: str = ""
 
 
-def pr_table(y: np.ndarray, w: np.ndarray, risk: np.ndarray, prior_risk: np.ndarray,
-             thresholds: Iterable[float]) -> pd.DataFrame:
+def pr_table(
+    y: np.ndarray,
+    w: np.ndarray,
+    risk: np.ndarray,
+    prior_risk: np.ndarray,
+    thresholds: Iterable[float],
+) -> pd.DataFrame:
     """Weighted precision / recall of both models' risks at each bar."""
     rows = []
     pos = float(w[y == 1].sum())
@@ -589,8 +702,13 @@ def pr_table(y: np.ndarray, w: np.ndarray, risk: np.ndarray, prior_risk: np.ndar
     return pd.DataFrame(rows)
 
 
-def cross_validate(train: TrainingSet, prior: RiskModel, *,
-                   prior_weight: float = DEFAULT_PRIOR_WEIGHT, max_k: int = 5) -> CrossValidation:
+def cross_validate(
+    train: TrainingSet,
+    prior: RiskModel,
+    *,
+    prior_weight: float = DEFAULT_PRIOR_WEIGHT,
+    max_k: int = 5,
+) -> CrossValidation:
     """Stratified grouped k-fold: k = min(max_k, cluster ids of the rarer label)."""
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedGroupKFold
@@ -600,10 +718,15 @@ def cross_validate(train: TrainingSet, prior: RiskModel, *,
     n_groups = [len(set(train.groups[train.y == c])) for c in (0, 1)]
     k = min(max_k, *n_groups)
     if k < 2:
-        note = (f"cross-validation needs decisions about at least 2 clusters of each label "
-                f"(have {n_groups[1]} confirmed, {n_groups[0]} rejected)")
-        empty = pr_table(train.y, train.w, np.full(len(train), np.nan), prior_risk, thresholds) \
-            if len(train) else pd.DataFrame()
+        note = (
+            f"cross-validation needs decisions about at least 2 clusters of each label "
+            f"(have {n_groups[1]} confirmed, {n_groups[0]} rejected)"
+        )
+        empty = (
+            pr_table(train.y, train.w, np.full(len(train), np.nan), prior_risk, thresholds)
+            if len(train)
+            else pd.DataFrame()
+        )
         return CrossValidation(k=0, auc=None, prior_auc=None, table=empty, note=note)
     oof = np.zeros(len(train))
     Z = _standardise(train.X, prior)
@@ -612,8 +735,12 @@ def cross_validate(train: TrainingSet, prior: RiskModel, *,
         oof[te] = 1.0 / (1.0 + np.exp(-np.clip(intercept + Z[te] @ coef, -50, 50)))
     auc = float(roc_auc_score(train.y, oof, sample_weight=train.w))
     prior_auc = float(roc_auc_score(train.y, prior_risk, sample_weight=train.w))
-    return CrossValidation(k=k, auc=round(auc, 4), prior_auc=round(prior_auc, 4),
-                           table=pr_table(train.y, train.w, oof, prior_risk, thresholds))
+    return CrossValidation(
+        k=k,
+        auc=round(auc, 4),
+        prior_auc=round(prior_auc, 4),
+        table=pr_table(train.y, train.w, oof, prior_risk, thresholds),
+    )
 
 
 @dataclass
@@ -626,21 +753,27 @@ class Calibration:
     cv: CrossValidation
 
 
-def calibrated_version(prior: RiskModel, coef: Sequence[float], intercept: float,
-                       latest: datetime | None) -> str:
+def calibrated_version(
+    prior: RiskModel, coef: Sequence[float], intercept: float, latest: datetime | None
+) -> str:
     """``calibrated-<date of the newest decision>-<hash of prior and fitted numbers>``.
 
     Deterministic (no clock): the same decisions give the same version.
     """
-    payload = {"prior": prior.version, "features": list(prior.features), "coef": list(coef),
-               "intercept": intercept}
+    payload = {
+        "prior": prior.version,
+        "features": list(prior.features),
+        "coef": list(coef),
+        "intercept": intercept,
+    }
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:8]
     day = latest.astimezone(UTC).strftime("%Y%m%d") if latest is not None else "00000000"
     return f"calibrated-{day}-{digest}"
 
 
-def calibrate(decisions: pd.DataFrame, prior: RiskModel, *,
-              prior_weight: float = DEFAULT_PRIOR_WEIGHT) -> Calibration:
+def calibrate(
+    decisions: pd.DataFrame, prior: RiskModel, *, prior_weight: float = DEFAULT_PRIOR_WEIGHT
+) -> Calibration:
     """Fit the risk model on investigators' decisions, anchored to ``prior`` (pure).
 
     >>> cal = calibrate(read_decisions(store), default_model())   # doctest: +SKIP
@@ -651,8 +784,9 @@ def calibrate(decisions: pd.DataFrame, prior: RiskModel, *,
         raise InputError("the prior weight must be positive")
     train = training_set(decisions, prior.features)
     if len(train) == 0:
-        raise InputError("no usable decision: label clusters (or clustered accounts) first "
-                         "(graphlink label)")
+        raise InputError(
+            "no usable decision: label clusters (or clustered accounts) first (graphlink label)"
+        )
     coef, intercept = fit_calibrated(train, prior, prior_weight=prior_weight)
     cv = cross_validate(train, prior, prior_weight=prior_weight)
     used = decisions[decisions["cluster_key"].notna() & decisions["features_json"].notna()]
@@ -674,9 +808,14 @@ def calibrate(decisions: pd.DataFrame, prior: RiskModel, *,
         "missing_features": list(train.missing_features),
     }
     model = RiskModel(
-        version=calibrated_version(prior, coef, intercept, latest_dt), features=prior.features,
-        mean=prior.mean, scale=prior.scale, coef=coef, intercept=intercept,
-        threshold=prior.threshold, trained_on=trained_on,
+        version=calibrated_version(prior, coef, intercept, latest_dt),
+        features=prior.features,
+        mean=prior.mean,
+        scale=prior.scale,
+        coef=coef,
+        intercept=intercept,
+        threshold=prior.threshold,
+        trained_on=trained_on,
     )
     return Calibration(model=model, prior=prior, train=train, cv=cv)
 
@@ -691,10 +830,14 @@ def save_model(store: GraphStore, model: RiskModel, *, activate: bool = False) -
     """
     store.apply_schema()
     t = model.trained_on
-    store.write("decisions/save_model", version=model.version, json=model.to_json(),
-                created_at=_iso(datetime.now(UTC)),
-                n_decisions=int(t["decisions"]) if t.get("decisions") is not None else None,
-                cv_auc=float(t["cv_auc"]) if t.get("cv_auc") is not None else None)
+    store.write(
+        "decisions/save_model",
+        version=model.version,
+        json=model.to_json(),
+        created_at=_iso(datetime.now(UTC)),
+        n_decisions=int(t["decisions"]) if t.get("decisions") is not None else None,
+        cv_auc=float(t["cv_auc"]) if t.get("cv_auc") is not None else None,
+    )
     if activate:
         activate_model(store, model.version)
         return True
@@ -744,13 +887,28 @@ def shipped_model() -> RiskModel | None:
 # --------------------------------------------------------------------------------------
 # Review queue
 # --------------------------------------------------------------------------------------
-REVIEW_COLUMNS = ["cluster_id", "size", "risk", "gap", "reasons", "parent_cluster_id",
-                  "contributions", "label", "reviewer"]
+REVIEW_COLUMNS = [
+    "cluster_id",
+    "size",
+    "risk",
+    "gap",
+    "reasons",
+    "parent_cluster_id",
+    "contributions",
+    "label",
+    "reviewer",
+]
 
 
-def review_queue(clusters: pd.DataFrame, model: RiskModel, *, bar: float,
-                 margin: float = DEFAULT_MARGIN, limit: int | None = DEFAULT_LIMIT,
-                 labels: pd.DataFrame | None = None) -> pd.DataFrame:
+def review_queue(
+    clusters: pd.DataFrame,
+    model: RiskModel,
+    *,
+    bar: float,
+    margin: float = DEFAULT_MARGIN,
+    limit: int | None = DEFAULT_LIMIT,
+    labels: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Clusters with risk in ``[bar - margin, bar)``, riskiest first, with their evidence (pure).
 
     ``clusters``: a run's clusters with their feature columns
@@ -766,25 +924,32 @@ def review_queue(clusters: pd.DataFrame, model: RiskModel, *, bar: float,
         return pd.DataFrame(columns=REVIEW_COLUMNS)
     risk = clusters["risk"].astype(float)
     q = clusters[(risk >= bar - margin) & (risk < bar)]
-    q = q.sort_values(["risk", "size", "cluster_id"], ascending=[False, False, True],
-                      kind="stable")
+    q = q.sort_values(["risk", "size", "cluster_id"], ascending=[False, False, True], kind="stable")
     if limit is not None:
         q = q.head(limit)
-    feats = pd.DataFrame({f: pd.to_numeric(q[f], errors="coerce") if f in q else np.nan
-                          for f in model.features}, index=q.index)
+    feats = pd.DataFrame(
+        {f: pd.to_numeric(q[f], errors="coerce") if f in q else np.nan for f in model.features},
+        index=q.index,
+    )
     feats = feats.fillna(dict(zip(model.features, model.mean)))  # unknown: the mean, 0 log-odds
-    contrib = [dict(sorted(model.contributions(row).items(), key=lambda kv: -abs(kv[1])))
-               for _, row in feats.iterrows()]
-    out = pd.DataFrame({
-        "cluster_id": q["cluster_id"].to_numpy(), "size": q["size"].astype(int).to_numpy(),
-        "risk": q["risk"].astype(float).to_numpy(),
-        "gap": (bar - q["risk"].astype(float)).to_numpy(),
-        "reasons": q["reasons"].to_numpy(),
-        "parent_cluster_id": q.get("parent_cluster_id", pd.Series([None] * len(q))).to_numpy(),
-        "contributions": contrib,
-    })
-    lab = (labels if labels is not None else pd.DataFrame(columns=["cluster_id"])
-           ).set_index("cluster_id")
+    contrib = [
+        dict(sorted(model.contributions(row).items(), key=lambda kv: -abs(kv[1])))
+        for _, row in feats.iterrows()
+    ]
+    out = pd.DataFrame(
+        {
+            "cluster_id": q["cluster_id"].to_numpy(),
+            "size": q["size"].astype(int).to_numpy(),
+            "risk": q["risk"].astype(float).to_numpy(),
+            "gap": (bar - q["risk"].astype(float)).to_numpy(),
+            "reasons": q["reasons"].to_numpy(),
+            "parent_cluster_id": q.get("parent_cluster_id", pd.Series([None] * len(q))).to_numpy(),
+            "contributions": contrib,
+        }
+    )
+    lab = (labels if labels is not None else pd.DataFrame(columns=["cluster_id"])).set_index(
+        "cluster_id"
+    )
     out["label"] = out["cluster_id"].map(lab["label"]) if "label" in lab else None
     out["reviewer"] = out["cluster_id"].map(lab["reviewer"]) if "reviewer" in lab else None
     return out[REVIEW_COLUMNS]
@@ -804,8 +969,11 @@ def model_for_run(store: GraphStore, run: dict[str, Any]) -> tuple[RiskModel | N
         if shipped is not None and shipped.version == version:
             return shipped, ""
     fallback = active_model(store) or shipped
-    what = f"model {version!r} of the run is not stored" if version else \
-        "the run records no model version"
+    what = (
+        f"model {version!r} of the run is not stored"
+        if version
+        else "the run records no model version"
+    )
     if fallback is None:
         return None, f"{what} and no model is available: contributions left out"
     return fallback, f"{what}: contributions from {fallback.version}"
@@ -821,38 +989,80 @@ class ReviewQueue:
     queue: pd.DataFrame
 
 
-def read_review_queue(store: GraphStore, *, run_id: str | None = None, bar: float,
-                      margin: float = DEFAULT_MARGIN, limit: int | None = DEFAULT_LIMIT
-                      ) -> ReviewQueue:
+def read_review_queue(
+    store: GraphStore,
+    *,
+    run_id: str | None = None,
+    bar: float,
+    margin: float = DEFAULT_MARGIN,
+    limit: int | None = DEFAULT_LIMIT,
+) -> ReviewQueue:
     """The review queue of a run (default: the current run).
 
     >>> rq = read_review_queue(store, bar=0.9, margin=0.3)   # doctest: +SKIP
     """
-    from graphlink.detect import current_run, get_run, read_clusters
+    from graphlink.detect.writeback import current_run, get_run, read_clusters
 
     run = get_run(store, run_id) if run_id else current_run(store)
     if run is None:
-        raise NotFound(f"no detection run {run_id!r}" if run_id else
-                       "no complete detection run in the store: run `graphlink detect` first")
+        raise NotFound(
+            f"no detection run {run_id!r}"
+            if run_id
+            else "no complete detection run in the store: run `graphlink detect` first"
+        )
     model, note = model_for_run(store, run)
     clusters = read_clusters(store, run["run_id"])
     if model is None:  # no model to explain with: an all-zero one keeps the columns
         model = RiskModel(version="none", features=(), mean=(), scale=(), coef=(), intercept=0.0)
-    ids = clusters.loc[(clusters["risk"] >= bar - margin) & (clusters["risk"] < bar),
-                       "cluster_id"].tolist() if len(clusters) else []
-    labels = pd.DataFrame(store.read("decisions/cluster_labels", cluster_ids=ids),
-                          columns=["cluster_id", "label", "reviewer", "at"])
+    ids = (
+        clusters.loc[
+            (clusters["risk"] >= bar - margin) & (clusters["risk"] < bar), "cluster_id"
+        ].tolist()
+        if len(clusters)
+        else []
+    )
+    labels = pd.DataFrame(
+        store.read("decisions/cluster_labels", cluster_ids=ids),
+        columns=["cluster_id", "label", "reviewer", "at"],
+    )
     q = review_queue(clusters, model, bar=bar, margin=margin, limit=limit, labels=labels)
-    return ReviewQueue(run_id=run["run_id"], bar=bar, margin=margin,
-                       model_version=None if model.version == "none" else model.version,
-                       note=note, queue=q)
+    return ReviewQueue(
+        run_id=run["run_id"],
+        bar=bar,
+        margin=margin,
+        model_version=None if model.version == "none" else model.version,
+        note=note,
+        queue=q,
+    )
 
 
 __all__ = [
-    "Calibration", "CrossValidation", "Decision", "LoadReport", "ReviewQueue", "TrainingSet",
-    "activate_model", "active_model", "calibrate", "cross_validate", "deactivate_models",
-    "decision_id", "fit_calibrated", "get_model", "label_one", "list_models",
-    "load_decisions_file", "model_for_run", "parse_decisions_csv", "pick_snapshot",
-    "prior_anchors", "read_decisions", "read_review_queue", "record_decisions", "review_queue",
-    "save_model", "shipped_model", "training_set",
+    "Calibration",
+    "CrossValidation",
+    "Decision",
+    "LoadReport",
+    "ReviewQueue",
+    "TrainingSet",
+    "activate_model",
+    "active_model",
+    "calibrate",
+    "cross_validate",
+    "deactivate_models",
+    "decision_id",
+    "fit_calibrated",
+    "get_model",
+    "label_one",
+    "list_models",
+    "load_decisions_file",
+    "model_for_run",
+    "parse_decisions_csv",
+    "pick_snapshot",
+    "prior_anchors",
+    "read_decisions",
+    "read_review_queue",
+    "record_decisions",
+    "review_queue",
+    "save_model",
+    "shipped_model",
+    "training_set",
 ]

@@ -162,7 +162,8 @@ def evaluate_flags(
     fn = int(len(ring) - tp)
     precision = _safe_div(tp, tp + fp)
     recall = _safe_div(tp, len(ring))
-    f1 = _safe_div(2 * precision * recall, precision + recall) if tp else (0.0 if len(ring) else float("nan"))
+    no_tp = 0.0 if len(ring) else float("nan")
+    f1 = _safe_div(2 * precision * recall, precision + recall) if tp else no_tp
 
     flagged_ids = set(j["account_id"])
     ring_flagged = ring["account_id"].isin(flagged_ids)
@@ -195,8 +196,11 @@ def evaluate_flags(
 
     # Classes: a ring's campaign; a benign account's group (its family, campus,
     # company, carrier, VPN provider), or the account itself when it has none.
-    benign_class = np.where(j["group"].notna(), "group:" + j["segment"].astype(str) + ":"
-                            + j["group"].fillna("").astype(str), "self:" + j["account_id"])
+    benign_class = np.where(
+        j["group"].notna(),
+        "group:" + j["segment"].astype(str) + ":" + j["group"].fillna("").astype(str),
+        "self:" + j["account_id"],
+    )
     label = np.where(is_ring, "ring:" + j["campaign"].fillna("").astype(str), benign_class)
     if len(j):
         lab = pd.DataFrame({"cluster_id": j["cluster_id"].astype(str).to_numpy(), "label": label})
@@ -207,11 +211,22 @@ def evaluate_flags(
         purity, n_clusters = float("nan"), 0
 
     return Metrics(
-        method=method, n_flagged=len(j), n_ring=len(ring), tp=tp, fp=fp, fn=fn,
-        precision=precision, recall=recall, f1=f1, purity=purity, n_clusters=n_clusters,
-        recall_per_campaign=recall_per_campaign, recall_per_archetype=recall_per_archetype,
+        method=method,
+        n_flagged=len(j),
+        n_ring=len(ring),
+        tp=tp,
+        fp=fp,
+        fn=fn,
+        precision=precision,
+        recall=recall,
+        f1=f1,
+        purity=purity,
+        n_clusters=n_clusters,
+        recall_per_campaign=recall_per_campaign,
+        recall_per_archetype=recall_per_archetype,
         false_bans_per_segment=false_bans,
-        whole_groups_banned=whole, seconds=seconds,
+        whole_groups_banned=whole,
+        seconds=seconds,
     )
 
 
@@ -219,8 +234,10 @@ def _segments(results: list[Metrics]) -> tuple[list[str], list[str]]:
     """(benign segments, group segments) to report: the base ones and any extra one present."""
     fp = {k for m in results for k in m.false_bans_per_segment}
     wh = {k for m in results for k in m.whole_groups_banned}
-    return ([*BENIGN_SEGMENTS, *(s for s in EXTRA_SEGMENTS if s in fp)],
-            [*GROUP_SEGMENTS, *(s for s in EXTRA_GROUP_SEGMENTS if s in wh)])
+    return (
+        [*BENIGN_SEGMENTS, *(s for s in EXTRA_SEGMENTS if s in fp)],
+        [*GROUP_SEGMENTS, *(s for s in EXTRA_GROUP_SEGMENTS if s in wh)],
+    )
 
 
 def _archetypes(results: list[Metrics]) -> list[str]:
@@ -238,8 +255,13 @@ def metrics_frame(results: list[Metrics]) -> pd.DataFrame:
     rows = []
     for m in results:
         row: dict[str, Any] = {
-            "method": m.method, "flagged": m.n_flagged, "precision": m.precision,
-            "recall": m.recall, "f1": m.f1, "purity": m.purity, "clusters": m.n_clusters,
+            "method": m.method,
+            "flagged": m.n_flagged,
+            "precision": m.precision,
+            "recall": m.recall,
+            "f1": m.f1,
+            "purity": m.purity,
+            "clusters": m.n_clusters,
             "campaigns_caught": f"{m.campaigns_caught}/{len(m.recall_per_campaign)}",
             "min_campaign_recall": m.min_campaign_recall,
         }
@@ -257,9 +279,17 @@ def metrics_frame(results: list[Metrics]) -> pd.DataFrame:
 
 
 #: Short column names of the evaluation table (segment -> header).
-_SEGMENT_HEADS = {"ordinary": "ordin.", "campus": "campus", "cgnat": "cgnat", "company": "compy",
-                  "family": "family", "vpn_user": "vpn", "heavy_user": "heavy",
-                  "cohort": "cohort", "startup": "startup"}
+_SEGMENT_HEADS = {
+    "ordinary": "ordin.",
+    "campus": "campus",
+    "cgnat": "cgnat",
+    "company": "compy",
+    "family": "family",
+    "vpn_user": "vpn",
+    "heavy_user": "heavy",
+    "cohort": "cohort",
+    "startup": "startup",
+}
 #: Width the evaluation table needs to print on one line per method.
 TABLE_WIDTH = 190
 
@@ -280,21 +310,42 @@ def render_table(results: list[Metrics], *, title: str = "evaluation") -> Any:
 
     segments, group_segments = _segments(results)
     whole_names = "/".join(group_segments)
-    t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
-              caption="P/R/F1: account-level precision/recall/F1 vs planted ring accounts; "
-                      "camp.: campaigns with recall >= 0.9 (min: worst campaign's recall); "
-                      f"false bans per benign segment; whole: {whole_names} groups banned whole",
-              caption_justify="left")
-    heads = ["method", "flagged", "P", "R", "F1", "purity", "camp.", "min",
-             *[_SEGMENT_HEADS.get(s, s) for s in segments], "whole", "s"]
+    t = Table(
+        title=title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        caption="P/R/F1: account-level precision/recall/F1 vs planted ring accounts; "
+        "camp.: campaigns with recall >= 0.9 (min: worst campaign's recall); "
+        f"false bans per benign segment; whole: {whole_names} groups banned whole",
+        caption_justify="left",
+    )
+    heads = [
+        "method",
+        "flagged",
+        "P",
+        "R",
+        "F1",
+        "purity",
+        "camp.",
+        "min",
+        *[_SEGMENT_HEADS.get(s, s) for s in segments],
+        "whole",
+        "s",
+    ]
     for h in heads:
         t.add_column(h, justify="left" if h == "method" else "right", no_wrap=True)
 
     for m in results:
         whole = "/".join(str(m.whole_groups_banned.get(s, 0)) for s in group_segments)
         t.add_row(
-            m.method, f"{m.n_flagged:,}", _num(m.precision), _num(m.recall), _num(m.f1),
-            _num(m.purity, "{:.3f}"), f"{m.campaigns_caught}/{len(m.recall_per_campaign)}",
+            m.method,
+            f"{m.n_flagged:,}",
+            _num(m.precision),
+            _num(m.recall),
+            _num(m.f1),
+            _num(m.purity, "{:.3f}"),
+            f"{m.campaigns_caught}/{len(m.recall_per_campaign)}",
             _num(m.min_campaign_recall, "{:.2f}"),
             *[f"{m.false_bans_per_segment.get(s, 0):,}" for s in segments],
             whole if m.groups_banned_whole == 0 else f"[bold red]{whole}[/]",
@@ -311,9 +362,14 @@ def render_archetype_table(results: list[Metrics], *, title: str = "recall per a
     from rich.table import Table
 
     archetypes = _archetypes(results)
-    t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
-              caption="share of each archetype's ring accounts flagged (min: worst archetype)",
-              caption_justify="left")
+    t = Table(
+        title=title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        caption="share of each archetype's ring accounts flagged (min: worst archetype)",
+        caption_justify="left",
+    )
     t.add_column("method", no_wrap=True)
     for a in archetypes:
         t.add_column(a, justify="right", no_wrap=True)
@@ -322,8 +378,10 @@ def render_archetype_table(results: list[Metrics], *, title: str = "recall per a
         cells = [m.recall_per_archetype.get(a) for a in archetypes]
         t.add_row(
             m.method,
-            *[_num(x, "{:.3f}") if x is None or x >= 0.95 else f"[bold red]{x:.3f}[/]"
-              for x in cells],
+            *[
+                _num(x, "{:.3f}") if x is None or x >= 0.95 else f"[bold red]{x:.3f}[/]"
+                for x in cells
+            ],
             _num(m.min_archetype_recall, "{:.3f}"),
         )
     return t

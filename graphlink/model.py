@@ -13,10 +13,25 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-ACCOUNT_COLUMNS = ["account_id", "created_at", "email_domain", "country", "plan", "org_id", "status"]
+ACCOUNT_COLUMNS = [
+    "account_id",
+    "created_at",
+    "email_domain",
+    "country",
+    "plan",
+    "org_id",
+    "status",
+]
 PAYMENT_COLUMNS = ["account_id", "instrument_id", "kind", "bin", "issuer_country"]
 IP_COLUMNS = [
-    "account_id", "ip", "first_seen", "last_seen", "requests", "asn", "proxy_provider", "is_datacenter",
+    "account_id",
+    "ip",
+    "first_seen",
+    "last_seen",
+    "requests",
+    "asn",
+    "proxy_provider",
+    "is_datacenter",
 ]
 IDENTIFIER_COLUMNS = ["account_id", "kind", "value"]
 SIMILARITY_COLUMNS = ["account_a", "account_b", "score", "signal"]

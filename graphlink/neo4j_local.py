@@ -1,7 +1,8 @@
 """A project-local Neo4j 5.26 Community server, assembled from Maven Central.
 
 No Docker engine and no tarball download are available here, but the server
-is published on Maven Central in pieces.  ``neo4j/pom.xml`` names them; Maven
+is published on Maven Central in pieces.  ``graphlink/maven/pom.xml`` (package
+data) names them; Maven
 copies them into ``<home>/lib`` and the official boot loader
 (``org.neo4j.server.startup.Neo4jBoot``, the class behind ``bin/neo4j``) starts,
 stops and reports on the server exactly as the distribution would, with our own
@@ -20,11 +21,13 @@ import socket
 import subprocess
 import time
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
 from graphlink.errors import Neo4jServerError
 
-POM = Path(__file__).resolve().parent.parent / "neo4j" / "pom.xml"
+#: The Maven project naming Neo4j's artifacts, shipped as package data.
+POM = files("graphlink") / "maven" / "pom.xml"
 BOOT = "org.neo4j.server.startup.Neo4jBoot"
 ADMIN_BOOT = "org.neo4j.server.startup.Neo4jAdminBoot"
 
@@ -69,7 +72,9 @@ class LocalNeo4j:
         env["NEO4J_CONF"] = str(self.conf_dir)
         return env
 
-    def _java(self, main: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    def _java(
+        self, main: str, *args: str, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
         java = shutil.which("java")
         if not java:
             raise Neo4jServerError("java not found on PATH: Neo4j 5.26 needs Java 17")
@@ -105,20 +110,32 @@ class LocalNeo4j:
             raise Neo4jServerError("Maven (mvn) not found on PATH: it fetches Neo4j's jars")
         tmp = self.home / "lib.partial"
         shutil.rmtree(tmp, ignore_errors=True)
+        # Maven runs on a copy under the home: site-packages may be read-only
+        # and Maven may write next to its pom.
+        pom = self.home / "pom.xml"
+        pom.write_text(POM.read_text(encoding="utf-8"), encoding="utf-8")
         proc = subprocess.run(
             [
-                mvn, "-B", "-q", "-f", str(POM),
-                "dependency:copy-dependencies", f"-DoutputDirectory={tmp}",
+                mvn,
+                "-B",
+                "-q",
+                "-f",
+                str(pom),
+                "dependency:copy-dependencies",
+                f"-DoutputDirectory={tmp}",
             ],
-            capture_output=True, text=True, check=False,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if proc.returncode != 0:
             raise Neo4jServerError(
-                "Maven could not resolve Neo4j from Maven Central:\n" + (proc.stdout + proc.stderr)[-4000:]
+                "Maven could not resolve Neo4j from Maven Central:\n"
+                + (proc.stdout + proc.stderr)[-4000:]
             )
         shutil.rmtree(self.lib, ignore_errors=True)
         tmp.rename(self.lib)
-        (self.lib / ".complete").write_text(POM.read_text())
+        (self.lib / ".complete").write_text(pom.read_text(encoding="utf-8"))
 
     # -- configuration ---------------------------------------------------------
     def configure(self) -> None:
@@ -137,12 +154,12 @@ server.memory.heap.max_size={self.heap}
 server.memory.pagecache.size={self.pagecache}
 dbms.memory.transaction.total.max=0
 db.tx_log.rotation.retention_policy=2 files
-server.directories.data={self.home / 'data'}
-server.directories.logs={self.home / 'logs'}
-server.directories.run={self.home / 'run'}
-server.directories.plugins={self.home / 'plugins'}
-server.directories.import={self.home / 'import'}
-server.directories.licenses={self.home / 'licenses'}
+server.directories.data={self.home / "data"}
+server.directories.logs={self.home / "logs"}
+server.directories.run={self.home / "run"}
+server.directories.plugins={self.home / "plugins"}
+server.directories.import={self.home / "import"}
+server.directories.licenses={self.home / "licenses"}
 dbms.usage_report.enabled=false
 server.jvm.additional=-XX:+UseG1GC
 server.jvm.additional=-XX:-OmitStackTraceInFastThrow
@@ -169,7 +186,9 @@ server.jvm.additional=-Dlog4j2.disable.jmx=true
             password = secrets.token_hex(16)
             proc = self._java(ADMIN_BOOT, "dbms", "set-initial-password", password)
             if proc.returncode != 0:
-                raise Neo4jServerError("could not set the initial password:\n" + proc.stdout + proc.stderr)
+                raise Neo4jServerError(
+                    "could not set the initial password:\n" + proc.stdout + proc.stderr
+                )
             fd = os.open(self.password_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as f:
                 f.write(password + "\n")
@@ -232,7 +251,8 @@ server.jvm.additional=-Dlog4j2.disable.jmx=true
                     last = e
             time.sleep(0.5)
         raise Neo4jServerError(
-            f"Neo4j did not answer on {self.bolt_uri} within {timeout:.0f}s ({last})\n" + self.log_tail()
+            f"Neo4j did not answer on {self.bolt_uri} within {timeout:.0f}s ({last})\n"
+            + self.log_tail()
         )
 
     def stop(self) -> None:

@@ -20,7 +20,7 @@ def luhn_valid(digits: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=bool)
     padded = np.char.zfill(np.asarray(digits, dtype="U19"), 19)  # leading zeros keep the sum
     d = np.frombuffer("".join(padded.tolist()).encode("ascii"), dtype=np.uint8).reshape(-1, 19)
-    d = d.astype(np.int16) - 48
+    d = d.astype(np.int16) - 48  # type: ignore[assignment]
     doubled = d[:, 17::-2] * 2  # every second digit from the right, starting at the 2nd
     doubled -= 9 * (doubled > 9)
     return ((d[:, 18::-2].sum(axis=1) + doubled.sum(axis=1)) % 10) == 0

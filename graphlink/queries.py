@@ -276,12 +276,16 @@ def example_params(store: GraphStore) -> dict[str, dict[str, Any]]:
     cluster_id, run_id = str(top.iloc[0]["cluster_id"]), str(top.iloc[0]["run_id"])
     members = run(store, "cluster_members", {"cluster_id": cluster_id})
     a, b = str(members.iloc[0]["account_id"]), str(members.iloc[-1]["account_id"])
-    links = store.read_df("report/cluster_links", cluster_key=f"{run_id}/{cluster_id}", min_shared=2)
+    links = store.read_df(
+        "report/cluster_links", cluster_key=f"{run_id}/{cluster_id}", min_shared=2
+    )
     first = {str(k): g.iloc[0] for k, g in links.groupby("kind")} if not links.empty else {}
     ip = str(first["IP"]["target"]) if "IP" in first else ""
     provider = next((p for p in links.get("proxy_provider", []) if isinstance(p, str) and p), "")
-    kind, _, value = (str(first["Identifier"]["target"]) if "Identifier" in first else ":").partition(":")
-    created = [v.to_native() if hasattr(v, "to_native") else v for v in members["created_at"]]
+    kind, _, value = (
+        str(first["Identifier"]["target"]) if "Identifier" in first else ":"
+    ).partition(":")
+    created = list(members["created_at"])
     since = min(created)
     wave = store.read("report/latest_wave")
     wave_id = str(wave[0]["wave_id"]) if wave else ""

@@ -277,8 +277,8 @@ def index_rows(result: DetectionResult, links: Links) -> IndexRows:
     members = list(zip(mem["account_id"].astype(str).tolist(), mem["cluster_id"].tolist(),
                        mem["account_risk"].astype(float).tolist(),
                        [list(r) for r in mem["reasons"].tolist()],
-                       np.where(m_acct >= 0, plan[pos], None).tolist(),
-                       np.where(m_acct >= 0, domain[pos], None).tolist()))
+                       np.where(m_acct >= 0, plan[pos], None).tolist(),  # type: ignore[call-overload]
+                       np.where(m_acct >= 0, domain[pos], None).tolist()))  # type: ignore[call-overload]
     clusters = list(zip(cluster_ids.tolist(), cl["risk"].astype(float).tolist(),
                         cl["size"].astype(int).tolist(), [list(r) for r in cl["reasons"].tolist()],
                         [p if isinstance(p, str) and p else None
@@ -298,7 +298,7 @@ def index_rows(result: DetectionResult, links: Links) -> IndexRows:
             else pd.Series([None] * len(ips), dtype=object)
         dc = _bools(ips["is_datacenter"]) if "is_datacenter" in ips \
             else pd.Series([None] * len(ips), dtype=object)
-        sel = (acct >= 0) & (prov.notna().to_numpy() | (dc == True).to_numpy())
+        sel = (acct >= 0) & (prov.notna().to_numpy() | (dc == True).to_numpy())  # noqa: E712 (elementwise)
         if sel.any():
             f = pd.DataFrame({"ip": _arrow(ips["ip"]).to_numpy(zero_copy_only=False)[sel],
                               "prov": prov.to_numpy()[sel], "dc": dc.to_numpy()[sel]})
@@ -372,7 +372,8 @@ class Replay:
 
     ``newcomers``: ``account_id, segment, campaign, stratum, risk, block_risk,
     decision, naive`` (one row per held-out account; ``block_risk``: the part of the
-    risk that may block, see :func:`graphlink.signup.score_signup`); ``weights``: each benign segment's
+    risk that may block, see :func:`graphlink.signup.score_signup`); ``weights``: each benign
+    segment's
     share of the benign population.
     """
 
@@ -396,11 +397,14 @@ class Replay:
             rows.append(row)
         out = pd.DataFrame(rows)
         ring_first = out["stratum"].astype(str).str.startswith("ring")
-        return pd.concat([out[ring_first].sort_values("stratum"),
-                          out[~ring_first].sort_values("stratum")], ignore_index=True)
+        return pd.concat(
+            [out[ring_first].sort_values("stratum"), out[~ring_first].sort_values("stratum")],
+            ignore_index=True,
+        )
 
-    def summary(self, *, review_at: float = REVIEW_AT, block_at: float = BLOCK_AT
-                ) -> dict[str, float]:
+    def summary(
+        self, *, review_at: float = REVIEW_AT, block_at: float = BLOCK_AT
+    ) -> dict[str, float]:
         """Headline rates at the given thresholds (benign ones population-weighted).
 
         At the module's thresholds these are exactly the decisions the API gave.
@@ -411,13 +415,18 @@ class Replay:
         rb = self._block_score(ring)
         return {
             "ring_n": float(len(ring)),
-            "ring_caught": float(np.mean((r >= review_at) | (rb >= block_at))) if len(r)
+            "ring_caught": float(np.mean((r >= review_at) | (rb >= block_at)))
+            if len(r)
             else float("nan"),
             "ring_blocked": float(np.mean(rb >= block_at)) if len(r) else float("nan"),
             "benign_blocked": self.benign_rate(block_at, block=True),
-            "benign_review": max(0.0, self.benign_rate(review_at)
-                                 - self.benign_rate(max(block_at, review_at), block=True)),
-            "naive_ring_blocked": float(np.mean(ring["naive"] == "block")) if len(ring)
+            "benign_review": max(
+                0.0,
+                self.benign_rate(review_at)
+                - self.benign_rate(max(block_at, review_at), block=True),
+            ),
+            "naive_ring_blocked": float(np.mean(ring["naive"] == "block"))
+            if len(ring)
             else float("nan"),
             "naive_benign_blocked": self.benign_naive_rate(),
         }
@@ -447,11 +456,17 @@ class Replay:
 
     def benign_naive_rate(self) -> float:
         b = self._benign()
-        return float(sum(w * np.mean(b.loc[b["segment"] == s, "naive"].to_numpy() == "block")
-                         for s, w in self.weights.items() if (b["segment"] == s).any()))
+        return float(
+            sum(
+                w * np.mean(b.loc[b["segment"] == s, "naive"].to_numpy() == "block")
+                for s, w in self.weights.items()
+                if (b["segment"] == s).any()
+            )
+        )
 
-    def operating_point(self, *, block_budget: float = BLOCK_BUDGET,
-                        review_budget: float = REVIEW_BUDGET) -> dict[str, float]:
+    def operating_point(
+        self, *, block_budget: float = BLOCK_BUDGET, review_budget: float = REVIEW_BUDGET
+    ) -> dict[str, float]:
         """Lowest thresholds keeping weighted benign blocks <= ``block_budget`` and benign
         sent to review <= ``review_budget`` on this replay, and the ring rates they give."""
         risks = np.unique(np.r_[self.newcomers["risk"].to_numpy(), 0.0, 1.0])
@@ -475,8 +490,11 @@ class Replay:
         block = lowest(block_rates, block_budget)
         review = min(lowest(rates, block_budget + review_budget), block)
         s = self.summary(review_at=review, block_at=block)
-        return {"review_at": review, "block_at": block, **{k: s[k] for k in
-                ("ring_caught", "ring_blocked", "benign_blocked", "benign_review")}}
+        return {
+            "review_at": review,
+            "block_at": block,
+            **{k: s[k] for k in ("ring_caught", "ring_blocked", "benign_blocked", "benign_review")},
+        }
 
 
 def segment_weights(truth: pd.DataFrame) -> dict[str, float]:
@@ -506,8 +524,9 @@ def replay(
     secs: dict[str, float] = {}
     t0 = time.perf_counter()
     say("holdout")
-    held = sample_holdout(truth, holdout_frac=holdout_frac, benign_per_segment=benign_per_segment,
-                          seed=seed)
+    held = sample_holdout(
+        truth, holdout_frac=holdout_frac, benign_per_segment=benign_per_segment, seed=seed
+    )
     held = held[held["account_id"].isin(links.accounts["account_id"].astype(str))]
     rest, mine = split_links(links, pd.Index(held["account_id"]))
     secs["holdout"] = time.perf_counter() - t0
@@ -531,14 +550,23 @@ def replay(
         block_risk.append(r.block_risk)
         decision.append(r.decision)
         naive.append(naive_decision(index, s, risky_at))
-    newcomers = held.assign(risk=risk, block_risk=block_risk, decision=decision,
-                            naive=naive).reset_index(drop=True)
+    newcomers = held.assign(
+        risk=risk, block_risk=block_risk, decision=decision, naive=naive
+    ).reset_index(drop=True)
     secs["score"] = time.perf_counter() - t
     return Replay(
-        newcomers=newcomers, weights=segment_weights(truth), run_id=result.run_id,
-        index_sizes=index.sizes(), seconds={k: round(v, 2) for k, v in secs.items()},
-        params={"holdout_frac": holdout_frac, "benign_per_segment": benign_per_segment,
-                "seed": seed, "detect_seed": detect_seed, "naive_risky_at": risky_at},
+        newcomers=newcomers,
+        weights=segment_weights(truth),
+        run_id=result.run_id,
+        index_sizes=index.sizes(),
+        seconds={k: round(v, 2) for k, v in secs.items()},
+        params={
+            "holdout_frac": holdout_frac,
+            "benign_per_segment": benign_per_segment,
+            "seed": seed,
+            "detect_seed": detect_seed,
+            "naive_risky_at": risky_at,
+        },
     )
 
 
@@ -549,10 +577,10 @@ def read_snapshot(snapshot_dir: str | Path) -> tuple[Links, dict[str, int]]:
     Returns the links and the number of rows rejected per table (the ingest
     report names each with its line and reason; this replay only counts them).
     """
-    from ingest import read as ingest_read
-    from ingest.job import plan as ingest_plan
-    from ingest.tables import TABLES
-    from ingest.validate import validate
+    from graphlink.ingest import read as ingest_read
+    from graphlink.ingest.stream import plan as ingest_plan
+    from graphlink.ingest.tables import TABLES
+    from graphlink.ingest.validate import validate
 
     p = ingest_plan(Path(snapshot_dir))
     frames: dict[str, pd.DataFrame] = {}
@@ -572,8 +600,9 @@ def read_snapshot(snapshot_dir: str | Path) -> tuple[Links, dict[str, int]]:
     def ts(frame: pd.DataFrame, *cols: str) -> pd.DataFrame:
         for c in cols:
             if c in frame:
-                frame[c] = pd.to_datetime(pd.to_numeric(frame[c], errors="coerce"), unit="ms",
-                                          utc=True)
+                frame[c] = pd.to_datetime(
+                    pd.to_numeric(frame[c], errors="coerce"), unit="ms", utc=True
+                )
         return frame
 
     def table(name: str, columns: list[str]) -> pd.DataFrame:
@@ -600,11 +629,16 @@ def render_replay(rep: Replay, *, title: str = "held-out newcomers") -> list[Any
     from rich.table import Table
     from rich.text import Text
 
-    t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
-              caption=f"graphlink: review at risk >= {REVIEW_AT}, block at >= {BLOCK_AT}; naive: "
-                      "block any sign-up sharing an IP or payment instrument with a cluster of "
-                      f"risk >= {rep.params.get('naive_risky_at', 'the flag bar')}",
-              caption_justify="left")
+    t = Table(
+        title=title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        caption=f"graphlink: review at risk >= {REVIEW_AT}, block at >= {BLOCK_AT}; naive: "
+        "block any sign-up sharing an IP or payment instrument with a cluster of "
+        f"risk >= {rep.params.get('naive_risky_at', 'the flag bar')}",
+        caption_justify="left",
+    )
     for h in ("newcomers", "n", "allow", "review", "block", "caught", "naive block"):
         t.add_column(h, justify="left" if h == "newcomers" else "right", no_wrap=True)
     tab = rep.table()
@@ -612,18 +646,27 @@ def render_replay(rep: Replay, *, title: str = "held-out newcomers") -> list[Any
         ring = str(r["stratum"]).startswith("ring")
         n = max(r["n"], 1)
         caught = (r["review"] + r["block"]) / n
-        t.add_row(("ring, " + str(r["stratum"])[5:]) if ring else "benign, " + str(r["stratum"]),
-                  f"{r['n']:,}", f"{r['allow']:,}", f"{r['review']:,}", f"{r['block']:,}",
-                  f"{caught:.0%}", f"{r['naive_block']:,}")
+        t.add_row(
+            ("ring, " + str(r["stratum"])[5:]) if ring else "benign, " + str(r["stratum"]),
+            f"{r['n']:,}",
+            f"{r['allow']:,}",
+            f"{r['review']:,}",
+            f"{r['block']:,}",
+            f"{caught:.0%}",
+            f"{r['naive_block']:,}",
+        )
     s = rep.summary()
     op = rep.operating_point()
     lines = Text.assemble(
-        ("ring newcomers ", "bold"), f"caught (review or block) {s['ring_caught']:.3f}, blocked "
+        ("ring newcomers ", "bold"),
+        f"caught (review or block) {s['ring_caught']:.3f}, blocked "
         f"{s['ring_blocked']:.3f} (naive: blocked {s['naive_ring_blocked']:.3f})\n",
-        ("benign newcomers ", "bold"), "(weighted by segment share) blocked "
+        ("benign newcomers ", "bold"),
+        "(weighted by segment share) blocked "
         f"{s['benign_blocked']:.3%}, sent to review {s['benign_review']:.2%} (naive: blocked "
         f"{s['naive_benign_blocked']:.2%})\n",
-        ("operating point of this replay ", "bold"), f"(benign blocked <= {BLOCK_BUDGET:.1%}, "
+        ("operating point of this replay ", "bold"),
+        f"(benign blocked <= {BLOCK_BUDGET:.1%}, "
         f"to review <= {REVIEW_BUDGET:.0%}): review at {op['review_at']:.3f}, block at "
         f"{op['block_at']:.3f} -> ring caught {op['ring_caught']:.3f}, blocked "
         f"{op['ring_blocked']:.3f}",
@@ -640,13 +683,20 @@ def evaluate_snapshot(
     seed: int = 0,
     progress: Progress | None = None,
 ) -> tuple[Replay, dict[str, int]]:
-    """``graphlink evaluate --signups``: read the snapshot and truth, replay (see :func:`replay`)."""
+    """``graphlink evaluate --signups``: read the snapshot and truth, replay (see
+    :func:`replay`)."""
     from graphlink.evaluate import read_truth
 
     say = progress or (lambda _s: None)
     say("reading the snapshot")
     links, rejected = read_snapshot(snapshot_dir)
     truth = read_truth(truth_path)
-    rep = replay(links, truth, holdout_frac=holdout_frac, benign_per_segment=benign_per_segment,
-                 seed=seed, progress=progress)
+    rep = replay(
+        links,
+        truth,
+        holdout_frac=holdout_frac,
+        benign_per_segment=benign_per_segment,
+        seed=seed,
+        progress=progress,
+    )
     return rep, rejected

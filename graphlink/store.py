@@ -20,6 +20,18 @@ instead of each one waiting out connect timeouts and driver retries.  After
 success closes the breaker, its failure re-opens it.  The service makes its
 background work (key refresh, snapshot poll) the trial, so a client request
 never waits on a dead socket.
+
+Values: Neo4j's temporal types (``neo4j.time.DateTime`` and friends) are
+converted to Python's (``datetime``, ``date``, ``time``, ``timedelta``) here,
+once, by :func:`to_native`, for the rows :meth:`GraphStore.query` returns and
+the columns of the DataFrames :meth:`GraphStore.query_df` returns.  The one
+exception is :meth:`GraphStore.stream`, the hot path that feeds the API's
+million-row index: its statements return numbers and strings, and a caller that
+streams a temporal converts it with :func:`to_native`.
+
+Timeouts: every transaction carries ``query_timeout`` (``GRAPHLINK_QUERY_TIMEOUT``):
+the server aborts a statement that runs longer and the caller gets a
+:class:`StoreError` naming it, instead of a call that never returns.
 """
 
 from __future__ import annotations
@@ -27,21 +39,52 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Self, TypeVar
 
-import pandas as pd
-
 import neo4j
-from graphlink import cypher_files
-from graphlink.config import Settings
-from graphlink.errors import StoreError, StoreUnavailable
-from neo4j import GraphDatabase, NotificationDisabledCategory, RoutingControl
+import pandas as pd
+from neo4j import GraphDatabase, NotificationDisabledCategory, Query, RoutingControl
 from neo4j import exceptions as nx
 
+from graphlink import cypher_files
+from graphlink.config import Settings
+from graphlink.errors import StoreDown, StoreError, StoreUnavailable
+
 T = TypeVar("T")
+
+
+def to_native(value: Any) -> Any:
+    """A Neo4j value as plain Python: temporal types become ``datetime``/``date``/
+    ``time``/``timedelta`` (inside lists and maps too); everything else is unchanged.
+
+    >>> from neo4j.time import DateTime
+    >>> to_native({"at": [DateTime(2026, 1, 2, 3, 4, 5)]})
+    {'at': [datetime.datetime(2026, 1, 2, 3, 4, 5)]}
+    """
+    if isinstance(value, list):
+        return [to_native(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_native(v) for k, v in value.items()}
+    to_py = getattr(value, "to_native", None)
+    return to_py() if to_py is not None else value
+
+
+def _native_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """:func:`to_native` over the object columns that hold driver values.
+
+    A column's type is the statement's, so its first non-null value says whether
+    the column needs converting: the other columns are not touched (detection
+    reads millions of rows through here).  Lists of temporals inside a cell are
+    left as they are (no statement returns one into a DataFrame).
+    """
+    for col in df.columns[df.dtypes.eq(object)]:
+        first = df[col].first_valid_index()
+        if first is not None and hasattr(df[col].at[first], "to_native"):
+            df[col] = df[col].map(to_native)
+    return df
 
 _UNAVAILABLE = (
     nx.ServiceUnavailable,
@@ -51,18 +94,6 @@ _UNAVAILABLE = (
     ConnectionError,
     OSError,
 )
-
-
-class StoreDown(StoreUnavailable):
-    """Refused without trying: the circuit breaker knows Neo4j is down.
-
-    ``retry_after`` (seconds) is when the next trial call may find it back;
-    the API sends it as the ``Retry-After`` header.
-    """
-
-    def __init__(self, message: str, *, retry_after: float) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 class CircuitBreaker:
@@ -166,11 +197,14 @@ class GraphStore:
         *,
         database: str = "neo4j",
         connect_timeout: float = 3.0,
+        query_timeout: float | None = None,
         retry_time: float = 15.0,
         breaker: CircuitBreaker | None = None,
     ) -> None:
         self.uri = uri
         self.database = database
+        #: Seconds a transaction may run before the server aborts it (None: no limit).
+        self.query_timeout = query_timeout
         #: Fail-fast guard (None: every call tries Bolt, as the CLI wants).
         self.breaker = breaker
         self._driver_args: dict[str, Any] = {
@@ -199,6 +233,7 @@ class GraphStore:
             (settings.neo4j_user, settings.password()),
             database=settings.neo4j_database,
             connect_timeout=settings.connect_timeout,
+            query_timeout=settings.query_timeout,
             retry_time=retry_time,
             breaker=breaker,
         )
@@ -275,6 +310,10 @@ class GraphStore:
             if trial and not verdict:
                 breaker.release()  # type: ignore[union-attr]
 
+    def _timed(self, text: str) -> Query:
+        """The statement with this store's transaction timeout attached."""
+        return Query(text, timeout=self.query_timeout)
+
     # -- queries by name ---------------------------------------------------
     def read(self, name: str, /, **params: Any) -> list[dict[str, Any]]:
         """Run ``cypher/internal/<name>.cypher`` as a read; rows as dicts."""
@@ -291,7 +330,7 @@ class GraphStore:
     def write_batches(
         self,
         name: str,
-        batches: Iterable[list[Mapping[str, Any]]],
+        batches: Iterable[Sequence[Mapping[str, Any]]],
         *,
         on_batch: Callable[[int], None] | None = None,
         **params: Any,
@@ -304,7 +343,8 @@ class GraphStore:
         query = cypher_files.internal(name)
         total = 0
 
-        def _tx(tx: neo4j.ManagedTransaction, rows: list[Mapping[str, Any]]) -> None:
+        @neo4j.unit_of_work(timeout=self.query_timeout)
+        def _tx(tx: neo4j.ManagedTransaction, rows: Sequence[Mapping[str, Any]]) -> None:
             tx.run(query, rows=rows, **params).consume()
 
         with self._wrapped(name), self._driver.session(database=self.database) as session:
@@ -328,34 +368,38 @@ class GraphStore:
     ) -> list[dict[str, Any]]:
         with self._wrapped(name):
             records, _, _ = self._driver.execute_query(
-                text,
+                self._timed(text),
                 dict(params or {}),
                 database_=self.database,
                 routing_=RoutingControl.WRITE if write else RoutingControl.READ,
             )
-        return [r.data() for r in records]
+        return [{k: to_native(v) for k, v in r.data().items()} for r in records]
 
     def query_df(
         self, text: str, params: Mapping[str, Any] | None = None, *, name: str = "<inline>"
     ) -> pd.DataFrame:
         with self._wrapped(name):
-            return self._driver.execute_query(
-                text,
+            df: pd.DataFrame = self._driver.execute_query(
+                self._timed(text),
                 dict(params or {}),
                 database_=self.database,
                 routing_=RoutingControl.READ,
                 result_transformer_=neo4j.Result.to_df,
             )
+        return _native_columns(df)
 
     def stream(
         self, name: str, /, *, fetch_size: int = 50_000, **params: Any
-    ) -> Iterator[list[Any]]:
-        """Stream a named read's records as value lists without holding them all."""
+    ) -> Iterator[Any]:
+        """Stream a named read's records as value lists without holding them all.
+
+        Values come as the driver gives them (no :func:`to_native`: this feeds
+        million-row indexes, and its statements return numbers and strings)."""
         query = cypher_files.internal(name)
         with self._wrapped(name), self._driver.session(
             database=self.database, default_access_mode=neo4j.READ_ACCESS, fetch_size=fetch_size
         ) as session:
-            result = session.run(query, params)
+            result = session.run(self._timed(query), params)
             for record in result:
                 yield record.values()
 

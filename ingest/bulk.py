@@ -8,7 +8,7 @@ full --overwrite-destination`` builds the store files directly (no
 transactions, no MERGE), the server is restarted and the schema applied.
 
 The importer creates, it does not merge, so this module makes the rows
-unique first, with the compact hash sets of :mod:`ingest.keys`:
+unique first, with the compact hash sets of :mod:`graphlink.ingest.keys`:
 
 * a node is written at its first sighting (IP, instrument, identifier, ASN,
   proxy provider, org); ``IN_ASN``/``VIA_PROVIDER`` with its IP node;
@@ -37,7 +37,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -46,45 +46,91 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from graphlink.errors import IngestError
+from graphlink.ingest import write
+from graphlink.ingest.keys import KeySet, hash_keys
+from graphlink.ingest.read import total_rows
+from graphlink.ingest.report import IngestReport, RejectsWriter
+from graphlink.ingest.stream import AccountIndex, Plan, Progress, stream_table
+from graphlink.ingest.tables import TABLES
+from graphlink.ingest.validate import Checked
 from graphlink.neo4j_local import LocalNeo4j
 from graphlink.store import GraphStore
-from ingest import write
-from ingest.keys import KeySet, hash_keys
-from ingest.read import total_rows
-from ingest.report import IngestReport, RejectsWriter
-from ingest.tables import TABLES
-from ingest.validate import Checked
-
-if TYPE_CHECKING:
-    from ingest.job import Plan, Progress
 
 #: importer header per output file: (kind, label or type, header columns)
 HEADERS: dict[str, tuple[str, str, list[str]]] = {
-    "accounts": ("nodes", "Account", [
-        ":ID(Account)", "account_id", "created_at:datetime", "email_domain", "country", "plan", "org_id", "status",
-    ]),
+    "accounts": (
+        "nodes",
+        "Account",
+        [
+            ":ID(Account)",
+            "account_id",
+            "created_at:datetime",
+            "email_domain",
+            "country",
+            "plan",
+            "org_id",
+            "status",
+        ],
+    ),
     "orgs": ("nodes", "Org", [":ID(Org)", "org_id"]),
-    "instruments": ("nodes", "PaymentInstrument", [
-        ":ID(PaymentInstrument)", "instrument_id", "kind", "bin", "issuer_country", "first_seen:datetime",
-    ]),
-    "ips": ("nodes", "IP", [":ID(IP)", "ip", "asn:long", "proxy_provider", "is_datacenter:boolean"]),
+    "instruments": (
+        "nodes",
+        "PaymentInstrument",
+        [
+            ":ID(PaymentInstrument)",
+            "instrument_id",
+            "kind",
+            "bin",
+            "issuer_country",
+            "first_seen:datetime",
+        ],
+    ),
+    "ips": (
+        "nodes",
+        "IP",
+        [":ID(IP)", "ip", "asn:long", "proxy_provider", "is_datacenter:boolean"],
+    ),
     "asns": ("nodes", "ASN", [":ID(ASN)", "asn:long"]),
     "providers": ("nodes", "ProxyProvider", [":ID(ProxyProvider)", "name"]),
     "identifiers": ("nodes", "Identifier", [":ID(Identifier)", "key", "kind", "value"]),
     "in_org": ("relationships", "IN_ORG", [":START_ID(Account)", ":END_ID(Org)"]),
-    "paid_with": ("relationships", "PAID_WITH", [
-        ":START_ID(Account)", ":END_ID(PaymentInstrument)", "first_seen:datetime",
-    ]),
-    "used_ip": ("relationships", "USED_IP", [
-        ":START_ID(Account)", ":END_ID(IP)", "first_seen:datetime", "last_seen:datetime", "requests:long",
-        "snapshots:string[]",
-    ]),
+    "paid_with": (
+        "relationships",
+        "PAID_WITH",
+        [
+            ":START_ID(Account)",
+            ":END_ID(PaymentInstrument)",
+            "first_seen:datetime",
+        ],
+    ),
+    "used_ip": (
+        "relationships",
+        "USED_IP",
+        [
+            ":START_ID(Account)",
+            ":END_ID(IP)",
+            "first_seen:datetime",
+            "last_seen:datetime",
+            "requests:long",
+            "snapshots:string[]",
+        ],
+    ),
     "in_asn": ("relationships", "IN_ASN", [":START_ID(IP)", ":END_ID(ASN)"]),
     "via_provider": ("relationships", "VIA_PROVIDER", [":START_ID(IP)", ":END_ID(ProxyProvider)"]),
-    "has_identifier": ("relationships", "HAS_IDENTIFIER", [
-        ":START_ID(Account)", ":END_ID(Identifier)", "first_seen:datetime",
-    ]),
-    "similar_to": ("relationships", "SIMILAR_TO", [":START_ID(Account)", ":END_ID(Account)", "signal", "score:double"]),
+    "has_identifier": (
+        "relationships",
+        "HAS_IDENTIFIER",
+        [
+            ":START_ID(Account)",
+            ":END_ID(Identifier)",
+            "first_seen:datetime",
+        ],
+    ),
+    "similar_to": (
+        "relationships",
+        "SIMILAR_TO",
+        [":START_ID(Account)", ":END_ID(Account)", "signal", "score:double"],
+    ),
 }
 
 
@@ -140,7 +186,10 @@ class ImportFiles:
         out = []
         for name, (kind, label, _) in HEADERS.items():
             if self.rows[name]:
-                out.append(f"--{kind}={label}={self.root / f'{name}.header.csv'},{self.root / f'{name}.csv'}")
+                out.append(
+                    f"--{kind}={label}={self.root / f'{name}.header.csv'},"
+                    f"{self.root / f'{name}.csv'}"
+                )
         return out
 
 
@@ -158,10 +207,24 @@ class BulkSink:
     def __init__(self, files: ImportFiles, ingest_ids: dict[str, str]) -> None:
         self.f = files
         self.ingest_ids = ingest_ids
-        self.seen = {k: KeySet() for k in ("org", "instrument", "ip", "ip_props", "asn", "provider",
-                                           "identifier", "has_identifier", "similar_to")}
+        self.seen = {
+            k: KeySet()
+            for k in (
+                "org",
+                "instrument",
+                "ip",
+                "ip_props",
+                "asn",
+                "provider",
+                "identifier",
+                "has_identifier",
+                "similar_to",
+            )
+        }
         self.deferred: dict[str, list[pd.DataFrame]] = {
-            "ip_nodes": [], "identifiers": [], "behaviour_similarity": [],
+            "ip_nodes": [],
+            "identifiers": [],
+            "behaviour_similarity": [],
         }
         self.instrument_repeats = 0
 
@@ -175,11 +238,18 @@ class BulkSink:
         getattr(self, "_" + checked.table)(v)
 
     def _accounts(self, v: pd.DataFrame) -> None:
-        out = pd.DataFrame({
-            "id": v["account_id"], "account_id": v["account_id"], "created_at": iso_ms(v["created_at"]),
-            "email_domain": _opt(v["email_domain"]), "country": _opt(v["country"]), "plan": _opt(v["plan"]),
-            "org_id": _opt(v["org_id"]), "status": v["status"].astype(object).where(v["status"].notna(), "active"),
-        })
+        out = pd.DataFrame(
+            {
+                "id": v["account_id"],
+                "account_id": v["account_id"],
+                "created_at": iso_ms(v["created_at"]),
+                "email_domain": _opt(v["email_domain"]),
+                "country": _opt(v["country"]),
+                "plan": _opt(v["plan"]),
+                "org_id": _opt(v["org_id"]),
+                "status": v["status"].astype(object).where(v["status"].notna(), "active"),
+            }
+        )
         self.f.append("accounts", out)
         with_org = v[v["org_id"].notna()]
         if len(with_org):
@@ -189,20 +259,40 @@ class BulkSink:
 
     def _payment_instruments(self, v: pd.DataFrame) -> None:
         first = iso_ms(v["first_seen"])
-        self.f.append("paid_with", pd.DataFrame({"a": v["account_id"], "p": v["instrument_id"], "f": first}))
+        self.f.append(
+            "paid_with", pd.DataFrame({"a": v["account_id"], "p": v["instrument_id"], "f": first})
+        )
         new = self._new("instrument", v, ["instrument_id"])
         self.instrument_repeats += int((~new).sum())
         n = v[new]
-        self.f.append("instruments", pd.DataFrame({
-            "id": n["instrument_id"], "instrument_id": n["instrument_id"], "kind": n["kind"], "bin": _opt(n["bin"]),
-            "issuer_country": _opt(n["issuer_country"]), "first_seen": first[new],
-        }))
+        self.f.append(
+            "instruments",
+            pd.DataFrame(
+                {
+                    "id": n["instrument_id"],
+                    "instrument_id": n["instrument_id"],
+                    "kind": n["kind"],
+                    "bin": _opt(n["bin"]),
+                    "issuer_country": _opt(n["issuer_country"]),
+                    "first_seen": first[new],
+                }
+            ),
+        )
 
     def _ip_observations(self, v: pd.DataFrame) -> None:
-        self.f.append("used_ip", pd.DataFrame({
-            "a": v["account_id"], "i": v["ip"], "f": iso_ms(v["first_seen"]), "l": iso_ms(v["last_seen"]),
-            "r": v["requests"], "s": self.ingest_ids["ip_observations"],
-        }))
+        self.f.append(
+            "used_ip",
+            pd.DataFrame(
+                {
+                    "a": v["account_id"],
+                    "i": v["ip"],
+                    "f": iso_ms(v["first_seen"]),
+                    "l": iso_ms(v["last_seen"]),
+                    "r": v["requests"],
+                    "s": self.ingest_ids["ip_observations"],
+                }
+            ),
+        )
         nodes = write.ip_node_rows(v)
         new = self._new("ip", nodes, ["ip"])
         # A seen IP whose properties differ from every combination seen so far is merged
@@ -215,28 +305,54 @@ class BulkSink:
         self.deferred["ip_nodes"].append(nodes[changed])
         nodes = nodes[new]
         dc = nodes["is_datacenter"].map({True: "true", False: "false"})
-        self.f.append("ips", pd.DataFrame({
-            "id": nodes["ip"], "ip": nodes["ip"], "asn": _opt(nodes["asn"]),
-            "proxy_provider": _opt(nodes["proxy_provider"]), "is_datacenter": _opt(dc),
-        }))
+        self.f.append(
+            "ips",
+            pd.DataFrame(
+                {
+                    "id": nodes["ip"],
+                    "ip": nodes["ip"],
+                    "asn": _opt(nodes["asn"]),
+                    "proxy_provider": _opt(nodes["proxy_provider"]),
+                    "is_datacenter": _opt(dc),
+                }
+            ),
+        )
         asn = nodes[nodes["asn"].notna()]
         self.f.append("in_asn", pd.DataFrame({"i": asn["ip"], "a": asn["asn"].astype("int64")}))
         new_asn = asn[self._new("asn", asn.astype({"asn": "int64"}), ["asn"])]
-        self.f.append("asns", pd.DataFrame({"id": new_asn["asn"].astype("int64"), "asn": new_asn["asn"].astype("int64")}))
+        self.f.append(
+            "asns",
+            pd.DataFrame(
+                {"id": new_asn["asn"].astype("int64"), "asn": new_asn["asn"].astype("int64")}
+            ),
+        )
         prov = nodes[nodes["proxy_provider"].notna()]
         self.f.append("via_provider", pd.DataFrame({"i": prov["ip"], "p": prov["proxy_provider"]}))
         new_prov = prov[self._new("provider", prov, ["proxy_provider"])]
-        self.f.append("providers", pd.DataFrame({"id": new_prov["proxy_provider"], "name": new_prov["proxy_provider"]}))
+        self.f.append(
+            "providers",
+            pd.DataFrame({"id": new_prov["proxy_provider"], "name": new_prov["proxy_provider"]}),
+        )
 
     def _identifiers(self, v: pd.DataFrame) -> None:
         first_link = self._new("has_identifier", v, ["account_id", "key"])
         self.deferred["identifiers"].append(v[~first_link])
         links = v[first_link]
-        self.f.append("has_identifier", pd.DataFrame({
-            "a": links["account_id"], "k": links["key"], "f": iso_ms(links["first_seen"]),
-        }))
+        self.f.append(
+            "has_identifier",
+            pd.DataFrame(
+                {
+                    "a": links["account_id"],
+                    "k": links["key"],
+                    "f": iso_ms(links["first_seen"]),
+                }
+            ),
+        )
         n = v[self._new("identifier", v, ["key"])]
-        self.f.append("identifiers", n[["key", "key", "kind", "value"]].set_axis(["id", "key", "kind", "value"], axis=1))
+        self.f.append(
+            "identifiers",
+            n[["key", "key", "kind", "value"]].set_axis(["id", "key", "kind", "value"], axis=1),
+        )
 
     def _behaviour_similarity(self, v: pd.DataFrame) -> None:
         first = self._new("similar_to", v, ["account_a", "account_b", "signal"])
@@ -256,8 +372,6 @@ def load(
     progress: Progress,
 ) -> None:
     """Validate ``p``'s tables into importer files, import offline, restart, finish."""
-    from ingest.job import AccountIndex, stream_table  # job imports this module lazily
-
     work = local.home / "import" / f"bulk-{p.ingest_id[:16]}"
     shutil.rmtree(work, ignore_errors=True)
     files = ImportFiles(work)
@@ -276,13 +390,22 @@ def load(
             sink.add(checked)
             progress.rows_done(_name, checked.n_read)
 
-        stream_table(spec, tf, batch_size=batch_size, accounts=accounts, rejects=rejects,
-                     table_report=tr, on_valid=on_valid)
+        stream_table(
+            spec,
+            tf,
+            batch_size=batch_size,
+            accounts=accounts,
+            rejects=rejects,
+            table_report=tr,
+            on_valid=on_valid,
+        )
         tr.seconds = round(time.perf_counter() - t, 3)
         progress.table_finished(spec.name)
     files.close()
     report.phases["validate"] = round(time.perf_counter() - t_validate, 2)
-    report.notes.append(f"bulk: validated and wrote importer files in {report.phases['validate']:.1f}s")
+    report.notes.append(
+        f"bulk: validated and wrote importer files in {report.phases['validate']:.1f}s"
+    )
 
     t_import = time.perf_counter()
     clock = _Clock(report.phases)
@@ -291,10 +414,17 @@ def load(
     # The database name goes first: the --nodes/--relationships options take
     # several values and would swallow a trailing positional argument.
     args = [
-        "database", "import", "full", store.database, "--overwrite-destination=true",
+        "database",
+        "import",
+        "full",
+        store.database,
+        "--overwrite-destination=true",
         f"--multiline-fields={'true' if files.multiline else 'false'}",
-        "--array-delimiter=;", "--skip-bad-relationships=false", "--skip-duplicate-nodes=false",
-        f"--report-file={work / 'import.report'}", "--max-off-heap-memory=2g",
+        "--array-delimiter=;",
+        "--skip-bad-relationships=false",
+        "--skip-duplicate-nodes=false",
+        f"--report-file={work / 'import.report'}",
+        "--max-off-heap-memory=2g",
         *files.args(),
     ]
     proc = local.admin(*args)
@@ -303,21 +433,25 @@ def load(
     if proc.returncode != 0:
         # The database was empty (checked before): drop the half-written store so the
         # server recreates an empty one, rather than refusing to start on it.
-        for d in (local.home / "data" / "databases" / store.database,
-                  local.home / "data" / "transactions" / store.database):
+        for d in (
+            local.home / "data" / "databases" / store.database,
+            local.home / "data" / "transactions" / store.database,
+        ):
             shutil.rmtree(d, ignore_errors=True)
         local.start()
         store.reconnect()
         raise IngestError(
-            f"the offline importer failed (log: {work / 'import.log'}); the database is empty again:\n"
-            + (proc.stdout + proc.stderr)[-3000:]
+            f"the offline importer failed (log: {work / 'import.log'}); the database is empty "
+            "again:\n" + (proc.stdout + proc.stderr)[-3000:]
         )
     local.start()
     clock("start")
     store.reconnect()
     store.apply_schema()
     clock("schema_after_import")
-    report.notes.append(f"bulk: offline import + restart + schema in {time.perf_counter() - t_import:.1f}s")
+    report.notes.append(
+        f"bulk: offline import + restart + schema in {time.perf_counter() - t_import:.1f}s"
+    )
 
     # rows the importer could not merge, and the instrument first_seen minimum
     for table, frames in sink.deferred.items():

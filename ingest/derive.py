@@ -17,8 +17,12 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from graphlink.ingest import read, write
+from graphlink.ingest.report import IngestReport, RejectsWriter, TableReport
+from graphlink.ingest.stream import AccountIndex, Progress, stream_table
+from graphlink.ingest.tables import BEHAVIOUR_SIMILARITY, REQUESTS
+from graphlink.ingest.validate import Checked
 from graphlink.similarity import (
     DERIVATION_VERSION,
     RequestAccumulator,
@@ -28,13 +32,6 @@ from graphlink.similarity import (
 )
 from graphlink.similarity.run import accumulate_checked
 from graphlink.store import GraphStore
-from ingest import read, write
-from ingest.report import IngestReport, RejectsWriter, TableReport
-from ingest.tables import BEHAVIOUR_SIMILARITY, REQUESTS
-from ingest.validate import Checked
-
-if TYPE_CHECKING:
-    from ingest.job import AccountIndex, Progress
 
 #: Name of the derived pairs' entry in the ingest report.
 DERIVED_TABLE = "behaviour_similarity_derived"
@@ -54,8 +51,6 @@ def derive_similarity(
     config: SimilarityConfig | None = None,
 ) -> None:
     """Validate ``tf`` (the requests log), derive pairs, load them; account for every row."""
-    from ingest.job import stream_table
-
     cfg = config or SimilarityConfig()
     t0 = time.perf_counter()
     tr = report.table(REQUESTS.name)

@@ -1,10 +1,10 @@
 """``run_ingest``: load a snapshot directory into the graph.
 
-Stages, one module each: :mod:`ingest.read` streams a table file in batches,
-:mod:`ingest.validate` checks and normalises a batch (pure), this module
-applies the cross-batch rules and hands valid rows to :mod:`ingest.write`
-(incremental, through :class:`GraphStore`) or :mod:`ingest.bulk` (the offline
-importer), and :mod:`ingest.report` accounts for every row.
+Stages, one module each: :mod:`graphlink.ingest.read` streams a table file in batches,
+:mod:`graphlink.ingest.validate` checks and normalises a batch (pure), this module
+applies the cross-batch rules and hands valid rows to :mod:`graphlink.ingest.write`
+(incremental, through :class:`GraphStore`) or :mod:`graphlink.ingest.bulk` (the offline
+importer), and :mod:`graphlink.ingest.report` accounts for every row.
 
 Refusal policy: before anything is written, every table file present is
 checked (format, readable header, required columns).  If any file is refused
@@ -13,7 +13,7 @@ column, and the store is untouched: loading the other tables of a snapshot
 whose ``accounts`` or ``ip_observations`` is broken would leave a half-linked
 graph that detection would misread.  The optional ``requests`` table is not
 stored: it is validated row by row and derives ``behaviour_similarity`` pairs
-that load after the other tables (:mod:`ingest.derive`).
+that load after the other tables (:mod:`graphlink.ingest.derive`).
 
 Merge rules (from ``docs/graph-model.md``; re-running an ingest changes nothing):
 
@@ -41,88 +41,37 @@ store is rejected.
 
 from __future__ import annotations
 
-import hashlib
 import queue
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
 
-import numpy as np
-import pandas as pd
 import psutil
 
-from graphlink.errors import IngestError
+from graphlink.ingest import read, write
+from graphlink.ingest.report import IngestReport, RejectsWriter, TableReport, write_report
+from graphlink.ingest.stream import (
+    AccountIndex,
+    NoProgress,
+    Plan,
+    Progress,
+    TableChecks,
+    hash_keys_values,
+    plan,
+    stream_table,
+)
+from graphlink.ingest.tables import DERIVED_FROM, TABLES
+from graphlink.ingest.validate import Checked
 from graphlink.neo4j_local import LocalNeo4j
 from graphlink.store import GraphStore
-from ingest import read, write
-from ingest.keys import KeySet, hash_keys
-from ingest.report import IngestReport, RejectsWriter, TableReport, write_report
-from ingest.tables import ACCOUNTS, DERIVED_FROM, SKIPPED_TABLES, TABLES, TableSpec
-from ingest.validate import Checked, validate
 
-
-class Progress(Protocol):
-    """Receives progress (the CLI draws rich bars from it)."""
-
-    def table_started(self, table: str, total: int | None) -> None: ...
-    def rows_done(self, table: str, n: int) -> None: ...
-    def table_finished(self, table: str) -> None: ...
-
-
-class _NoProgress:
-    def table_started(self, table: str, total: int | None) -> None:
-        pass
-
-    def rows_done(self, table: str, n: int) -> None:
-        pass
-
-    def table_finished(self, table: str) -> None:
-        pass
-
-
-@dataclass
-class Plan:
-    """The snapshot's table files, checked before anything is written."""
-
-    snapshot_dir: Path
-    files: dict[str, read.TableFile]
-    hashes: dict[str, str]
-    skipped: list[str]
-    ingest_id: str
-
-
-def plan(snapshot_dir: Path) -> Plan:
-    """Find and check every table file; IngestError if any is refused.
-
-    >>> plan(Path("/nonexistent"))  # doctest: +IGNORE_EXCEPTION_DETAIL
-    Traceback (most recent call last):
-    graphlink.errors.IngestError: /nonexistent: not a snapshot directory
-    """
-    snapshot_dir = Path(snapshot_dir)
-    if not snapshot_dir.is_dir():
-        raise IngestError(f"{snapshot_dir}: not a snapshot directory")
-    files: dict[str, read.TableFile] = {}
-    for spec in (*TABLES, *DERIVED_FROM):
-        tf = read.find_table_file(snapshot_dir, spec.name)
-        if tf is not None:
-            read.check_columns(tf, spec)
-            files[spec.name] = tf
-    if "accounts" not in files:
-        raise IngestError(
-            f"{snapshot_dir}: no accounts table (accounts.csv, accounts.csv.gz or accounts.parquet "
-            "is required)"
-        )
-    skipped = [t for t in SKIPPED_TABLES if any(snapshot_dir.glob(f"{t}.*"))]
-    hashes = {name: read.content_hash(tf.path) for name, tf in files.items()}
-    digest = hashlib.sha256()
-    for name in sorted(hashes):
-        digest.update(f"{name}={hashes[name]}\n".encode())
-    return Plan(snapshot_dir, files, hashes, skipped, digest.hexdigest())
+# The stream's names stay importable from here (older callers, other branches).
+__all__ = [
+    "AccountIndex", "Plan", "Progress", "TableChecks", "hash_keys_values", "plan", "run_ingest",
+    "stream_table",
+]
 
 
 class _Writer:
@@ -169,81 +118,6 @@ class _Writer:
             raise self._error
 
 
-class AccountIndex:
-    """Accounts links may point at: this snapshot's loaded accounts (hashed) and,
-    for ids not among them, the store (asked once per distinct id, cached)."""
-
-    def __init__(self, store: GraphStore | None) -> None:
-        self.snapshot = KeySet()
-        self._store = store
-        self._in_store = KeySet()
-        self._not_in_store = KeySet()
-
-    def known(self, ids: np.ndarray) -> np.ndarray:
-        h = hash_keys_values(ids)
-        ok = self.snapshot.contains(h) | self._in_store.contains(h)
-        ask = ~ok & ~self._not_in_store.contains(h)
-        if ask.any() and self._store is not None:
-            uniq = np.unique(ids[ask].astype(str))
-            found = write.existing_accounts(self._store, uniq)
-            found_mask = np.isin(uniq, list(found)) if found else np.zeros(len(uniq), dtype=bool)
-            self._in_store.add(hash_keys_values(uniq[found_mask]))
-            self._not_in_store.add(hash_keys_values(uniq[~found_mask]))
-            ok |= self._in_store.contains(h)
-        return ok
-
-
-def hash_keys_values(values: np.ndarray) -> np.ndarray:
-    """64-bit hashes of account ids (the same as :func:`hash_keys` on one column)."""
-    return hash_keys(pd.DataFrame({"k": np.asarray(values, dtype=object)}), ["k"])
-
-
-class TableChecks:
-    """Cross-batch rules for one table file: unique keys and known accounts."""
-
-    def __init__(self, spec: TableSpec, accounts: AccountIndex) -> None:
-        self.spec = spec
-        self.accounts = accounts
-        self.keys = KeySet() if spec.unique_key else None
-
-    def apply(self, checked: Checked) -> None:
-        spec = self.spec
-        if self.keys is not None and len(checked.valid):
-            first = self.keys.first_sighting(hash_keys(checked.valid, spec.unique_key))
-            checked.reject(~first, "duplicate " + " + ".join(spec.unique_key))
-        for col in spec.account_columns:
-            if len(checked.valid):
-                known = self.accounts.known(checked.valid[col].to_numpy())
-                checked.reject(~known, f"unknown account in {col}")
-        if spec is ACCOUNTS and len(checked.valid):
-            self.accounts.snapshot.add(hash_keys(checked.valid, ["account_id"]))
-
-
-def stream_table(
-    spec: TableSpec,
-    tf: read.TableFile,
-    *,
-    batch_size: int,
-    accounts: AccountIndex,
-    rejects: RejectsWriter,
-    table_report: TableReport,
-    on_valid: Callable[[Checked], None],
-) -> None:
-    """Read, validate and check ``tf`` batch by batch; valid rows go to ``on_valid``."""
-    checks = TableChecks(spec, accounts)
-    reasons: Counter[str] = Counter()
-    for raw in read.iter_batches(tf, spec, batch_size=batch_size):
-        checked = validate(spec, raw)
-        checks.apply(checked)
-        table_report.read += checked.n_read
-        table_report.rejected += checked.n_rejected
-        table_report.loaded += len(checked.valid)
-        if checked.n_rejected:
-            reasons.update(rejects.write(spec.name, tf.path.name, checked.rejects()))
-        on_valid(checked)
-    table_report.reasons = dict(reasons)
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -269,7 +143,7 @@ def run_ingest(
     >>> report.table("accounts").loaded                               # doctest: +SKIP
     1000
     """
-    progress = progress or _NoProgress()
+    progress = progress or NoProgress()
     started = _now()
     t0 = time.perf_counter()
     p = plan(Path(snapshot_dir))
@@ -293,7 +167,8 @@ def run_ingest(
             )
         )
     for name in p.skipped:
-        report.tables.append(TableReport(name, status="skipped", message="not loaded by ingest (optional raw log)"))
+        report.tables.append(TableReport(name, status="skipped", message="not loaded by ingest "
+                                                                         "(optional raw log)"))
         report.notes.append(f"table {name!r} is present but not loaded (optional raw log)")
 
     t_schema = time.perf_counter()
@@ -309,19 +184,37 @@ def run_ingest(
     accounts = AccountIndex(store)
     try:
         if bulk is not None:
-            from ingest import bulk as bulk_path
+            from graphlink.ingest import bulk as bulk_path
 
-            bulk_path.load(store, bulk, p, report, rejects=rejects, batch_size=batch_size, progress=progress)
+            bulk_path.load(
+                store, bulk, p, report, rejects=rejects, batch_size=batch_size, progress=progress
+            )
         else:
             t_load = time.perf_counter()
-            _incremental(store, p, report, rejects=rejects, batch_size=batch_size, progress=progress,
-                         accounts=accounts)
+            _incremental(
+                store,
+                p,
+                report,
+                rejects=rejects,
+                batch_size=batch_size,
+                progress=progress,
+                accounts=accounts,
+            )
             report.phases["load"] = round(time.perf_counter() - t_load, 2)
         if "requests" in p.files:
-            from ingest.derive import derive_similarity
+            from graphlink.ingest.derive import derive_similarity
 
-            derive_similarity(store, p.files["requests"], report, accounts=accounts, rejects=rejects,
-                              batch_size=batch_size, progress=progress, out_dir=report_dir, stamp=stamp)
+            derive_similarity(
+                store,
+                p.files["requests"],
+                report,
+                accounts=accounts,
+                rejects=rejects,
+                batch_size=batch_size,
+                progress=progress,
+                out_dir=report_dir,
+                stamp=stamp,
+            )
     finally:
         rejects.close()
 
@@ -369,7 +262,13 @@ def _incremental(
             progress.table_started(spec.name, read.total_rows(tf))
             t = time.perf_counter()
 
-            def on_valid(checked: Checked, *, _w=write_fn, _id=ingest_id, _name=spec.name) -> None:
+            def on_valid(
+                checked: Checked,
+                *,
+                _w: Callable[..., None] = write_fn,
+                _id: str = ingest_id,
+                _name: str = spec.name,
+            ) -> None:
                 frame, n = checked.valid, checked.n_read
 
                 def job() -> None:
@@ -380,8 +279,13 @@ def _incremental(
                 writer.submit(job)
 
             stream_table(
-                spec, tf, batch_size=batch_size, accounts=accounts, rejects=rejects,
-                table_report=tr, on_valid=on_valid,
+                spec,
+                tf,
+                batch_size=batch_size,
+                accounts=accounts,
+                rejects=rejects,
+                table_report=tr,
+                on_valid=on_valid,
             )
             # accounts must be in the store before links to them are merged
             writer.drain()

@@ -28,7 +28,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from graphlink.errors import IngestError
-from ingest.tables import TableSpec
+from graphlink.ingest.tables import TableSpec
 
 #: Suffixes recognised, most specific first.
 FORMATS: tuple[tuple[str, str], ...] = (
@@ -154,7 +154,8 @@ def _as_text(batch: pa.RecordBatch, wanted: list[str]) -> pa.Table:
         if pa.types.is_timestamp(col.type):
             # ISO-8601 with a zone for tz-aware columns; naive ones are UTC (spec)
             # Arrow's %S carries the fraction of a second for sub-second units
-            col = pc.strftime(col, format="%Y-%m-%dT%H:%M:%S%z" if col.type.tz else "%Y-%m-%dT%H:%M:%S")
+            fmt = "%Y-%m-%dT%H:%M:%S%z" if col.type.tz else "%Y-%m-%dT%H:%M:%S"
+            col = pc.strftime(col, format=fmt)
         elif not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
             col = pc.cast(col, pa.string())
         # trimmed in Arrow (C++), so validators never strip per value in Python
@@ -166,7 +167,10 @@ def _to_frame(table: pa.Table) -> pd.DataFrame:
     # Arrow-backed string columns: the validators' .str ops and comparisons then
     # run in Arrow's C++ kernels instead of a Python call per value.
     return pd.DataFrame(
-        {n: pd.Series(table.column(n), dtype=pd.ArrowDtype(pa.string())) for n in table.column_names},
+        {
+            n: pd.Series(table.column(n), dtype=pd.ArrowDtype(pa.string()))
+            for n in table.column_names
+        },
         index=pd.RangeIndex(table.num_rows),
     )
 
@@ -222,11 +226,13 @@ class _LineMap:
             self.next_rec += n
             return starts, []
         recs = self.next_rec + np.arange(n, dtype=np.int64)
-        for m in bad:
-            recs[recs >= m[0]] += 1
+        for b in bad:
+            recs[recs >= b[0]] += 1
         end = int(recs[-1]) if n else self.next_rec - 1
         # events in record order: valid rows and malformed rows up to the batch's end
-        events = [(int(r), int(e), None) for r, e in zip(recs.tolist(), extra.tolist())]
+        events: list[tuple[int, int, tuple[int, str, str] | None]] = [
+            (int(r), int(e), None) for r, e in zip(recs.tolist(), extra.tolist())
+        ]
         events += [(m[0], m[2].count("\n"), m) for m in bad if final or m[0] < end]
         events.sort(key=lambda ev: ev[0])
         starts = np.zeros(n, dtype=np.int64)
@@ -246,14 +252,18 @@ class _LineMap:
         return starts, placed
 
 
-def _iter_csv(tf: TableFile, cols: list[str], wanted: list[str], batch_size: int) -> Iterator[RawBatch]:
+def _iter_csv(
+    tf: TableFile, cols: list[str], wanted: list[str], batch_size: int
+) -> Iterator[RawBatch]:
     # Rows with the wrong number of fields are skipped by the parser and
     # reported with their physical line (known to the parser when it runs
     # single-threaded), then valid rows' line numbers are shifted past them.
     malformed: list[tuple[int, str, str]] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
-        reason = f"wrong number of fields (expected {row.expected_columns}, got {row.actual_columns})"
+        reason = (
+            f"wrong number of fields (expected {row.expected_columns}, got {row.actual_columns})"
+        )
         malformed.append((int(row.number or 0), reason, row.text or ""))
         return "skip"
 
@@ -268,7 +278,10 @@ def _iter_csv(tf: TableFile, cols: list[str], wanted: list[str], batch_size: int
     lines = _LineMap()
     try:
         reader = pacsv.open_csv(
-            str(tf.path), read_options=read_opts, parse_options=parse_opts, convert_options=conv_opts
+            str(tf.path),
+            read_options=read_opts,
+            parse_options=parse_opts,
+            convert_options=conv_opts,
         )
         for rb in reader:
             # Physical lines each row spans: 1 + newlines inside its quoted values.
@@ -280,7 +293,9 @@ def _iter_csv(tf: TableFile, cols: list[str], wanted: list[str], batch_size: int
             frame = _to_frame(_as_text(rb, wanted))
             for lo in range(0, max(rb.num_rows, 1), batch_size):
                 hi = min(lo + batch_size, rb.num_rows)
-                yield RawBatch(frame.iloc[lo:hi].reset_index(drop=True), starts[lo:hi], bad if lo == 0 else [])
+                yield RawBatch(
+                    frame.iloc[lo:hi].reset_index(drop=True), starts[lo:hi], bad if lo == 0 else []
+                )
         _, bad = lines.place(np.zeros(0, dtype=np.int64), malformed, final=True)
         if bad:
             empty = pa.table({c: pa.array([], pa.string()) for c in wanted})

@@ -1,6 +1,6 @@
 """Per-row validation and normalisation of snapshot batches: pure, vectorised.
 
-:func:`validate` turns a :class:`~ingest.read.RawBatch` of text columns into a
+:func:`validate` turns a :class:`~graphlink.ingest.read.RawBatch` of text columns into a
 :class:`Checked` batch: the valid rows normalised to what the store holds
 (epoch milliseconds for timestamps, ``ipaddress``-normalised IPs, account
 pairs ordered ``a < b``, ...) and the rejected rows with their line and the
@@ -9,8 +9,8 @@ over rows in Python except the per-*distinct*-IP normalisation (``ipaddress``
 has no vector form) and the masking of the few rejected rows.
 
 Cross-batch rules (duplicate keys within a table file, accounts unknown to the
-snapshot and the store) need state and live in :mod:`ingest.keys` and
-:mod:`ingest.job`; they move rows to the rejects through :meth:`Checked.reject`.
+snapshot and the store) need state and live in :mod:`graphlink.ingest.keys` and
+:mod:`graphlink.ingest.job`; they move rows to the rejects through :meth:`Checked.reject`.
 
 Raw card numbers: a value of ``instrument_id``, ``bin`` or an identifier's
 ``value`` that is, once spaces and dashes are removed, 13-19 digits passing the
@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from graphlink.ingest.read import RawBatch
+from graphlink.ingest.tables import PAYMENT_KINDS, TableSpec
 from graphlink.pii import luhn_valid
-from ingest.read import RawBatch
-from ingest.tables import PAYMENT_KINDS, TableSpec
 
 # -- raw card numbers --------------------------------------------------------------
 
@@ -40,7 +40,8 @@ _PAN_ANYWHERE = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")
 
 
 def is_raw_card_number(values: pd.Series) -> np.ndarray:
-    """True where a whole value is a card number: 13-19 digits (spaces/dashes allowed) passing Luhn."""
+    """True where a whole value is a card number: 13-19 digits (spaces/dashes allowed) passing
+    Luhn."""
     text = values.astype(object).fillna("").astype(str).str.strip()
     candidate = text.str.fullmatch(_PAN_FIELD).fillna(False).to_numpy(dtype=bool)
     out = np.zeros(len(values), dtype=bool)
@@ -126,7 +127,16 @@ def _normalise_one(v: str) -> str | None:
         return None
 
 
-_BOOL = {"true": True, "false": False, "1": True, "0": False, "t": True, "f": False, "yes": True, "no": False}
+_BOOL = {
+    "true": True,
+    "false": False,
+    "1": True,
+    "0": False,
+    "t": True,
+    "f": False,
+    "yes": True,
+    "no": False,
+}
 
 
 # -- the checked batch ------------------------------------------------------------
@@ -243,7 +253,9 @@ def _payments(f: pd.DataFrame, why: _Reasons) -> pd.DataFrame:
     why.no_card(bin_, "bin")
     why.required(kind, "kind")
     kind = kind.str.lower()
-    why.add(~kind.isin(PAYMENT_KINDS) & (kind != ""), "unknown kind (card, bank, wallet, crypto, other)")
+    why.add(
+        ~kind.isin(PAYMENT_KINDS) & (kind != ""), "unknown kind (card, bank, wallet, crypto, other)"
+    )
     first, has_first = why.timestamp(_text(f, "first_seen"), "first_seen", required=False)
     return pd.DataFrame(
         {
@@ -323,7 +335,9 @@ def _similarity(f: pd.DataFrame, why: _Reasons) -> pd.DataFrame:
     score_text = _text(f, "score")
     why.required(score_text, "score")
     score = pd.to_numeric(score_text, errors="coerce").to_numpy(dtype=float)
-    why.add(~((score > 0) & (score <= 1)) & (score_text.to_numpy() != ""), "score out of range (0, 1]")
+    why.add(
+        ~((score > 0) & (score <= 1)) & (score_text.to_numpy() != ""), "score out of range (0, 1]"
+    )
     why.required(signal, "signal")
     swap = (a > b).to_numpy()
     return pd.DataFrame(
@@ -345,15 +359,20 @@ def _requests(f: pd.DataFrame, why: _Reasons) -> pd.DataFrame:
     # a log repeats its IPs and token counts: each distinct value is checked once
     ip_text = _text(f, "ip")
     codes, uniq = pd.factorize(ip_text, sort=False)
-    ip = pd.Series(normalise_ip(pd.Series(uniq, dtype=object)).to_numpy(dtype=object)[codes],
-                   index=f.index, dtype=object)
+    ip = pd.Series(
+        normalise_ip(pd.Series(uniq, dtype=object)).to_numpy(dtype=object)[codes],
+        index=f.index,
+        dtype=object,
+    )
     why.add(ip.isna() & (ip_text != ""), "invalid ip")
     tok_text = _text(f, "output_tokens")
     codes, uniq = pd.factorize(tok_text, sort=False)
     tok = pd.to_numeric(pd.Series(uniq, dtype=object), errors="coerce").to_numpy(dtype=float)[codes]
     has_tok = tok_text.to_numpy() != ""
-    why.add(has_tok & (np.isnan(tok) | (np.floor(tok) != tok) | (tok < 0)),
-            "output_tokens not a non-negative integer")
+    why.add(
+        has_tok & (np.isnan(tok) | (np.floor(tok) != tok) | (tok < 0)),
+        "output_tokens not a non-negative integer",
+    )
     return pd.DataFrame(
         {
             "account_id": account_id,
@@ -380,8 +399,8 @@ _VALIDATORS = {
 def validate(spec: TableSpec, raw: RawBatch) -> Checked:
     """Check and normalise one batch of ``spec``'s table (per-row rules only).
 
-    >>> from ingest.read import RawBatch
-    >>> from ingest.tables import BEHAVIOUR_SIMILARITY
+    >>> from graphlink.ingest.read import RawBatch
+    >>> from graphlink.ingest.tables import BEHAVIOUR_SIMILARITY
     >>> f = pd.DataFrame({"account_a": ["b", "x"], "account_b": ["a", "x"],
     ...                   "score": ["0.5", "0.5"], "signal": ["timing_sync"] * 2}, dtype=object)
     >>> c = validate(BEHAVIOUR_SIMILARITY, RawBatch(f, np.array([2, 3])))

@@ -1,7 +1,7 @@
 """Incremental writes: validated batches -> parameterised ``UNWIND $rows`` MERGEs.
 
 The statements live in ``cypher/internal/ingest/`` and carry the merge rules
-(see :mod:`ingest.job`).  Everything here goes through :class:`GraphStore`;
+(see :mod:`graphlink.ingest.job`).  Everything here goes through :class:`GraphStore`;
 each statement is one transaction per batch, idempotent, so the driver may
 retry a batch.
 
@@ -62,7 +62,9 @@ def write_identifiers(store: GraphStore, frame: pd.DataFrame, ingest_id: str) ->
 def similarity_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per (pair, signal) of a batch, with the maximum score (the merge rule)."""
     keys = ["account_a", "account_b", "signal"]
-    return frame.groupby(keys, sort=False, as_index=False)["score"].max()[keys[:2] + ["score", "signal"]]
+    return frame.groupby(keys, sort=False, as_index=False)["score"].max()[
+        keys[:2] + ["score", "signal"]
+    ]
 
 
 def write_similarity(store: GraphStore, frame: pd.DataFrame, ingest_id: str) -> None:

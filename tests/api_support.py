@@ -23,7 +23,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import planted_graph as pg
 from conftest import wipe
-
 from graphlink import apikeys
 from graphlink.neo4j_local import free_port
 from graphlink.store import GraphStore
@@ -76,7 +75,8 @@ MERGE (c:Cluster {cluster_key: $run_id + '/' + $cluster_id})
 ON CREATE SET c.cluster_id = $cluster_id, c.run_id = $run_id, c.size = $size, c.risk = 0.71,
               c.reasons = ['shared_device', 'signup_burst'], c.features_json = '{"density": 0.4}'
 MERGE (c)-[:IN_RUN]->(r)
-MERGE (a)-[m:MEMBER_OF]->(c) SET m.run_id = $run_id, m.account_risk = 0.7, m.reasons = ['shared_device']
+MERGE (a)-[m:MEMBER_OF]->(c)
+SET m.run_id = $run_id, m.account_risk = 0.7, m.reasons = ['shared_device']
 MERGE (d:Identifier {key: 'device:dev-bulk'}) SET d.kind = 'device', d.value = 'dev-bulk'
 MERGE (a)-[:HAS_IDENTIFIER]->(d)
 """
@@ -95,9 +95,15 @@ def plant(store: GraphStore) -> dict[str, str]:
     pg.plant(store)
     store.query(
         _BIG_CLUSTER,
-        {"rows": [{"account_id": a} for a in BIG_MEMBERS], "run_id": "run-2",
-         "cluster_id": BIG_CLUSTER, "size": BIG, "created_at": datetime(2026, 11, 2, tzinfo=UTC)},
-        name="tests/api/big_cluster", write=True,
+        {
+            "rows": [{"account_id": a} for a in BIG_MEMBERS],
+            "run_id": "run-2",
+            "cluster_id": BIG_CLUSTER,
+            "size": BIG,
+            "created_at": datetime(2026, 11, 2, tzinfo=UTC),
+        },
+        name="tests/api/big_cluster",
+        write=True,
     )
     return {name: apikeys.create_key(store, name=name, scopes=s).key for name, s in SCOPED.items()}
 

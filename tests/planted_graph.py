@@ -41,34 +41,111 @@ SINCE = datetime(2026, 11, 19, tzinfo=UTC)
 def _accounts() -> list[dict[str, Any]]:
     rows = []
     for i, a in enumerate(RING):
-        rows.append(dict(account_id=a, created_at=T0 + timedelta(minutes=7 * i), plan="free",
-                         country="SG", email_domain="mailbox.example", org_id=None, status="active"))
-    rows.append(dict(account_id=PROTECTED, created_at=T0 + timedelta(hours=2), plan="team",
-                     country="US", email_domain="acme.example", org_id="org-acme", status="active"))
+        rows.append(
+            dict(
+                account_id=a,
+                created_at=T0 + timedelta(minutes=7 * i),
+                plan="free",
+                country="SG",
+                email_domain="mailbox.example",
+                org_id=None,
+                status="active",
+            )
+        )
+    rows.append(
+        dict(
+            account_id=PROTECTED,
+            created_at=T0 + timedelta(hours=2),
+            plan="team",
+            country="US",
+            email_domain="acme.example",
+            org_id="org-acme",
+            status="active",
+        )
+    )
     for i, a in enumerate(RING2):
-        rows.append(dict(account_id=a, created_at=T0 + timedelta(days=3, minutes=i), plan="pro",
-                         country="BR", email_domain="fast.example", org_id=None, status="active"))
+        rows.append(
+            dict(
+                account_id=a,
+                created_at=T0 + timedelta(days=3, minutes=i),
+                plan="pro",
+                country="BR",
+                email_domain="fast.example",
+                org_id=None,
+                status="active",
+            )
+        )
     for i, a in enumerate(FAMILY):
-        rows.append(dict(account_id=a, created_at=datetime(2026, 1, 5 + i, tzinfo=UTC), plan="pro",
-                         country="DE", email_domain="family.example", org_id=None, status="active"))
-    rows.append(dict(account_id=NEW_RISKY, created_at=datetime(2026, 11, 20, 9, tzinfo=UTC),
-                     plan="free", country="SG", email_domain="mailbox.example", org_id=None,
-                     status="active"))
-    rows.append(dict(account_id=NEW_CLEAN, created_at=datetime(2026, 11, 20, 10, tzinfo=UTC),
-                     plan="free", country="FR", email_domain="ok.example", org_id=None,
-                     status="active"))
+        rows.append(
+            dict(
+                account_id=a,
+                created_at=datetime(2026, 1, 5 + i, tzinfo=UTC),
+                plan="pro",
+                country="DE",
+                email_domain="family.example",
+                org_id=None,
+                status="active",
+            )
+        )
+    rows.append(
+        dict(
+            account_id=NEW_RISKY,
+            created_at=datetime(2026, 11, 20, 9, tzinfo=UTC),
+            plan="free",
+            country="SG",
+            email_domain="mailbox.example",
+            org_id=None,
+            status="active",
+        )
+    )
+    rows.append(
+        dict(
+            account_id=NEW_CLEAN,
+            created_at=datetime(2026, 11, 20, 10, tzinfo=UTC),
+            plan="free",
+            country="FR",
+            email_domain="ok.example",
+            org_id=None,
+            status="active",
+        )
+    )
     return rows
 
 
 def _payments() -> list[dict[str, Any]]:
-    rows = [dict(account_id=a, instrument_id=PREPAID, kind="prepaid", bin="411111", issuer_country="SG")
-            for a in [*RING, PROTECTED]]
-    rows += [dict(account_id=a, instrument_id="pi-shared-2", kind="credit", bin="522222",
-                  issuer_country="BR") for a in RING2]
-    rows += [dict(account_id=a, instrument_id="pi-family", kind="credit", bin="533333",
-                  issuer_country="DE") for a in FAMILY]
-    rows.append(dict(account_id=NEW_CLEAN, instrument_id="pi-own-n02", kind="debit", bin="544444",
-                     issuer_country="FR"))
+    rows = [
+        dict(account_id=a, instrument_id=PREPAID, kind="prepaid", bin="411111", issuer_country="SG")
+        for a in [*RING, PROTECTED]
+    ]
+    rows += [
+        dict(
+            account_id=a,
+            instrument_id="pi-shared-2",
+            kind="credit",
+            bin="522222",
+            issuer_country="BR",
+        )
+        for a in RING2
+    ]
+    rows += [
+        dict(
+            account_id=a,
+            instrument_id="pi-family",
+            kind="credit",
+            bin="533333",
+            issuer_country="DE",
+        )
+        for a in FAMILY
+    ]
+    rows.append(
+        dict(
+            account_id=NEW_CLEAN,
+            instrument_id="pi-own-n02",
+            kind="debit",
+            bin="544444",
+            issuer_country="FR",
+        )
+    )
     return [dict(r, first_seen=T0) for r in rows]
 
 
@@ -79,25 +156,73 @@ def _ips() -> list[dict[str, Any]]:
         pair = ["203.0.113.10", "203.0.113.11"] if i < 4 else ["203.0.113.12", "203.0.113.13"]
         for j, ip in enumerate(pair):
             start = T0 + timedelta(minutes=7 * i + 1)
-            rows.append(dict(account_id=a, ip=ip, first_seen=start + timedelta(hours=j),
-                             last_seen=start + timedelta(days=10 + i), requests=1000 + i, **proxy))
-    rows.append(dict(account_id=PROTECTED, ip="203.0.113.10", first_seen=T0 + timedelta(hours=2),
-                     last_seen=T0 + timedelta(days=12), requests=50, **proxy))
-    rows.append(dict(account_id=NEW_RISKY, ip="203.0.113.10",
-                     first_seen=datetime(2026, 11, 20, 9, 5, tzinfo=UTC),
-                     last_seen=datetime(2026, 11, 21, tzinfo=UTC), requests=400, **proxy))
+            rows.append(
+                dict(
+                    account_id=a,
+                    ip=ip,
+                    first_seen=start + timedelta(hours=j),
+                    last_seen=start + timedelta(days=10 + i),
+                    requests=1000 + i,
+                    **proxy,
+                )
+            )
+    rows.append(
+        dict(
+            account_id=PROTECTED,
+            ip="203.0.113.10",
+            first_seen=T0 + timedelta(hours=2),
+            last_seen=T0 + timedelta(days=12),
+            requests=50,
+            **proxy,
+        )
+    )
+    rows.append(
+        dict(
+            account_id=NEW_RISKY,
+            ip="203.0.113.10",
+            first_seen=datetime(2026, 11, 20, 9, 5, tzinfo=UTC),
+            last_seen=datetime(2026, 11, 21, tzinfo=UTC),
+            requests=400,
+            **proxy,
+        )
+    )
     bridge = dict(ip=BRIDGE_IP, asn=64501, proxy_provider="", is_datacenter=True)
     for a in ("r05", "s01"):
-        rows.append(dict(account_id=a, first_seen=T0 + timedelta(days=4),
-                         last_seen=T0 + timedelta(days=9), requests=77, **bridge))
+        rows.append(
+            dict(
+                account_id=a,
+                first_seen=T0 + timedelta(days=4),
+                last_seen=T0 + timedelta(days=9),
+                requests=77,
+                **bridge,
+            )
+        )
     for a in RING2:
-        rows.append(dict(account_id=a, ip="198.51.100.20", asn=64501, proxy_provider="",
-                         is_datacenter=False, first_seen=T0 + timedelta(days=3),
-                         last_seen=T0 + timedelta(days=8), requests=300))
+        rows.append(
+            dict(
+                account_id=a,
+                ip="198.51.100.20",
+                asn=64501,
+                proxy_provider="",
+                is_datacenter=False,
+                first_seen=T0 + timedelta(days=3),
+                last_seen=T0 + timedelta(days=8),
+                requests=300,
+            )
+        )
     for a in FAMILY:
-        rows.append(dict(account_id=a, ip="192.0.2.1", asn=64502, proxy_provider="",
-                         is_datacenter=False, first_seen=datetime(2026, 1, 5, tzinfo=UTC),
-                         last_seen=datetime(2026, 11, 1, tzinfo=UTC), requests=20))
+        rows.append(
+            dict(
+                account_id=a,
+                ip="192.0.2.1",
+                asn=64502,
+                proxy_provider="",
+                is_datacenter=False,
+                first_seen=datetime(2026, 1, 5, tzinfo=UTC),
+                last_seen=datetime(2026, 11, 1, tzinfo=UTC),
+                requests=20,
+            )
+        )
     return rows
 
 
@@ -106,8 +231,10 @@ def _identifiers() -> list[dict[str, Any]]:
 
 
 def _similarity() -> list[dict[str, Any]]:
-    return [dict(a=RING[i], b=RING[i + 1], signal="prompt_template", score=0.9 + i / 100)
-            for i in range(len(RING) - 1)]
+    return [
+        dict(a=RING[i], b=RING[i + 1], signal="prompt_template", score=0.9 + i / 100)
+        for i in range(len(RING) - 1)
+    ]
 
 
 def _runs() -> list[dict[str, Any]]:
@@ -121,16 +248,33 @@ def _runs() -> list[dict[str, Any]]:
 def _clusters() -> list[dict[str, Any]]:
     ring_reasons = ["prepaid_card_shared", "proxy_provider", "prompt_template"]
     return [
-        dict(run_id="run-1", cluster_id="c-000001", risk=0.8, reasons=ring_reasons,
-             members=RING[:5]),
-        dict(run_id="run-1", cluster_id="c-000003", risk=0.6, reasons=["proxy_provider"],
-             members=RING[5:]),
-        dict(run_id="run-2", cluster_id="c-000001", risk=0.93, reasons=ring_reasons,
-             members=[*RING, PROTECTED]),
-        dict(run_id="run-2", cluster_id="c-000002", risk=0.55, reasons=["shared_payment"],
-             members=RING2),
-        dict(run_id="run-3", cluster_id="c-000001", risk=0.1, reasons=["shared_ip"],
-             members=RING[:2]),
+        dict(
+            run_id="run-1", cluster_id="c-000001", risk=0.8, reasons=ring_reasons, members=RING[:5]
+        ),
+        dict(
+            run_id="run-1",
+            cluster_id="c-000003",
+            risk=0.6,
+            reasons=["proxy_provider"],
+            members=RING[5:],
+        ),
+        dict(
+            run_id="run-2",
+            cluster_id="c-000001",
+            risk=0.93,
+            reasons=ring_reasons,
+            members=[*RING, PROTECTED],
+        ),
+        dict(
+            run_id="run-2",
+            cluster_id="c-000002",
+            risk=0.55,
+            reasons=["shared_payment"],
+            members=RING2,
+        ),
+        dict(
+            run_id="run-3", cluster_id="c-000001", risk=0.1, reasons=["shared_ip"], members=RING[:2]
+        ),
     ]
 
 
@@ -143,11 +287,24 @@ def _continues() -> list[dict[str, Any]]:
 
 def _waves() -> list[dict[str, Any]]:
     return [
-        dict(wave_id="wave-0001", created_at=datetime(2026, 11, 11, tzinfo=UTC), run_id="run-1",
-             cluster_id="c-000001", cluster_risk=0.8, members=RING[:5], previous=None),
-        dict(wave_id="wave-0002", created_at=datetime(2026, 11, 16, tzinfo=UTC), run_id="run-2",
-             cluster_id="c-000001", cluster_risk=0.93, members=[*RING, PROTECTED],
-             previous="wave-0001"),
+        dict(
+            wave_id="wave-0001",
+            created_at=datetime(2026, 11, 11, tzinfo=UTC),
+            run_id="run-1",
+            cluster_id="c-000001",
+            cluster_risk=0.8,
+            members=RING[:5],
+            previous=None,
+        ),
+        dict(
+            wave_id="wave-0002",
+            created_at=datetime(2026, 11, 16, tzinfo=UTC),
+            run_id="run-2",
+            cluster_id="c-000001",
+            cluster_risk=0.93,
+            members=[*RING, PROTECTED],
+            previous="wave-0001",
+        ),
     ]
 
 

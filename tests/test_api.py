@@ -21,11 +21,10 @@ from fastapi.testclient import TestClient
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import api_support as sup
 import planted_graph as pg
-
-from api import cursors
-from api.app import create_app
-from api.models import SignupCheckRequest
 from graphlink import apikeys
+from graphlink.api import cursors
+from graphlink.api.app import create_app
+from graphlink.api.models import SignupCheckRequest
 from graphlink.config import Settings
 from graphlink.store import GraphStore
 
@@ -81,7 +80,9 @@ ENDPOINTS = [
 
 
 @pytest.mark.parametrize(("method", "url", "scope"), ENDPOINTS)
-def test_missing_and_unknown_keys_are_401(client: TestClient, method: str, url: str, scope: str) -> None:
+def test_missing_and_unknown_keys_are_401(
+    client: TestClient, method: str, url: str, scope: str
+) -> None:
     for headers, word in [
         ({}, "missing"),
         ({"Authorization": "Basic dXNlcjpwYXNz"}, "missing"),
@@ -99,13 +100,16 @@ def test_wrong_scope_is_403_naming_the_scope(
     client: TestClient, keys: dict[str, str], method: str, url: str, scope: str
 ) -> None:
     wrong = "reader" if scope == "signup:check" else "signup"
-    r = client.request(method, url, headers=sup.bearer(keys[wrong]),
-                       json={} if method == "POST" else None)
+    r = client.request(
+        method, url, headers=sup.bearer(keys[wrong]), json={} if method == "POST" else None
+    )
     assert r.status_code == 403, r.text
     assert r.json()["error"]["code"] == "forbidden"
     assert scope in r.json()["error"]["message"]
     ok = "all"
-    r = client.request(method, url, headers=sup.bearer(keys[ok]), json={} if method == "POST" else None)
+    r = client.request(
+        method, url, headers=sup.bearer(keys[ok]), json={} if method == "POST" else None
+    )
     assert r.status_code == 200, r.text
 
 
@@ -146,14 +150,21 @@ def test_auth_comes_before_validation(client: TestClient, keys: dict[str, str]) 
     assert no_key.status_code == 401, no_key.text
     bad_key = client.post("/v1/signup-check", json=bad_body, headers=sup.bearer("glk_nope"))
     assert bad_key.status_code == 401
-    junk = client.post("/v1/signup-check", content=b"{not json",
-                       headers={"content-type": "application/json"})
+    junk = client.post(
+        "/v1/signup-check", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert junk.status_code == 401
     wrong_scope = client.post("/v1/signup-check", json=bad_body, headers=sup.bearer(keys["reader"]))
     assert wrong_scope.status_code == 403
     assert check(client, keys["signup"], **bad_body).status_code == 422  # with a key: 422
-    for url in ("/v1/clusters?limit=0", "/v1/clusters?colour=red", "/v1/clusters?cursor=%%%",
-                "/v1/accounts/r01?x=1", "/v1/accounts/" + "a" * 300, "/v1/banwaves?limit=0"):
+    for url in (
+        "/v1/clusters?limit=0",
+        "/v1/clusters?colour=red",
+        "/v1/clusters?cursor=%%%",
+        "/v1/accounts/r01?x=1",
+        "/v1/accounts/" + "a" * 300,
+        "/v1/banwaves?limit=0",
+    ):
         assert client.get(url).status_code == 401, url
         assert client.get(url, headers=sup.bearer(keys["signup"])).status_code == 403, url
         assert get(client, url, keys["reader"]).status_code == 422, url
@@ -177,7 +188,9 @@ def test_allow_header_lists_every_method_of_the_path(client: TestClient) -> None
         assert r.json()["error"]["code"] == "method_not_allowed"
 
 
-def test_keys_are_stored_hashed_never_in_clear(session_store: GraphStore, keys: dict[str, str]) -> None:
+def test_keys_are_stored_hashed_never_in_clear(
+    session_store: GraphStore, keys: dict[str, str]
+) -> None:
     rows = session_store.query("MATCH (k:ApiKey) RETURN properties(k) AS p", name="tests/api/keys")
     stored = " ".join(str(v) for r in rows for v in r["p"].values())
     for key in keys.values():
@@ -192,12 +205,17 @@ def test_invalid_bodies_are_422_naming_the_field(client: TestClient, keys: dict[
     assert fields(check(client, k, email_domain="bob@mail.example")) == {"email_domain"}
     assert fields(check(client, k, identifiers=[{"kind": "device"}])) == {"identifiers.0.value"}
     assert fields(check(client, k, colour="red")) == {"colour"}
-    r = client.post("/v1/signup-check", content=b"{not json", headers=sup.bearer(k)
-                    | {"content-type": "application/json"})
+    r = client.post(
+        "/v1/signup-check",
+        content=b"{not json",
+        headers=sup.bearer(k) | {"content-type": "application/json"},
+    )
     assert r.status_code == 422
 
 
-def test_raw_card_number_is_refused_and_never_echoed(client: TestClient, keys: dict[str, str]) -> None:
+def test_raw_card_number_is_refused_and_never_echoed(
+    client: TestClient, keys: dict[str, str]
+) -> None:
     for card in ("4111111111111111", "4111 1111 1111 1111", "5500-0000-0000-0004"):
         r = check(client, keys["signup"], payment_instrument=card)
         assert r.status_code == 422
@@ -220,7 +238,9 @@ def test_invalid_query_params_are_422_naming_them(client: TestClient, keys: dict
     assert fields(get(client, "/v1/clusters?cursor=w.d2F2ZS0x", k)) == {"cursor"}
 
 
-def test_every_cursor_matching_the_schema_is_accepted(client: TestClient, keys: dict[str, str]) -> None:
+def test_every_cursor_matching_the_schema_is_accepted(
+    client: TestClient, keys: dict[str, str]
+) -> None:
     """The schema's cursor pattern is the whole contract: a matching cursor is a position."""
     k = keys["reader"]
     paths = client.get("/openapi.json").json()["paths"]
@@ -228,8 +248,10 @@ def test_every_cursor_matching_the_schema_is_accepted(client: TestClient, keys: 
         (p,) = [p for p in paths[path]["get"]["parameters"] if p["name"] == "cursor"]
         assert p["schema"]["anyOf"][0]["pattern"].startswith("^")
     run2 = cursors.encode("c", "run-2", 0)[2:].split(".")[0]
-    assert get(client, f"/v1/clusters?cursor=c.{run2}.1", k).json()["items"][0]["cluster_id"] \
+    assert (
+        get(client, f"/v1/clusters?cursor=c.{run2}.1", k).json()["items"][0]["cluster_id"]
         == sup.BIG_CLUSTER
+    )
     assert get(client, f"/v1/clusters?cursor=c.{run2}.999", k).json()["items"] == []
     assert get(client, "/v1/clusters?cursor=c.AAAA.5", k).status_code == 409  # another run
     r = get(client, "/v1/clusters/c-000001/members?cursor=m.AAAA.__-_", k)
@@ -240,8 +262,13 @@ def test_every_cursor_matching_the_schema_is_accepted(client: TestClient, keys: 
 
 def test_unknown_ids_are_404(client: TestClient, keys: dict[str, str]) -> None:
     k = keys["reader"]
-    for url in ("/v1/accounts/nobody", "/v1/clusters/c-424242", "/v1/clusters/c-424242/members",
-                "/v1/banwaves/wave-9999", "/v1/nothing-here"):
+    for url in (
+        "/v1/accounts/nobody",
+        "/v1/clusters/c-424242",
+        "/v1/clusters/c-424242/members",
+        "/v1/banwaves/wave-9999",
+        "/v1/nothing-here",
+    ):
         r = get(client, url, k)
         assert r.status_code == 404, url
         assert r.json()["error"]["code"] == "not_found"
@@ -249,14 +276,25 @@ def test_unknown_ids_are_404(client: TestClient, keys: dict[str, str]) -> None:
 
 # ------------------------------------------------------------------ signup-check
 def test_new_signup_touching_a_ring_is_high_risk(client: TestClient, keys: dict[str, str]) -> None:
-    r = check(client, keys["signup"], ip="203.0.113.10", payment_instrument=pg.PREPAID,
-              plan="free", email_domain="Brand-New.example")
+    r = check(
+        client,
+        keys["signup"],
+        ip="203.0.113.10",
+        payment_instrument=pg.PREPAID,
+        plan="free",
+        email_domain="Brand-New.example",
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["run_id"] == "run-2"
     assert body["decision"] == "block" and body["risk"] >= body["thresholds"]["block"]
-    assert {"ip_in_ring", "instrument_in_ring", "proxy_provider", "datacenter_ip",
-            "entry_point_plan"} <= set(body["reasons"])
+    assert {
+        "ip_in_ring",
+        "instrument_in_ring",
+        "proxy_provider",
+        "datacenter_ip",
+        "entry_point_plan",
+    } <= set(body["reasons"])
     top = body["clusters"][0]
     # run-2's ring (risk 0.93), not run-3's unfinished c-000001 (risk 0.1).
     assert top["cluster_id"] == "c-000001" and top["risk"] == 0.93
@@ -267,8 +305,9 @@ def test_new_signup_touching_a_ring_is_high_risk(client: TestClient, keys: dict[
 def test_device_and_identifier_matches(client: TestClient, keys: dict[str, str]) -> None:
     body = check(client, keys["signup"], device="dev-ring-1").json()
     assert body["reasons"] == ["device_in_ring"] and body["clusters"][0]["cluster_id"] == "c-000001"
-    body = check(client, keys["signup"],
-                 identifiers=[{"kind": "device", "value": "dev-bulk"}]).json()
+    body = check(
+        client, keys["signup"], identifiers=[{"kind": "device", "value": "dev-bulk"}]
+    ).json()
     assert body["clusters"][0]["cluster_id"] == sup.BIG_CLUSTER
     # the bulk cluster carries signup_burst: a match on it also reports ring_burst
     assert body["reasons"] == ["device_in_ring", "ring_burst"]
@@ -281,8 +320,15 @@ def test_ip_is_normalised_before_lookup() -> None:
 
 
 def test_unrelated_signup_is_low_risk(client: TestClient, keys: dict[str, str]) -> None:
-    body = check(client, keys["signup"], ip="192.0.2.200", payment_instrument="pi-never-seen",
-                 device="dev-new", email_domain="ok.example", plan="pro").json()
+    body = check(
+        client,
+        keys["signup"],
+        ip="192.0.2.200",
+        payment_instrument="pi-never-seen",
+        device="dev-new",
+        email_domain="ok.example",
+        plan="pro",
+    ).json()
     assert body["decision"] == "allow" and body["risk"] < body["thresholds"]["review"]
     assert body["clusters"] == [] and body["reasons"] == []
     empty = check(client, keys["signup"]).json()
@@ -336,18 +382,25 @@ def test_cluster_summary_and_evidence(client: TestClient, keys: dict[str, str]) 
     body = get(client, "/v1/clusters/c-000001", keys["reader"]).json()
     assert body["size"] == 9 and body["risk"] == 0.93 and body["dominant_plan"] == "free"
     ev = body["evidence"]
-    assert ev["shared_instruments"][0] == {"instrument_id": pg.PREPAID, "kind": "prepaid", "accounts": 9}
+    assert ev["shared_instruments"][0] == {
+        "instrument_id": pg.PREPAID,
+        "kind": "prepaid",
+        "accounts": 9,
+    }
     assert ev["proxy_providers"][0]["name"] == pg.PROVIDER
     assert {ip["ip"] for ip in ev["shared_ips"]} >= {"203.0.113.10", "203.0.113.12"}
     assert ev["shared_identifiers"][0]["value"] == "dev-ring-1"
     assert ev["similarity"][0]["signal"] == "prompt_template" and ev["similarity"][0]["pairs"] == 7
 
 
-@pytest.mark.parametrize(("cluster_id", "expected", "limit"), [
-    (sup.BIG_CLUSTER, sup.BIG_MEMBERS, 10),
-    ("c-000001", sorted([*pg.RING, pg.PROTECTED]), 4),
-    ("c-000002", pg.RING2, 100),
-])
+@pytest.mark.parametrize(
+    ("cluster_id", "expected", "limit"),
+    [
+        (sup.BIG_CLUSTER, sup.BIG_MEMBERS, 10),
+        ("c-000001", sorted([*pg.RING, pg.PROTECTED]), 4),
+        ("c-000002", pg.RING2, 100),
+    ],
+)
 def test_member_pagination_covers_every_member_once(
     client: TestClient, keys: dict[str, str], cluster_id: str, expected: list[str], limit: int
 ) -> None:
@@ -375,8 +428,9 @@ def test_banwave_list_and_detail(client: TestClient, keys: dict[str, str]) -> No
     body = get(client, "/v1/banwaves", keys["reader"]).json()
     assert [w["wave_id"] for w in body["items"]][:2] == ["wave-0002", "wave-0001"]
     page = get(client, "/v1/banwaves?limit=1", keys["reader"]).json()
-    nxt = get(client, "/v1/banwaves", keys["reader"],
-              params={"limit": 1, "cursor": page["next_cursor"]}).json()
+    nxt = get(
+        client, "/v1/banwaves", keys["reader"], params={"limit": 1, "cursor": page["next_cursor"]}
+    ).json()
     assert nxt["items"][0]["wave_id"] == "wave-0001"
     wave = get(client, "/v1/banwaves/wave-0002", keys["reader"]).json()
     assert wave["previous_wave_id"] == "wave-0001" and wave["run_id"] == "run-2"
@@ -389,7 +443,9 @@ def test_banwave_csv(client: TestClient, keys: dict[str, str]) -> None:
     lines = r.text.strip().splitlines()
     assert lines[0] == "wave_id,account_id,cluster_id,cluster_risk,reasons"
     assert len(lines) == 1 + 5
-    assert lines[1].startswith("wave-0001,r0") and lines[1].endswith("prepaid_card_shared;proxy_provider")
+    assert lines[1].startswith("wave-0001,r0") and lines[1].endswith(
+        "prepaid_card_shared;proxy_provider"
+    )
 
 
 # ------------------------------------------------------------------ run changes
@@ -415,9 +471,16 @@ def test_new_run_becomes_visible_whole_and_cursors_pin_their_run(
     members = get(client, f"/v1/clusters/{sup.BIG_CLUSTER}/members?limit=20", keys["reader"]).json()
     old_index = holder.index
     try:
-        session_store.query(_NEW_RUN, {"run_id": "run-9", "members": pg.RING2,
-                                       "created_at": datetime(2026, 11, 20, tzinfo=UTC)},
-                            name="tests/api/new_run", write=True)
+        session_store.query(
+            _NEW_RUN,
+            {
+                "run_id": "run-9",
+                "members": pg.RING2,
+                "created_at": datetime(2026, 11, 20, tzinfo=UTC),
+            },
+            name="tests/api/new_run",
+            write=True,
+        )
         assert client.portal.call(holder.refresh) is True  # type: ignore[union-attr]
         assert holder.index is not old_index and holder.index.run_id == "run-9"
         body = get(client, "/v1/clusters", keys["reader"]).json()
@@ -428,15 +491,22 @@ def test_new_run_becomes_visible_whole_and_cursors_pin_their_run(
         # a clusters cursor of the old run is refused; a members cursor keeps its run
         r = get(client, "/v1/clusters", keys["reader"], params={"cursor": first["next_cursor"]})
         assert r.status_code == 409 and r.json()["error"]["code"] == "stale_cursor"
-        rest = get(client, f"/v1/clusters/{sup.BIG_CLUSTER}/members", keys["reader"],
-                   params={"limit": 100, "cursor": members["next_cursor"]}).json()
+        rest = get(
+            client,
+            f"/v1/clusters/{sup.BIG_CLUSTER}/members",
+            keys["reader"],
+            params={"limit": 100, "cursor": members["next_cursor"]},
+        ).json()
         assert rest["run_id"] == "run-2"
         assert [m["account_id"] for m in members["items"] + rest["items"]] == sup.BIG_MEMBERS
         assert get(client, "/v1/accounts/r01", keys["reader"]).json()["cluster"] is None
     finally:
-        session_store.query("MATCH (r:DetectionRun {run_id: 'run-9'}) "
-                            "OPTIONAL MATCH (c:Cluster {run_id: 'run-9'}) DETACH DELETE r, c",
-                            name="tests/api/drop_run", write=True)
+        session_store.query(
+            "MATCH (r:DetectionRun {run_id: 'run-9'}) "
+            "OPTIONAL MATCH (c:Cluster {run_id: 'run-9'}) DETACH DELETE r, c",
+            name="tests/api/drop_run",
+            write=True,
+        )
         client.portal.call(holder.refresh)  # type: ignore[union-attr]
     assert holder.index.run_id == "run-2"
 

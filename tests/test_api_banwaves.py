@@ -12,8 +12,7 @@ from fastapi.testclient import TestClient
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import api_support as sup
 import planted_graph as pg
-
-from api.app import create_app
+from graphlink.api.app import create_app
 from graphlink.config import Settings
 from graphlink.store import GraphStore
 
@@ -26,7 +25,9 @@ def client_keys(settings: Settings, session_store: GraphStore) -> Iterator[tuple
 
 
 def wave_ids(client: TestClient, key: str) -> list[str]:
-    return [w["wave_id"] for w in client.get("/v1/banwaves", headers=sup.bearer(key)).json()["items"]]
+    return [
+        w["wave_id"] for w in client.get("/v1/banwaves", headers=sup.bearer(key)).json()["items"]
+    ]
 
 
 def test_dry_run_then_commit(client_keys: tuple[TestClient, dict]) -> None:
@@ -45,8 +46,11 @@ def test_dry_run_then_commit(client_keys: tuple[TestClient, dict]) -> None:
     assert dry["changes"] == {"previous_wave_id": "wave-0002", "new": 0, "dropped": 1, "kept": 8}
     assert wave_ids(client, keys["reader"]) == before  # nothing written
 
-    r = client.post("/v1/banwaves", json={"min_risk": 0.9, "commit": True, "entries_limit": 3,
-                                          "allowlist": ["r08"]}, headers=writer)
+    r = client.post(
+        "/v1/banwaves",
+        json={"min_risk": 0.9, "commit": True, "entries_limit": 3, "allowlist": ["r08"]},
+        headers=writer,
+    )
     assert r.status_code == 200, r.text
     done = r.json()
     assert done["committed"] is True and done["wave_id"] == "wave-0003"
@@ -63,8 +67,9 @@ def test_dry_run_then_commit(client_keys: tuple[TestClient, dict]) -> None:
 
 def test_commit_of_an_empty_wave_commits_nothing(client_keys: tuple[TestClient, dict]) -> None:
     client, keys = client_keys
-    r = client.post("/v1/banwaves", json={"min_risk": 1.0, "commit": True},
-                    headers=sup.bearer(keys["writer"]))
+    r = client.post(
+        "/v1/banwaves", json={"min_risk": 1.0, "commit": True}, headers=sup.bearer(keys["writer"])
+    )
     assert r.status_code == 200 and r.json()["committed"] is False and r.json()["note"]
     assert wave_ids(client, keys["reader"]) == ["wave-0002", "wave-0001"]
 

@@ -12,7 +12,6 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import api_support as sup
-
 from graphlink.store import GraphStore
 
 GRAPHLINK = str(Path(sys.executable).parent / "graphlink")
@@ -54,8 +53,9 @@ def test_apikey_cli_and_serve(session_store: GraphStore, env_for_cli: dict[str, 
         assert revoked.returncode == 0 and "cli-key" in revoked.stdout
         # the documented bound: key set re-read every 2 s, so a revoked key stops within 3 s
         t0 = time.monotonic()
-        while (r := httpx.get(f"{base}/v1/accounts/r01", headers=auth, timeout=10)).status_code == 200:
+        while (
+            r := httpx.get(f"{base}/v1/accounts/r01", headers=auth, timeout=10)
+        ).status_code == 200:
             assert time.monotonic() - t0 <= 3.0, "revoked key still accepted after 3 s"
             time.sleep(0.1)
         assert r.status_code == 401 and "revoked" in r.json()["error"]["message"]
-

@@ -33,8 +33,7 @@ from schemathesis import GenerationMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import api_support as sup
-
-from api.app import create_app
+from graphlink.api.app import create_app
 from graphlink.config import Settings
 from graphlink.store import GraphStore
 
@@ -60,9 +59,9 @@ def api_schema(settings: Settings, keys: dict[str, str]) -> Any:
 
 def test_every_operation_is_covered(api_schema: Any) -> None:
     assert len(OPERATIONS) == 10
-    assert {(op.ok().method.upper(), op.ok().path) for op in api_schema.get_all_operations()} == set(
-        OPERATIONS
-    )
+    assert {
+        (op.ok().method.upper(), op.ok().path) for op in api_schema.get_all_operations()
+    } == set(OPERATIONS)
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
@@ -76,8 +75,9 @@ def test_no_input_yields_a_server_error(
     auth = sup.bearer(keys["all"])
 
     @given(case=operation.as_strategy(generation_mode=mode))
-    @hsettings(max_examples=EXAMPLES, deadline=None, database=None,
-               suppress_health_check=list(HealthCheck))
+    @hsettings(
+        max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
     def run(case: Any) -> None:
         # The key goes in as a transport header, which schemathesis counts as explicit auth:
         # set on the case it would count as *generated* (likely invalid) auth, and a 200 in
@@ -93,16 +93,41 @@ def test_st_run_with_every_check_is_clean(
     session_store: GraphStore, env_for_cli: dict[str, str], tmp_path: Path
 ) -> None:
     keys = sup.plant(session_store)
-    with sup.serving(env_for_cli, ready="/readyz", timeout=90,
-                     args=("--log-level", "warning")) as base:
+    with sup.serving(
+        env_for_cli, ready="/readyz", timeout=90, args=("--log-level", "warning")
+    ) as base:
         st = subprocess.run(
-            [str(Path(sys.executable).parent / "st"), "run", f"{base}/openapi.json",
-             "--checks", "all", "--max-examples", str(ST_EXAMPLES), "--seed", "7",
-             "--workers", "1", "--no-shrink", "--no-color", "--warnings", "off",
-             "--request-timeout", "20", "--report-dir", str(tmp_path),
-             "-H", f"Authorization: Bearer {keys['all']}"],
-            capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path,
+            [
+                str(Path(sys.executable).parent / "st"),
+                "run",
+                f"{base}/openapi.json",
+                "--checks",
+                "all",
+                "--max-examples",
+                str(ST_EXAMPLES),
+                "--seed",
+                "7",
+                "--workers",
+                "1",
+                "--no-shrink",
+                "--no-color",
+                "--warnings",
+                "off",
+                "--request-timeout",
+                "20",
+                "--report-dir",
+                str(tmp_path),
+                "-H",
+                f"Authorization: Bearer {keys['all']}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+            cwd=tmp_path,
         )
         assert st.returncode == 0, st.stdout[-6000:] + st.stderr[-2000:]
         # ... and it did test every operation (not an empty selection)
-        assert f"{len(OPERATIONS)} selected / {len(OPERATIONS)} total" in st.stdout, st.stdout[-3000:]
+        assert f"{len(OPERATIONS)} selected / {len(OPERATIONS)} total" in st.stdout, st.stdout[
+            -3000:
+        ]

@@ -22,9 +22,8 @@ from fastapi.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import api_support as sup
-
-from api.app import create_app
 from graphlink import apikeys
+from graphlink.api.app import create_app
 from graphlink.config import Settings
 from graphlink.neo4j_local import LocalNeo4j
 from graphlink.store import GraphStore
@@ -48,7 +47,8 @@ MERGE (c:Cluster {cluster_key: $run_id + '/' + $cluster_id})
 ON CREATE SET c.cluster_id = $cluster_id, c.run_id = $run_id, c.size = $size, c.risk = 0.66,
               c.reasons = ['shared_ip', 'shared_payment']
 MERGE (c)-[:IN_RUN]->(r)
-MERGE (a)-[m:MEMBER_OF]->(c) SET m.run_id = $run_id, m.account_risk = 0.66, m.reasons = ['shared_ip']
+MERGE (a)-[m:MEMBER_OF]->(c)
+SET m.run_id = $run_id, m.account_risk = 0.66, m.reasons = ['shared_ip']
 MERGE (p:PaymentInstrument {instrument_id: row.instrument}) SET p.kind = 'card'
 MERGE (a)-[:PAID_WITH]->(p)
 MERGE (d:Identifier {key: 'device:' + row.device}) SET d.kind = 'device', d.value = row.device
@@ -69,14 +69,28 @@ def plant_huge_cluster(store: GraphStore) -> None:
     """A 2,000-member cluster of run-2: 3 IPs each (pool of 400), an instrument (pool of 150),
     a device (pool of 300), 3 similarity pairs each - about 16k relationships to summarise."""
     members = [f"h{i:04d}" for i in range(HUGE)]
-    rows = [{"account_id": a, "instrument": f"pi-huge-{i % 150}", "device": f"dev-huge-{i % 300}",
-             "ips": [f"10.9.{(i * 7 + k) % 400 // 250}.{(i * 7 + k) % 400 % 250}" for k in range(3)]}
-            for i, a in enumerate(members)]
+    rows = [
+        {
+            "account_id": a,
+            "instrument": f"pi-huge-{i % 150}",
+            "device": f"dev-huge-{i % 300}",
+            "ips": [f"10.9.{(i * 7 + k) % 400 // 250}.{(i * 7 + k) % 400 % 250}" for k in range(3)],
+        }
+        for i, a in enumerate(members)
+    ]
     for start in range(0, HUGE, 500):
-        store.query(_HUGE_CLUSTER, {"rows": rows[start:start + 500], "run_id": "run-2",
-                                    "cluster_id": HUGE_CLUSTER, "size": HUGE,
-                                    "created_at": datetime(2026, 11, 3, tzinfo=UTC)},
-                    name="tests/api/huge_cluster", write=True)
+        store.query(
+            _HUGE_CLUSTER,
+            {
+                "rows": rows[start : start + 500],
+                "run_id": "run-2",
+                "cluster_id": HUGE_CLUSTER,
+                "size": HUGE,
+                "created_at": datetime(2026, 11, 3, tzinfo=UTC),
+            },
+            name="tests/api/huge_cluster",
+            write=True,
+        )
     pairs = [[members[i], members[(i + k) % HUGE]] for i in range(HUGE) for k in (1, 2, 5)]
     store.query(_HUGE_SIMILAR, {"pairs": pairs}, name="tests/api/huge_similar", write=True)
 
@@ -120,8 +134,10 @@ def test_store_down_hot_path_answers_rest_fails_fast_then_recovers(
         assert client.get("/v1/accounts/r01", headers=reader).status_code == 200
         assert client.get("/readyz").json()["status"] == "ok"
         # the evidence of every cluster is precomputed in the background, largest first
-        assert wait_for(lambda: ctx.evidence.to_warm and ctx.evidence.warmed == ctx.evidence.to_warm,
-                        timeout=120)
+        assert wait_for(
+            lambda: ctx.evidence.to_warm and ctx.evidence.warmed == ctx.evidence.to_warm,
+            timeout=120,
+        )
         ev_before = client.get(f"/v1/clusters/{HUGE_CLUSTER}", headers=reader).json()["evidence"]
 
         server.stop()
@@ -129,8 +145,9 @@ def test_store_down_hot_path_answers_rest_fails_fast_then_recovers(
         assert wait_for(lambda: ctx.breaker.is_open, timeout=30)
 
         for _ in range(3):  # hot path: memory only, the key set as last read
-            r, took = timed(client.post, "/v1/signup-check", json={"ip": "203.0.113.10"},
-                            headers=signup)
+            r, took = timed(
+                client.post, "/v1/signup-check", json={"ip": "203.0.113.10"}, headers=signup
+            )
             assert r.status_code == 200 and "ip_in_ring" in r.json()["reasons"], r.text
             assert took < HOT, took
             r, took = timed(client.get, "/v1/accounts/r01", headers=reader)
@@ -145,8 +162,12 @@ def test_store_down_hot_path_answers_rest_fails_fast_then_recovers(
         assert client.get("/v1/accounts/r01", headers=signup).status_code == 403
 
         # store-backed endpoints: 503 with Retry-After at once, no Bolt attempt
-        for url in ("/v1/banwaves", "/v1/banwaves/wave-0002",
-                    f"/v1/clusters/{HUGE_CLUSTER}/members", "/v1/accounts/not-in-snapshot"):
+        for url in (
+            "/v1/banwaves",
+            "/v1/banwaves/wave-0002",
+            f"/v1/clusters/{HUGE_CLUSTER}/members",
+            "/v1/accounts/not-in-snapshot",
+        ):
             r, took = timed(client.get, url, headers=reader)
             assert r.status_code == 503, (url, r.text)
             assert took < FAST, (url, took)
@@ -169,18 +190,29 @@ def test_store_down_hot_path_answers_rest_fails_fast_then_recovers(
         # their plans: allow for that on a loaded machine)
         statuses: list[int] = []
         members = f"/v1/clusters/{HUGE_CLUSTER}/members?limit=5"
-        assert wait_for(lambda: statuses.append(
-            client.get(members, headers=reader).status_code) or statuses[-1] == 200,
-            timeout=90, step=0.5), statuses
+        assert wait_for(
+            lambda: (
+                statuses.append(client.get(members, headers=reader).status_code)
+                or statuses[-1] == 200
+            ),
+            timeout=90,
+            step=0.5,
+        ), statuses
         assert set(statuses) <= {503, 200}, statuses
-        assert wait_for(lambda: client.get("/v1/banwaves", headers=reader).status_code == 200,
-                        timeout=60, step=0.5)
+        assert wait_for(
+            lambda: client.get("/v1/banwaves", headers=reader).status_code == 200,
+            timeout=60,
+            step=0.5,
+        )
         assert wait_for(lambda: client.get("/readyz").json()["status"] == "ok", timeout=30)
         assert client.get("/readyz").json()["api_keys"]["stale_since"] is None
         # keys refresh again: one revoked now stops working within the stated bound
         apikeys.revoke(session_store, "reader")
-        assert wait_for(lambda: client.get("/v1/accounts/r01", headers=reader).status_code == 401,
-                        timeout=KEY_REFRESH + 1.0, step=0.05)
+        assert wait_for(
+            lambda: client.get("/v1/accounts/r01", headers=reader).status_code == 401,
+            timeout=KEY_REFRESH + 1.0,
+            step=0.05,
+        )
 
     # Just restarted: cold page cache, no compiled plans (compiling the evidence query alone
     # took 4-12 s on this loaded machine).  A fresh server computes the summaries in the
@@ -190,15 +222,26 @@ def test_store_down_hot_path_answers_rest_fails_fast_then_recovers(
     with TestClient(app) as client:
         ctx = app.state.ctx
         t0 = time.monotonic()
-        assert wait_for(lambda: ctx.evidence.get(("run-2", ctx.holder.snapshot.versions.ingests),
-                                                 HUGE_CLUSTER) is not None, timeout=120)
-        print(f"cold store: evidence of the {HUGE}-member cluster ready after "
-              f"{time.monotonic() - t0:.1f}s in the background")
+        assert wait_for(
+            lambda: (
+                ctx.evidence.get(("run-2", ctx.holder.snapshot.versions.ingests), HUGE_CLUSTER)
+                is not None
+            ),
+            timeout=120,
+        )
+        print(
+            f"cold store: evidence of the {HUGE}-member cluster ready after "
+            f"{time.monotonic() - t0:.1f}s in the background"
+        )
         r, took = timed(client.get, f"/v1/clusters/{HUGE_CLUSTER}", headers=sup.bearer(keys["all"]))
         assert r.status_code == 200, r.text
         assert took < HOT, took
         body = r.json()["evidence"]
         assert body["shared_instruments"][0]["accounts"] == HUGE // 150 + 1
         assert body["proxy_providers"] == [{"name": "huge-proxy", "accounts": HUGE}]
-        assert body["similarity"][0] == {"signal": "prompt_template", "pairs": 3 * HUGE,
-                                         "max_score": 0.9, "mean_score": 0.9}
+        assert body["similarity"][0] == {
+            "signal": "prompt_template",
+            "pairs": 3 * HUGE,
+            "max_score": 0.9,
+            "mean_score": 0.9,
+        }

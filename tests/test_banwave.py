@@ -203,17 +203,34 @@ def test_no_run_is_a_clear_error(store: GraphStore) -> None:
 def test_plan_protects_and_explains(store: GraphStore) -> None:
     plant_detection(store)
     # A newer but still running run must be ignored.
-    plant_detection(store, run_id="run-x", created_at=T0 + timedelta(days=1), status="running",
-                    clusters=[dict(cluster_id="c-000009", risk=1.0, reasons=["shared_ip"],
-                                   features_json="{}", members=[{"account_id": "l01", "reasons": []}])])
+    plant_detection(
+        store,
+        run_id="run-x",
+        created_at=T0 + timedelta(days=1),
+        status="running",
+        clusters=[
+            dict(
+                cluster_id="c-000009",
+                risk=1.0,
+                reasons=["shared_ip"],
+                features_json="{}",
+                members=[{"account_id": "l01", "reasons": []}],
+            )
+        ],
+    )
     params = WaveParams(min_risk=0.8, allowlist=frozenset({"a06", "b03"}))
     plan = bws.plan_wave(store, params)
     assert plan.run_id == "run-1"
     banned = set(plan.entries["account_id"])
     assert banned == {"a01", "a02", "a03", "a04", "a05", "b01", "b02", "v02"}
     skipped = dict(zip(plan.skipped["account_id"], plan.skipped["why"]))
-    assert skipped == {"a06": SKIP_ALLOWLIST, "b03": SKIP_ALLOWLIST, "v01": SKIP_VERIFIED_ORG,
-                       "n01": SKIP_NO_REASON, "n02": SKIP_NO_REASON}
+    assert skipped == {
+        "a06": SKIP_ALLOWLIST,
+        "b03": SKIP_ALLOWLIST,
+        "v01": SKIP_VERIFIED_ORG,
+        "n01": SKIP_NO_REASON,
+        "n02": SKIP_NO_REASON,
+    }
     reasons = dict(zip(plan.entries["account_id"], plan.entries["reasons"]))
     assert reasons["a01"] == ["shared_payment", "datacenter_ip"]
     assert reasons["a02"] == ["prepaid_card_shared", "proxy_provider"]
@@ -261,8 +278,17 @@ def test_commit_csv_matches_store_and_evidence_exists(
     allow = tmp_path / "allow.txt"
     allow.write_text("# never ban these\na06\n\n")
     out = tmp_path / "wave.csv"
-    r = _cli(env_for_cli, "banwave", "--min-risk", "0.8", "--allowlist", str(allow),
-             "--out", str(out), "--commit")
+    r = _cli(
+        env_for_cli,
+        "banwave",
+        "--min-risk",
+        "0.8",
+        "--allowlist",
+        str(allow),
+        "--out",
+        str(out),
+        "--commit",
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     assert "wave-0001" in r.stdout and "a06" in r.stdout and "allowlist" in r.stdout
     csv = read_wave_csv(out)
@@ -275,7 +301,7 @@ def test_commit_csv_matches_store_and_evidence_exists(
     b["reasons"] = [r.split(";") for r in b["reasons"]]
     pd.testing.assert_frame_equal(a, b, check_dtype=False)
     assert wave.n_accounts == len(csv) == 9
-    assert wave.protected_skipped == 2            # a06 (allowlist) + v01 (verified org)
+    assert wave.protected_skipped == 2  # a06 (allowlist) + v01 (verified org)
     assert wave.params["min_risk"] == 0.8 and wave.params["allowlist"] == 1
     assert {s["account_id"] for s in wave.evidence["skipped"]} == {"a06", "v01", "n01", "n02"}
     assert not ({"a06", "v01"} & set(csv["account_id"]))
@@ -283,8 +309,11 @@ def test_commit_csv_matches_store_and_evidence_exists(
     # Every banned account's evidence exists in the graph.
     assert bws.unsupported_entries(store, "wave-0001").empty
     # ... and the check does find an account whose links are gone.
-    store.query("MATCH (:Account {account_id: 'a02'})-[r:PAID_WITH|USED_IP]->() DELETE r",
-                name="test/cut", write=True)
+    store.query(
+        "MATCH (:Account {account_id: 'a02'})-[r:PAID_WITH|USED_IP]->() DELETE r",
+        name="test/cut",
+        write=True,
+    )
     assert bws.unsupported_entries(store, "wave-0001")["account_id"].tolist() == ["a02"]
 
 
@@ -318,9 +347,23 @@ def test_two_waves_diff_and_previous(store: GraphStore) -> None:
 def test_commit_refuses_unknown_accounts_and_stays_invisible(store: GraphStore) -> None:
     plant_detection(store)
     plan = bws.plan_wave(store, WaveParams(min_risk=0.8))
-    ghost = pd.concat([plan.entries, pd.DataFrame([{
-        "account_id": "ghost", "cluster_id": "c-000001", "cluster_risk": 0.95,
-        "reasons": ["shared_ip"], "org_id": None}])], ignore_index=True)
+    ghost = pd.concat(
+        [
+            plan.entries,
+            pd.DataFrame(
+                [
+                    {
+                        "account_id": "ghost",
+                        "cluster_id": "c-000001",
+                        "cluster_risk": 0.95,
+                        "reasons": ["shared_ip"],
+                        "org_id": None,
+                    }
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
     bad = type(plan)(plan.run_id, plan.params, ghost, plan.clusters, plan.skipped, plan.created_at)
     with pytest.raises(Exception, match="left uncommitted"):
         bws.commit_wave(store, bad)
@@ -335,11 +378,18 @@ def test_commit_refuses_unknown_accounts_and_stays_invisible(store: GraphStore) 
 def _cli(env: dict, *args: str) -> subprocess.CompletedProcess[str]:
     import os
 
-    return subprocess.run([sys.executable, "-m", "graphlink", *args], capture_output=True,
-                          text=True, env={**os.environ, **env, "COLUMNS": "200"}, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "graphlink", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env, "COLUMNS": "200"},
+        timeout=120,
+    )
 
 
-def test_evaluate_cli_scores_latest_wave(store: GraphStore, env_for_cli: dict, tmp_path: Path) -> None:
+def test_evaluate_cli_scores_latest_wave(
+    store: GraphStore, env_for_cli: dict, tmp_path: Path
+) -> None:
     plant_detection(store)
     bws.commit_wave(store, bws.plan_wave(store, WaveParams(min_risk=0.8)))
     truth = tmp_path / "truth.csv"
@@ -347,7 +397,9 @@ def test_evaluate_cli_scores_latest_wave(store: GraphStore, env_for_cli: dict, t
     rows += [(b, "hydra-b", "ring", "") for b in RING_B]
     rows += [("v01", "", "company", "k1"), ("v02", "", "company", "k1")]
     rows += [(x, "", "ordinary", "") for x in LOW] + [(x, "", "family", "f1") for x in NOREASON]
-    pd.DataFrame(rows, columns=["account_id", "campaign", "segment", "group"]).to_csv(truth, index=False)
+    pd.DataFrame(rows, columns=["account_id", "campaign", "segment", "group"]).to_csv(
+        truth, index=False
+    )
     out = tmp_path / "figures.json"
     r = _cli(env_for_cli, "evaluate", "--truth", str(truth), "--json", str(out))
     assert r.returncode == 0, r.stdout + r.stderr

@@ -211,8 +211,8 @@ def test_review_queue_lists_the_band_below_the_bar_riskiest_first() -> None:
 def world(session_store: GraphStore, tmp_path_factory: pytest.TempPathFactory):
     """Generated scenario -> ingest -> detect (all clusters written); truth per cluster."""
     from graphlink import synth
-    from graphlink.detect import run_detection
-    from ingest import run_ingest
+    from graphlink.detect.run import run_detection
+    from graphlink.ingest.job import run_ingest
 
     work = tmp_path_factory.mktemp("decisions")
     wipe(session_store)
@@ -349,7 +349,8 @@ def test_calibrate_moves_scores_the_labelled_way_reproducibly(clean, env_for_cli
     train = D.training_set(D.read_decisions(store), prior.features)
     assert train.y.sum() >= 2 and (train.y == 0).sum() >= 2
     before, after = prior.logit(train.X), m1.logit(train.X)
-    up, down = after[train.y == 1] - before[train.y == 1], after[train.y == 0] - before[train.y == 0]
+    up = after[train.y == 1] - before[train.y == 1]
+    down = after[train.y == 0] - before[train.y == 0]
     # confirmed clusters' risk goes up, rejected ones' down: on average, and for most of them
     # one by one (a linear model cannot move every cluster its own way when a rejected look-alike
     # shares features with confirmed rings)
@@ -366,7 +367,7 @@ def test_calibrate_moves_scores_the_labelled_way_reproducibly(clean, env_for_cli
 
 
 def test_activated_model_scores_the_next_detection(clean, env_for_cli, tmp_path: Path) -> None:
-    from graphlink.detect import run_detection
+    from graphlink.detect.run import run_detection
 
     store, _, clusters, _ = clean
     f = decisions_file(tmp_path / "decisions.csv", clusters)
@@ -404,8 +405,9 @@ def test_review_lists_clusters_below_the_bar_riskiest_first(clean, env_for_cli) 
     expected = clusters[(clusters["risk"] >= bar - margin) & (clusters["risk"] < bar)]
     expected = expected.sort_values(["risk", "size"], ascending=False)
     runner = CliRunner()
-    r = runner.invoke(app, ["review", "--bar", f"{bar}", "--margin", f"{margin}",
-                            "--format", "json"])
+    r = runner.invoke(
+        app, ["review", "--bar", f"{bar}", "--margin", f"{margin}", "--format", "json"]
+    )
     assert r.exit_code == 0, r.output
     got = json.loads(r.output)
     ids = [c["cluster_id"] for c in got["clusters"]]
@@ -413,8 +415,10 @@ def test_review_lists_clusters_below_the_bar_riskiest_first(clean, env_for_cli) 
     risks = [c["risk"] for c in got["clusters"]]
     assert risks == sorted(risks, reverse=True) and all(bar - margin <= x < bar for x in risks)
     assert set(got["clusters"][0]["contributions"]) == set(default_model().features)
-    r = runner.invoke(app, ["review", "--bar", f"{bar}", "--margin", f"{margin}", "--limit", "3",
-                            "--format", "csv"])
+    r = runner.invoke(
+        app,
+        ["review", "--bar", f"{bar}", "--margin", f"{margin}", "--limit", "3", "--format", "csv"],
+    )
     assert r.exit_code == 0, r.output
     csv = pd.read_csv(pd.io.common.StringIO(r.output))
     assert list(csv["cluster_id"]) == ids[:3] and any(c.startswith("contrib_") for c in csv)

@@ -16,10 +16,10 @@ from graphlink.detect import (
     read_clusters,
     read_links,
     read_members,
-    run_detection,
 )
+from graphlink.detect.run import run_detection
+from graphlink.ingest.job import run_ingest
 from graphlink.store import GraphStore
-from ingest.job import run_ingest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from detect_frames import make_links
@@ -30,7 +30,9 @@ SEED = 11
 def write_snapshot(links, out: Path) -> Path:
     """The frames as an input-format snapshot (what a platform export looks like)."""
     out.mkdir(parents=True, exist_ok=True)
-    iso = lambda s: pd.to_datetime(s, utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    def iso(s: pd.Series) -> pd.Series:
+        return pd.to_datetime(s, utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
     acc = links.accounts.assign(created_at=iso(links.accounts["created_at"]))
     acc.to_csv(out / "accounts.csv", index=False)
     links.payments.to_csv(out / "payment_instruments.csv", index=False)
@@ -61,7 +63,9 @@ def test_read_links_returns_what_was_ingested(store: GraphStore, tmp_path: Path)
     back = read_links(store)
     assert back.sizes() == links.sizes()
     proxied = back.ips[back.ips["proxy_provider"].notna()]
-    assert proxied["is_datacenter"].all() and len(proxied) == links.ips["proxy_provider"].notna().sum()
+    assert (
+        proxied["is_datacenter"].all() and len(proxied) == links.ips["proxy_provider"].notna().sum()
+    )
     assert back.accounts["created_at"].dt.tz is not None
     assert set(back.accounts["account_id"]) == set(links.accounts["account_id"])
 
@@ -79,8 +83,10 @@ def test_run_is_written_complete_and_current(store: GraphStore, first_run):
     assert clusters["density"].notna().all()
     pd.testing.assert_frame_equal(
         members[["account_id", "cluster_id"]],
-        res.members[["account_id", "cluster_id"]].sort_values(["cluster_id", "account_id"])
-        .reset_index(drop=True))
+        res.members[["account_id", "cluster_id"]]
+        .sort_values(["cluster_id", "account_id"])
+        .reset_index(drop=True),
+    )
     rings = set(truth.loc[truth["group"].str.startswith("ring"), "account_id"])
     flagged = set(members.loc[members["cluster_risk"] >= 0.8, "account_id"])
     assert flagged == rings
@@ -91,7 +97,7 @@ EVIDENCE = {
     "shared_payment": "MATCH (a)-[:PAID_WITH]->(:PaymentInstrument)<-[:PAID_WITH]-(b)",
     "shared_ip": "MATCH (a)-[:USED_IP]->(:IP)<-[:USED_IP]-(b)",
     "shared_device": "MATCH (a)-[:HAS_IDENTIFIER]->(i:Identifier {kind: 'device'})"
-                     "<-[:HAS_IDENTIFIER]-(b)",
+    "<-[:HAS_IDENTIFIER]-(b)",
     "prompt_template": "MATCH (a)-[:SIMILAR_TO {signal: 'prompt_template'}]-(b)",
 }
 
@@ -115,9 +121,11 @@ def test_member_reasons_are_backed_by_links_in_the_graph(store: GraphStore, firs
         backed = {r["account_id"] for r in rows if r["n"] > 0}
         assert backed == claimed, code
     proxied = set(risky.loc[risky["reasons"].map(lambda r: "proxy_provider" in r), "account_id"])
-    rows = store.query("MATCH (a:Account)-[:USED_IP]->(:IP)-[:VIA_PROVIDER]->(:ProxyProvider) "
-                       "WHERE a.account_id IN $ids RETURN DISTINCT a.account_id AS id",
-                       {"ids": sorted(proxied)})
+    rows = store.query(
+        "MATCH (a:Account)-[:USED_IP]->(:IP)-[:VIA_PROVIDER]->(:ProxyProvider) "
+        "WHERE a.account_id IN $ids RETURN DISTINCT a.account_id AS id",
+        {"ids": sorted(proxied)},
+    )
     assert {r["id"] for r in rows} == proxied
 
 
@@ -139,8 +147,11 @@ def test_second_run_keeps_ids_and_records_lineage(store: GraphStore, tmp_path: P
     rows = store.query(
         "MATCH (c:Cluster {cluster_id: $cid, run_id: $new})-[x:CONTINUES]->(p:Cluster) "
         "RETURN p.run_id AS run_id, p.cluster_id AS cluster_id, x.jaccard AS jaccard",
-        {"cid": ring0, "new": second.run_id})
-    assert rows == [{"run_id": first.run_id, "cluster_id": ring0, "jaccard": pytest.approx(60 / 65)}]
+        {"cid": ring0, "new": second.run_id},
+    )
+    assert rows == [
+        {"run_id": first.run_id, "cluster_id": ring0, "jaccard": pytest.approx(60 / 65)}
+    ]
 
 
 def test_failed_write_leaves_the_previous_run_current(store: GraphStore, first_run, monkeypatch):
@@ -161,8 +172,9 @@ def test_failed_write_leaves_the_previous_run_current(store: GraphStore, first_r
     assert current_run(store)["run_id"] == first.run_id
     left = store.query("MATCH (r:DetectionRun) RETURN r.run_id AS run_id, r.status AS status")
     assert left == [{"run_id": first.run_id, "status": "complete"}]
-    orphans = store.query("MATCH (c:Cluster) WHERE c.run_id <> $run_id RETURN count(c) AS n",
-                          {"run_id": first.run_id})
+    orphans = store.query(
+        "MATCH (c:Cluster) WHERE c.run_id <> $run_id RETURN count(c) AS n", {"run_id": first.run_id}
+    )
     assert orphans[0]["n"] == 0
 
 

@@ -12,16 +12,18 @@ from pathlib import Path
 import pytest
 
 from graphlink.config import get_settings
+from graphlink.ingest.job import run_ingest
 from graphlink.neo4j_local import LocalNeo4j, free_port
 from graphlink.store import GraphStore
-from ingest.job import run_ingest
 from tests.test_ingest import BASE, IDENTS, SIMS, graph_dump, write_snapshot
 
 
 @pytest.fixture(scope="module")
 def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNeo4j]:
     home = tmp_path_factory.mktemp("bulk-neo4j")
-    server = LocalNeo4j(home=home, bolt_port=free_port(), http_port=free_port(), heap="1g", pagecache="256m")
+    server = LocalNeo4j(
+        home=home, bolt_port=free_port(), http_port=free_port(), heap="1g", pagecache="256m"
+    )
     server.install(lib_from=LocalNeo4j(home=get_settings().neo4j_home).lib)
     try:
         server.start(timeout=240)
@@ -39,7 +41,12 @@ def test_bulk_builds_the_same_graph_as_incremental(
     tables = dict(BASE)
     # repeated identifier link and reversed similarity pair: the rows the importer cannot merge
     tables["identifiers"] = IDENTS + [
-        {"account_id": "a1", "kind": "device", "value": "dev1", "first_seen": "2025-06-01T00:00:00Z"},
+        {
+            "account_id": "a1",
+            "kind": "device",
+            "value": "dev1",
+            "first_seen": "2025-06-01T00:00:00Z",
+        },
         {"account_id": "a3", "kind": "phone_hash", "value": "two\nlines", "first_seen": ""},
     ]
     tables["behaviour_similarity"] = SIMS + [
@@ -48,11 +55,26 @@ def test_bulk_builds_the_same_graph_as_incremental(
     ]
     # the same IP seen first without, then with a provider (batch size 2: different batches)
     tables["ip_observations"] = [dict(r) for r in BASE["ip_observations"]] + [
-        {"account_id": "a3", "ip": "10.0.0.9", "first_seen": "2026-01-01T00:00:00Z",
-         "last_seen": "2026-01-02T00:00:00Z", "requests": "1", "asn": "", "proxy_provider": "", "is_datacenter": ""},
-        {"account_id": "a1", "ip": "10.0.0.9", "first_seen": "2026-01-01T00:00:00Z",
-         "last_seen": "2026-01-02T00:00:00Z", "requests": "1", "asn": "64999", "proxy_provider": "LateProxy",
-         "is_datacenter": "false"},
+        {
+            "account_id": "a3",
+            "ip": "10.0.0.9",
+            "first_seen": "2026-01-01T00:00:00Z",
+            "last_seen": "2026-01-02T00:00:00Z",
+            "requests": "1",
+            "asn": "",
+            "proxy_provider": "",
+            "is_datacenter": "",
+        },
+        {
+            "account_id": "a1",
+            "ip": "10.0.0.9",
+            "first_seen": "2026-01-01T00:00:00Z",
+            "last_seen": "2026-01-02T00:00:00Z",
+            "requests": "1",
+            "asn": "64999",
+            "proxy_provider": "LateProxy",
+            "is_datacenter": "false",
+        },
     ]
     snap = write_snapshot(tmp_path / "snap", tables)
 
@@ -61,7 +83,9 @@ def test_bulk_builds_the_same_graph_as_incremental(
 
     bulk_store = GraphStore(own_server.bolt_uri, ("neo4j", own_server.password()))
     try:
-        rep = run_ingest(bulk_store, snap, batch_size=2, bulk=own_server, report_dir=tmp_path / "bulk")
+        rep = run_ingest(
+            bulk_store, snap, batch_size=2, bulk=own_server, report_dir=tmp_path / "bulk"
+        )
         assert rep.mode == "bulk"
         assert [(t.read, t.loaded, t.rejected) for t in rep.tables] == [
             (t.read, t.loaded, t.rejected) for t in inc.tables
@@ -70,9 +94,12 @@ def test_bulk_builds_the_same_graph_as_incremental(
         # constraints are in place after the import
         names = {r["name"] for r in bulk_store.query("SHOW CONSTRAINTS YIELD name RETURN name")}
         assert {"account_id", "ip_addr", "identifier_key"} <= names
-        # a second bulk load into the now non-empty database falls back to incremental, changing nothing
+        # a second bulk load into the now non-empty database falls back to incremental,
+        # changing nothing
         before = graph_dump(bulk_store)
-        again = run_ingest(bulk_store, snap, batch_size=100, bulk=own_server, report_dir=tmp_path / "bulk")
+        again = run_ingest(
+            bulk_store, snap, batch_size=100, bulk=own_server, report_dir=tmp_path / "bulk"
+        )
         assert again.mode == "incremental" and any("not empty" in n for n in again.notes)
         assert graph_dump(bulk_store) == before
     finally:

@@ -41,7 +41,9 @@ def test_schema_is_idempotent(session_store: GraphStore) -> None:
 
 
 def test_wrong_password_is_unavailable(settings) -> None:  # type: ignore[no-untyped-def]
-    bad = GraphStore(settings.bolt_uri(), ("neo4j", "not-the-password"), connect_timeout=2, retry_time=1)
+    bad = GraphStore(
+        settings.bolt_uri(), ("neo4j", "not-the-password"), connect_timeout=2, retry_time=1
+    )
     with pytest.raises(StoreUnavailable):
         bad.ping()
     bad.close()
@@ -50,7 +52,9 @@ def test_wrong_password_is_unavailable(settings) -> None:  # type: ignore[no-unt
 def test_nothing_listening_is_unavailable() -> None:
     from graphlink.neo4j_local import free_port
 
-    s = GraphStore(f"bolt://127.0.0.1:{free_port()}", ("neo4j", "x"), connect_timeout=1, retry_time=1)
+    s = GraphStore(
+        f"bolt://127.0.0.1:{free_port()}", ("neo4j", "x"), connect_timeout=1, retry_time=1
+    )
     with pytest.raises(StoreUnavailable):
         s.query("RETURN 1")
     s.close()
@@ -67,7 +71,9 @@ def test_external_uri_path_via_cli(env_for_cli: dict[str, str]) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "graphlink", "init"],
         env={**__import__("os").environ, **env_for_cli},
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "schema applied" in proc.stdout

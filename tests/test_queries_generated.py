@@ -42,8 +42,9 @@ def generated(
     from graphlink import synth
     from graphlink.banwave import DEFAULT_MIN_RISK, WaveParams
     from graphlink.banwave_store import commit_wave, plan_wave
-    from graphlink.detect import DEFAULT_SEED, DetectionConfig, run_detection
-    from ingest import run_ingest
+    from graphlink.detect import DEFAULT_SEED, DetectionConfig
+    from graphlink.detect.run import run_detection
+    from graphlink.ingest.job import run_ingest
 
     work = tmp_path_factory.mktemp("generated")
     wipe(session_store)
@@ -121,7 +122,8 @@ def test_cluster_history_follows_a_second_detection_run(
     generated: tuple[GraphStore, pd.DataFrame]
 ) -> None:
     """Runs last in this module: detect again, the riskiest ring keeps its id and its lineage."""
-    from graphlink.detect import DEFAULT_SEED, DetectionConfig, run_detection
+    from graphlink.detect import DEFAULT_SEED, DetectionConfig
+    from graphlink.detect.run import run_detection
 
     store, _ = generated
     before = queries.example_params(store)["cluster_members"]["cluster_id"]

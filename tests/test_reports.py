@@ -114,7 +114,8 @@ def test_cluster_report_content(reports: dict[str, Path]) -> None:
         assert f">{account}<" in page
     assert pg.PREPAID in page and pg.PROVIDER in page and "prompt_template" in page
     assert "0.93" in page and "run-1/c-000001" in page  # risk and lineage
-    assert "<script src=" not in page and "<link " not in page  # nothing to fetch (Chromium checks too)
+    # nothing to fetch (Chromium checks too)
+    assert "<script src=" not in page and "<link " not in page
 
 
 def test_banwave_report_content(reports: dict[str, Path]) -> None:
@@ -136,8 +137,9 @@ def test_missing_cluster_and_wave_are_not_found(planted: GraphStore) -> None:
     assert sorted(older.accounts["account_id"]) == pg.RING[:5]
 
 
-def test_cli_writes_reports(planted: GraphStore, env_for_cli: dict[str, str],
-                            tmp_path: Path) -> None:
+def test_cli_writes_reports(
+    planted: GraphStore, env_for_cli: dict[str, str], tmp_path: Path
+) -> None:
     from graphlink.cli import app
 
     out = tmp_path / "sub" / "c.html"
@@ -159,8 +161,13 @@ def test_cluster_report_renders_in_chromium(reports: dict[str, Path], tmp_path: 
     assert check.blocked_requests == []  # self-contained: no request left the file
     graph = next(p for p in check.plots if p["id"] == "cluster-graph")
     nodes = {t["kind"]: t["points"] for t in graph["traces"] if t["kind"]}
-    assert nodes == {"Account": 9, "PaymentInstrument": 1, "IP": 4, "Identifier": 1,
-                     "ProxyProvider": 1}
+    assert nodes == {
+        "Account": 9,
+        "PaymentInstrument": 1,
+        "IP": 4,
+        "Identifier": 1,
+        "ProxyProvider": 1,
+    }
     assert graph["svg_points"] >= 16  # the markers are really in the SVG
     timeline = next(p for p in check.plots if p["id"] == "cluster-timeline")
     assert sum(t["points"] for t in timeline["traces"]) > 9
@@ -181,8 +188,10 @@ def test_banwave_report_renders_in_chromium(reports: dict[str, Path], tmp_path: 
 def test_browser_check_sees_errors_and_network(tmp_path: Path) -> None:
     """The check itself can fail: a CDN script and a throwing script are both caught."""
     bad = tmp_path / "bad.html"
-    bad.write_text('<html><head><script src="https://cdn.plot.ly/plotly-2.0.0.min.js"></script>'
-                   "</head><body><script>undefinedFunction()</script></body></html>")
+    bad.write_text(
+        '<html><head><script src="https://cdn.plot.ly/plotly-2.0.0.min.js"></script>'
+        "</head><body><script>undefinedFunction()</script></body></html>"
+    )
     check = screenshot.render(bad)
     assert any("cdn.plot.ly" in u for u in check.blocked_requests)
     assert any("undefinedFunction" in e for e in check.console_errors)
@@ -194,21 +203,37 @@ def test_drawing_of_a_few_hundred_nodes_stays_readable() -> None:
 
     rng = np.random.default_rng(3)
     n_acc, n_things = 300, 40
-    accounts = pd.DataFrame({
-        "account_id": [f"a{i:03d}" for i in range(n_acc)],
-        "created_at": pd.to_datetime(["2026-11-01"] * n_acc, utc=True),
-        "plan": "free", "country": "SG", "org_id": None, "account_risk": 0.9,
-        "in_ban_wave": False,
-    })
+    accounts = pd.DataFrame(
+        {
+            "account_id": [f"a{i:03d}" for i in range(n_acc)],
+            "created_at": pd.to_datetime(["2026-11-01"] * n_acc, utc=True),
+            "plan": "free",
+            "country": "SG",
+            "org_id": None,
+            "account_risk": 0.9,
+            "in_ban_wave": False,
+        }
+    )
     owner = rng.integers(0, n_acc, size=900)
     thing = rng.integers(0, n_things, size=900)
-    links = pd.DataFrame({
-        "account_id": [f"a{i:03d}" for i in owner], "rel": "USED_IP", "kind": "IP",
-        "target": [f"10.0.0.{t}" for t in thing], "detail": "datacenter",
-        "proxy_provider": "P", "total_accounts": 30,
-    }).drop_duplicates(["account_id", "target"])
-    data = cluster_report.ClusterData({}, accounts, links, pd.DataFrame(
-        columns=["account_a", "account_b", "signal", "score"]), pd.DataFrame())
+    links = pd.DataFrame(
+        {
+            "account_id": [f"a{i:03d}" for i in owner],
+            "rel": "USED_IP",
+            "kind": "IP",
+            "target": [f"10.0.0.{t}" for t in thing],
+            "detail": "datacenter",
+            "proxy_provider": "P",
+            "total_accounts": 30,
+        }
+    ).drop_duplicates(["account_id", "target"])
+    data = cluster_report.ClusterData(
+        {},
+        accounts,
+        links,
+        pd.DataFrame(columns=["account_a", "account_b", "signal", "score"]),
+        pd.DataFrame(),
+    )
     nodes, edges = cluster_report.graph_elements(data)
     t = time.perf_counter()
     fig = cluster_report.graph_figure(nodes, edges)

@@ -32,7 +32,9 @@ def world():
     return links, truth
 
 
-def _wave_groups(links, truth, config: DetectionConfig, model: RiskModel | None = None) -> pd.Series:
+def _wave_groups(
+    links, truth, config: DetectionConfig, model: RiskModel | None = None
+) -> pd.Series:
     res = detect_links(links, config, seed=11, model=model)
     wave = select_wave(res.clusters, res.members, links.accounts, WaveParams())
     groups = truth.set_index("account_id")["group"]
@@ -56,8 +58,10 @@ def test_bin_table_and_entry_plans_change_no_outcome(world):
     """Operator data adds reason codes, never needed to reach a decision."""
     links, truth = world
     plain = _wave_groups(links, truth, DetectionConfig())
-    informed = DetectionConfig(prepaid_bins=("423916", "987654", "876543"),
-                               entry_plans=("edu", "startup", "free", "qx-api"))
+    informed = DetectionConfig(
+        prepaid_bins=("423916", "987654", "876543"),
+        entry_plans=("edu", "startup", "free", "qx-api"),
+    )
     assert plain.to_dict() == _wave_groups(links, truth, informed).to_dict()
     res = detect_links(links, informed, seed=11)
     top = res.clusters[res.clusters["flagged"]]
@@ -68,10 +72,10 @@ def test_a_small_ring_is_as_risky_as_a_big_one():
     """Size is not what makes a ring risky: 35 members score like 350."""
     m = default_model()
     assert "log10_size" not in m.features
-    small_links, small_truth = add_dc_group(*make_links(n_benign=3000, ring_sizes=(), seed=4),
-                                            size=35)
-    big_links, big_truth = add_dc_group(*make_links(n_benign=3000, ring_sizes=(), seed=4),
-                                        size=350)
+    small_links, small_truth = add_dc_group(
+        *make_links(n_benign=3000, ring_sizes=(), seed=4), size=35
+    )
+    big_links, big_truth = add_dc_group(*make_links(n_benign=3000, ring_sizes=(), seed=4), size=350)
     r_small = detect_links(small_links, DetectionConfig(), seed=11).clusters["risk"].max()
     r_big = detect_links(big_links, DetectionConfig(), seed=11).clusters["risk"].max()
     assert r_small >= 0.9 and r_big >= 0.9

@@ -114,7 +114,9 @@ def test_reasons_and_context() -> None:
 def _hub(n_clusters: int, *, campaign: bool = False, members: int = 200,
          users: int = 30_000, risk: float = 0.95):  # type: ignore[no-untyped-def]
     ids = [f"c-{i:03d}" for i in range(n_clusters)]
-    per = [members // n_clusters + (1 if i < members % n_clusters else 0) for i in range(n_clusters)]
+    per = [
+        members // n_clusters + (1 if i < members % n_clusters else 0) for i in range(n_clusters)
+    ]
     return build_index(
         "r",
         clusters=[(c, risk, p, [], ids[0] if campaign else None) for c, p in zip(ids, per)],
@@ -128,26 +130,37 @@ def test_evidence_does_not_grow_with_clusters_touched_through_one_hub(users: int
     for n in (2, 10, 50, 200):
         assert score_signup(_hub(n, users=users), Signup(ip="10.0.0.1")).risk <= one + 1e-9
         # ... and one campaign split into many clusters is still the same ring
-        assert score_signup(_hub(n, users=users, campaign=True), Signup(ip="10.0.0.1")).risk \
-            == pytest.approx(one, abs=1e-4)
+        assert score_signup(
+            _hub(n, users=users, campaign=True), Signup(ip="10.0.0.1")
+        ).risk == pytest.approx(one, abs=1e-4)
     assert one == pytest.approx(0.95 * 200 / (users + 1), abs=1e-4)
 
 
 def test_report_is_capped() -> None:
     n = MAX_CLUSTERS_REPORTED + 5
-    idx = build_index("r", clusters=[(f"c-{i:03d}", 0.5 + i / 100, 2, []) for i in range(n)],
-                      identifiers=[(f"referral_code:r{i}", f"c-{i:03d}", 2, 2) for i in range(n)])
+    idx = build_index(
+        "r",
+        clusters=[(f"c-{i:03d}", 0.5 + i / 100, 2, []) for i in range(n)],
+        identifiers=[(f"referral_code:r{i}", f"c-{i:03d}", 2, 2) for i in range(n)],
+    )
     a = score_signup(idx, Signup(identifiers=tuple(("referral_code", f"r{i}") for i in range(n))))
     assert len(a.clusters) == MAX_CLUSTERS_REPORTED
     assert a.clusters[0].cluster.cluster_id == f"c-{n - 1:03d}"  # the strongest kept
     assert a.risk == pytest.approx((0.5 + (n - 1) / 100) * 2 / 3, abs=1e-4)  # the strongest ring
 
 
-@pytest.mark.parametrize("fields", list(itertools.combinations(
-    ["ip", "payment_instrument", "device", "email_domain", "plan"], 2)))
+@pytest.mark.parametrize(
+    "fields",
+    list(itertools.combinations(["ip", "payment_instrument", "device", "email_domain", "plan"], 2)),
+)
 def test_more_evidence_never_lowers_risk(fields: tuple[str, str]) -> None:
-    values = {"ip": "10.0.0.1", "payment_instrument": "pi-1", "device": "d-1",
-              "email_domain": "ring.example", "plan": "free"}
+    values = {
+        "ip": "10.0.0.1",
+        "payment_instrument": "pi-1",
+        "device": "d-1",
+        "email_domain": "ring.example",
+        "plan": "free",
+    }
     idx = index()
     one = score_signup(idx, Signup(**{fields[0]: values[fields[0]]})).risk
     both = score_signup(idx, Signup(**{f: values[f] for f in fields})).risk
@@ -157,13 +170,21 @@ def test_more_evidence_never_lowers_risk(fields: tuple[str, str]) -> None:
 def test_decide_thresholds() -> None:
     assert 0 < REVIEW_AT < BLOCK_AT <= 1
     assert [decide(x) for x in (0.0, REVIEW_AT - 1e-9, REVIEW_AT, BLOCK_AT, 1.0)] == [
-        "allow", "allow", "review", "block", "block"]
+        "allow",
+        "allow",
+        "review",
+        "block",
+        "block",
+    ]
 
 
 def test_an_address_alone_never_blocks() -> None:
-    idx = build_index("r", clusters=[("c-1", 0.95, 30, []), ("c-2", 0.9, 5, [])],
-                      ips=[("10.0.0.3", "c-1", 20, 20)],
-                      identifiers=[("device:d-1", "c-1", 3, 3), ("device:d-2", "c-2", 2, 4)])
+    idx = build_index(
+        "r",
+        clusters=[("c-1", 0.95, 30, []), ("c-2", 0.9, 5, [])],
+        ips=[("10.0.0.3", "c-1", 20, 20)],
+        identifiers=[("device:d-1", "c-1", 3, 3), ("device:d-2", "c-2", 2, 4)],
+    )
     a = score_signup(idx, Signup(ip="10.0.0.3"))
     assert a.risk >= BLOCK_AT and a.decision == "review"  # addresses are shared by strangers
     assert a.reasons == ["ip_in_ring", "address_only"]

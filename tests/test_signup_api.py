@@ -24,18 +24,18 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from conftest import wipe
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.index import load_index
+from conftest import wipe
 from graphlink import apikeys, signup_eval, synth
+from graphlink.api.app import create_app
+from graphlink.api.index import load_index
 from graphlink.config import Settings
 from graphlink.detect import DetectionConfig, detect_links, write_run
 from graphlink.detect.pipeline import DetectionResult
+from graphlink.ingest.job import run_ingest
 from graphlink.signup import BLOCK_AT, score_signup
 from graphlink.store import GraphStore
-from ingest.job import run_ingest
 
 T0 = datetime(2026, 2, 1, 8, 0, tzinfo=UTC)
 RING_A = [f"ra{i:02d}" for i in range(20)]
@@ -53,49 +53,136 @@ def _snapshot(out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     accounts = [{"account_id": a, "created_at": iso(T0 + timedelta(minutes=i)), "plan": "free",
                      "email_domain": "mailbox.example"} for i, a in enumerate(RING_A)]
-    accounts += [{"account_id": a, "created_at": iso(T0 + timedelta(days=1, seconds=i)),
-                      "plan": "startup", "email_domain": "mailbox.example"} for i, a in enumerate(RING_B)]
-    accounts += [{"account_id": a, "created_at": iso(T0 - timedelta(days=300 + i)), "plan": "free",
-                      "email_domain": "mailbox.example"} for i, a in enumerate(CARRIER)]
-    accounts += [{"account_id": a, "created_at": iso(T0 - timedelta(days=900)), "plan": "pro",
-                      "email_domain": "home.example"} for a in FAMILY]
-    pay = [{"account_id": a, "instrument_id": PREPAID, "kind": "card", "bin": "999001"} for a in RING_A]
-    pay += [{"account_id": a, "instrument_id": f"pi-{a}", "kind": "card", "bin": "411111"}
-            for a in CARRIER[:50]]
-    pay += [{"account_id": a, "instrument_id": "pi-family", "kind": "card", "bin": "522222"}
-            for a in FAMILY]
+    accounts += [
+        {
+            "account_id": a,
+            "created_at": iso(T0 + timedelta(days=1, seconds=i)),
+            "plan": "startup",
+            "email_domain": "mailbox.example",
+        }
+        for i, a in enumerate(RING_B)
+    ]
+    accounts += [
+        {
+            "account_id": a,
+            "created_at": iso(T0 - timedelta(days=300 + i)),
+            "plan": "free",
+            "email_domain": "mailbox.example",
+        }
+        for i, a in enumerate(CARRIER)
+    ]
+    accounts += [
+        {
+            "account_id": a,
+            "created_at": iso(T0 - timedelta(days=900)),
+            "plan": "pro",
+            "email_domain": "home.example",
+        }
+        for a in FAMILY
+    ]
+    pay = [
+        {"account_id": a, "instrument_id": PREPAID, "kind": "card", "bin": "999001"} for a in RING_A
+    ]
+    pay += [
+        {"account_id": a, "instrument_id": f"pi-{a}", "kind": "card", "bin": "411111"}
+        for a in CARRIER[:50]
+    ]
+    pay += [
+        {"account_id": a, "instrument_id": "pi-family", "kind": "card", "bin": "522222"}
+        for a in FAMILY
+    ]
     seen = {"first_seen": iso(T0), "last_seen": iso(T0 + timedelta(days=5))}
-    ips = [dict(account_id=a, ip=f"203.0.113.{1 + i % 4}", requests=500, proxy_provider="ExitCo",
-                is_datacenter="true", **seen) for i, a in enumerate(RING_A)]
-    ips += [dict(account_id=a, ip=CGNAT_IP, requests=50, proxy_provider="", is_datacenter="false",
-                 **seen) for a in RING_A[:5] + CARRIER]
-    ips += [dict(account_id=a, ip=DC_IP, requests=900, proxy_provider="", is_datacenter="true",
-                 **seen) for a in RING_B]
-    ips += [dict(account_id=a, ip="192.0.2.44", requests=20, proxy_provider="",
-                 is_datacenter="false", **seen) for a in FAMILY]
-    sim = [{"account_a": a, "account_b": b, "score": 0.97, "signal": "timing_sync"}
-           for a, b in itertools.pairwise(RING_B)]
-    for name, rows in (("accounts", accounts), ("payment_instruments", pay),
-                       ("ip_observations", ips), ("behaviour_similarity", sim)):
+    ips = [
+        dict(
+            account_id=a,
+            ip=f"203.0.113.{1 + i % 4}",
+            requests=500,
+            proxy_provider="ExitCo",
+            is_datacenter="true",
+            **seen,
+        )
+        for i, a in enumerate(RING_A)
+    ]
+    ips += [
+        dict(
+            account_id=a, ip=CGNAT_IP, requests=50, proxy_provider="", is_datacenter="false", **seen
+        )
+        for a in RING_A[:5] + CARRIER
+    ]
+    ips += [
+        dict(account_id=a, ip=DC_IP, requests=900, proxy_provider="", is_datacenter="true", **seen)
+        for a in RING_B
+    ]
+    ips += [
+        dict(
+            account_id=a,
+            ip="192.0.2.44",
+            requests=20,
+            proxy_provider="",
+            is_datacenter="false",
+            **seen,
+        )
+        for a in FAMILY
+    ]
+    sim = [
+        {"account_a": a, "account_b": b, "score": 0.97, "signal": "timing_sync"}
+        for a, b in itertools.pairwise(RING_B)
+    ]
+    for name, rows in (
+        ("accounts", accounts),
+        ("payment_instruments", pay),
+        ("ip_observations", ips),
+        ("behaviour_similarity", sim),
+    ):
         pd.DataFrame(rows).to_csv(out / f"{name}.csv", index=False)
     return out
 
 
 def _run(run_id: str) -> DetectionResult:
     """Clusters as a detection would write them, risks fixed: A 0.95, B 0.9, family 0.05."""
-    groups = [("c-000001", RING_A, 0.95, ["prepaid_card_shared", "proxy_provider"]),
-              ("c-000002", RING_B, 0.9, ["datacenter_ip", "timing_sync", "signup_burst"]),
-              ("c-000003", FAMILY, 0.05, ["shared_payment"])]
-    clusters = pd.DataFrame([{"cluster_id": c, "size": len(m), "risk": r, "reasons": rs,
-                                  "parent_cluster_id": None, "flagged": r >= 0.8}
-                             for c, m, r, rs in groups])
-    members = pd.DataFrame([{"account_id": a, "cluster_id": c, "account_risk": r, "reasons": rs,
-                                 "cluster_size": len(m), "cluster_risk": r}
-                            for c, m, r, rs in groups for a in m])
+    groups = [
+        ("c-000001", RING_A, 0.95, ["prepaid_card_shared", "proxy_provider"]),
+        ("c-000002", RING_B, 0.9, ["datacenter_ip", "timing_sync", "signup_burst"]),
+        ("c-000003", FAMILY, 0.05, ["shared_payment"]),
+    ]
+    clusters = pd.DataFrame(
+        [
+            {
+                "cluster_id": c,
+                "size": len(m),
+                "risk": r,
+                "reasons": rs,
+                "parent_cluster_id": None,
+                "flagged": r >= 0.8,
+            }
+            for c, m, r, rs in groups
+        ]
+    )
+    members = pd.DataFrame(
+        [
+            {
+                "account_id": a,
+                "cluster_id": c,
+                "account_risk": r,
+                "reasons": rs,
+                "cluster_size": len(m),
+                "cluster_risk": r,
+            }
+            for c, m, r, rs in groups
+            for a in m
+        ]
+    )
     params = dataclasses.asdict(DetectionConfig()) | {"seed": 1, "quality": 0.0}
-    return DetectionResult(run_id=run_id, created_at=datetime.now(UTC), clusters=clusters,
-                           members=members, continues=pd.DataFrame(), stage_seconds={},
-                           params=params, stats={"accounts": 428})
+    return DetectionResult(
+        run_id=run_id,
+        created_at=datetime.now(UTC),
+        clusters=clusters,
+        members=members,
+        continues=pd.DataFrame(),
+        stage_seconds={},
+        params=params,
+        stats={"accounts": 428},
+    )
 
 
 def _client(settings: Settings) -> Iterator[TestClient]:
@@ -198,8 +285,15 @@ def test_replay_scores_newcomers_as_the_api_does(
 
     from_frames = signup_eval.index_rows(result, rest).build(result.run_id)
     from_store = load_index(session_store, result.run_id)
-    for attr in ("clusters", "accounts", "ip_clusters", "instrument_clusters",
-                 "identifier_clusters", "domain_clusters", "ip_flags"):
+    for attr in (
+        "clusters",
+        "accounts",
+        "ip_clusters",
+        "instrument_clusters",
+        "identifier_clusters",
+        "domain_clusters",
+        "ip_flags",
+    ):
         assert getattr(from_store, attr) == getattr(from_frames, attr), attr
     assert from_store.flag_base == pytest.approx(from_frames.flag_base)
 
@@ -209,11 +303,18 @@ def test_replay_scores_newcomers_as_the_api_does(
     for c in _client(settings):
         for a in ids:
             s = signups[a]
-            body = {k: v for k, v in {
-                "ip": s.ip, "payment_instrument": s.payment_instrument, "device": s.device,
-                "email_domain": s.email_domain, "plan": s.plan,
-                "identifiers": [{"kind": k, "value": v} for k, v in s.identifiers][:32]}.items()
-                if v not in (None, [])}
+            body = {
+                k: v
+                for k, v in {
+                    "ip": s.ip,
+                    "payment_instrument": s.payment_instrument,
+                    "device": s.device,
+                    "email_domain": s.email_domain,
+                    "plan": s.plan,
+                    "identifiers": [{"kind": k, "value": v} for k, v in s.identifiers][:32],
+                }.items()
+                if v not in (None, [])
+            }
             got = check(c, key, **body)
             want = score_signup(from_frames, s)
             assert (got["risk"], got["decision"]) == (want.risk, want.decision), a

@@ -46,8 +46,12 @@ class Log:
         acc = RequestAccumulator(bucket_seconds=cfg.bucket_seconds, compact_rows=20_000)
         for lo in range(0, len(f), batch):  # several batches: the streamed path
             b = f.iloc[lo:lo + batch]
-            acc.add(b["account_id"].to_numpy(object), b["ts"].to_numpy(), b["model"].to_numpy(object),
-                    b["prompt_fingerprint"].to_numpy(object))
+            acc.add(
+                b["account_id"].to_numpy(object),
+                b["ts"].to_numpy(),
+                b["model"].to_numpy(object),
+                b["prompt_fingerprint"].to_numpy(object),
+            )
         return derive(acc.finish(), cfg)
 
 
@@ -62,8 +66,12 @@ def background(log: Log, rng: np.random.Generator, n: int = 300, per: int = 40) 
     for k in range(n):
         for r in range(per):
             fp = f"pop{rng.integers(0, 5)}" if rng.random() < 0.1 else f"bg{k}-{r}"
-            log.add(f"bg{k:04d}", T0 + rng.integers(0, 40 * DAY_MS), fp,
-                    "old-2" if rng.random() < 0.3 else "old-1")
+            log.add(
+                f"bg{k:04d}",
+                T0 + rng.integers(0, 40 * DAY_MS),
+                fp,
+                "old-2" if rng.random() < 0.3 else "old-1",
+            )
 
 
 # -- building blocks ------------------------------------------------------------------------
@@ -78,7 +86,7 @@ def test_signatures_are_datasketch_minhash() -> None:
     sig = signatures(indptr, elements, num_perm=48, seed=5)
     for i in range(len(sizes)):
         m = MinHash(num_perm=48, seed=5, scheme=SCHEME, hashfunc=lambda x: x)
-        m.update_batch(elements[indptr[i]:indptr[i + 1]].tolist())
+        m.update_batch(elements[indptr[i] : indptr[i + 1]].tolist())
         assert np.array_equal(sig[i], m.hashvalues)
 
 
@@ -103,7 +111,7 @@ def test_lsh_candidates_are_those_of_the_full_datasketch_index() -> None:
     for table in lsh.hashtables:
         for key in table.keys():  # noqa: SIM118 - a datasketch storage, not a dict
             members = sorted(table.get(key))
-            want |= {(a, b) for x, a in enumerate(members) for b in members[x + 1:]}
+            want |= {(a, b) for x, a in enumerate(members) for b in members[x + 1 :]}
     assert set(zip(i.tolist(), j.tolist())) == want and len(want) > 100
 
 
@@ -218,10 +226,18 @@ def test_a_bucket_with_50000_accounts_does_not_blow_up() -> None:
     spike = T0 + 5 * DAY_MS + 12 * 3_600_000
     # everybody in the spike minute, plus 8 requests at times of their own on 8 days
     acc_ids = np.concatenate([ids, np.repeat(ids, 8)])
-    ts = np.concatenate([spike + rng.integers(0, 60_000, n),
-                         T0 + np.tile(np.arange(8), n) * DAY_MS + rng.integers(0, DAY_MS, 8 * n)])
-    fps = np.concatenate([np.full(n, "launch-demo", dtype=object),
-                          np.char.add("own", np.arange(8 * n).astype(str)).astype(object)])
+    ts = np.concatenate(
+        [
+            spike + rng.integers(0, 60_000, n),
+            T0 + np.tile(np.arange(8), n) * DAY_MS + rng.integers(0, DAY_MS, 8 * n),
+        ]
+    )
+    fps = np.concatenate(
+        [
+            np.full(n, "launch-demo", dtype=object),
+            np.char.add("own", np.arange(8 * n).astype(str)).astype(object),
+        ]
+    )
     cfg = SimilarityConfig()
     acc = RequestAccumulator(bucket_seconds=cfg.bucket_seconds)
     t = time.process_time()

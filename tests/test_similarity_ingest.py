@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 from typer.testing import CliRunner
 
+from graphlink.ingest.job import run_ingest
 from graphlink.store import GraphStore
-from ingest.job import run_ingest
 
 T0 = pd.Timestamp("2026-01-05T00:00:00Z")
 
@@ -25,30 +25,87 @@ def log_rows(rng: np.random.Generator) -> list[dict[str, str]]:
     rows = []
     for acct in ("r1", "r2"):
         for k in range(80):
-            rows.append({"account_id": acct, "ts": _iso(T0 + pd.Timedelta(minutes=int(rng.integers(0, 40_000)))),
-                         "ip": "203.0.113.7", "model": "m-old",
-                         "prompt_fingerprint": f"tpl{k % 8}" if k % 10 else f"{acct}-own{k}",
-                         "output_tokens": str(100 + k)})
+            rows.append(
+                {
+                    "account_id": acct,
+                    "ts": _iso(T0 + pd.Timedelta(minutes=int(rng.integers(0, 40_000)))),
+                    "ip": "203.0.113.7",
+                    "model": "m-old",
+                    "prompt_fingerprint": f"tpl{k % 8}" if k % 10 else f"{acct}-own{k}",
+                    "output_tokens": str(100 + k),
+                }
+            )
     for u in range(20):
         for k in range(30):
-            rows.append({"account_id": f"u{u:02d}",
-                         "ts": _iso(T0 + pd.Timedelta(minutes=int(rng.integers(0, 40_000)))),
-                         "ip": f"198.51.100.{u + 1}", "model": "m-old",
-                         "prompt_fingerprint": f"u{u}-{k}", "output_tokens": ""})
+            rows.append(
+                {
+                    "account_id": f"u{u:02d}",
+                    "ts": _iso(T0 + pd.Timedelta(minutes=int(rng.integers(0, 40_000)))),
+                    "ip": f"198.51.100.{u + 1}",
+                    "model": "m-old",
+                    "prompt_fingerprint": f"u{u}-{k}",
+                    "output_tokens": "",
+                }
+            )
     return rows
 
 
 BAD = [  # (row, reason)
-    ({"account_id": "r1", "ts": "not a time", "ip": "", "model": "", "prompt_fingerprint": "x",
-      "output_tokens": ""}, "unparseable timestamp in ts"),
-    ({"account_id": "r1", "ts": "2026-01-06T00:00:00Z", "ip": "", "model": "", "prompt_fingerprint": "",
-      "output_tokens": ""}, "empty prompt_fingerprint"),
-    ({"account_id": "r2", "ts": "2026-01-06T00:00:00Z", "ip": "300.1.1.1", "model": "",
-      "prompt_fingerprint": "x", "output_tokens": ""}, "invalid ip"),
-    ({"account_id": "r2", "ts": "2026-01-06T00:00:00Z", "ip": "", "model": "",
-      "prompt_fingerprint": "x", "output_tokens": "-3"}, "output_tokens not a non-negative integer"),
-    ({"account_id": "ghost", "ts": "2026-01-06T00:00:00Z", "ip": "", "model": "",
-      "prompt_fingerprint": "x", "output_tokens": ""}, "unknown account in account_id"),
+    (
+        {
+            "account_id": "r1",
+            "ts": "not a time",
+            "ip": "",
+            "model": "",
+            "prompt_fingerprint": "x",
+            "output_tokens": "",
+        },
+        "unparseable timestamp in ts",
+    ),
+    (
+        {
+            "account_id": "r1",
+            "ts": "2026-01-06T00:00:00Z",
+            "ip": "",
+            "model": "",
+            "prompt_fingerprint": "",
+            "output_tokens": "",
+        },
+        "empty prompt_fingerprint",
+    ),
+    (
+        {
+            "account_id": "r2",
+            "ts": "2026-01-06T00:00:00Z",
+            "ip": "300.1.1.1",
+            "model": "",
+            "prompt_fingerprint": "x",
+            "output_tokens": "",
+        },
+        "invalid ip",
+    ),
+    (
+        {
+            "account_id": "r2",
+            "ts": "2026-01-06T00:00:00Z",
+            "ip": "",
+            "model": "",
+            "prompt_fingerprint": "x",
+            "output_tokens": "-3",
+        },
+        "output_tokens not a non-negative integer",
+    ),
+    (
+        {
+            "account_id": "ghost",
+            "ts": "2026-01-06T00:00:00Z",
+            "ip": "",
+            "model": "",
+            "prompt_fingerprint": "x",
+            "output_tokens": "",
+        },
+        "unknown account in account_id",
+    ),
 ]
 
 
@@ -71,7 +128,9 @@ def write_snapshot(d: Path, rows: list[dict[str, str]], bad_at: dict[int, dict[s
     return d
 
 
-def test_requests_table_derives_pairs_and_rejects_bad_rows(store: GraphStore, tmp_path: Path) -> None:
+def test_requests_table_derives_pairs_and_rejects_bad_rows(
+    store: GraphStore, tmp_path: Path
+) -> None:
     rows = log_rows(np.random.default_rng(0))
     bad_at = {10 + 7 * k: row for k, (row, _) in enumerate(BAD)}
     snap = write_snapshot(tmp_path / "snap", rows, bad_at)
@@ -119,8 +178,9 @@ def test_requests_table_derives_pairs_and_rejects_bad_rows(store: GraphStore, tm
     assert sorted(map(json.dumps, sim2)) == sorted(map(json.dumps, sim))
 
 
-def test_similarity_command_writes_pairs_ingest_loads(store: GraphStore, tmp_path: Path,
-                                                      env_for_cli: dict[str, str]) -> None:
+def test_similarity_command_writes_pairs_ingest_loads(
+    store: GraphStore, tmp_path: Path, env_for_cli: dict[str, str]
+) -> None:
     from graphlink.cli import app
 
     rows = log_rows(np.random.default_rng(1))
@@ -130,19 +190,30 @@ def test_similarity_command_writes_pairs_ingest_loads(store: GraphStore, tmp_pat
     log = tmp_path / "requests.parquet"
     frame.to_parquet(log)
     out = tmp_path / "derived"
-    res = CliRunner().invoke(app, ["similarity", str(log), "--out", str(out)], env={"COLUMNS": "200"})
+    res = CliRunner().invoke(
+        app, ["similarity", str(log), "--out", str(out)], env={"COLUMNS": "200"}
+    )
     assert res.exit_code == 0, res.output
     assert "prompt_template" in res.output and f"{len(rows):,} read" in res.output, res.output
     pairs = pd.read_csv(out / "behaviour_similarity.csv")
-    assert list(pairs.columns) == ["account_a", "account_b", "score", "signal", "source",
-                                   "derivation"]
-    assert ("r1", "r2", "prompt_template") in set(zip(pairs.account_a, pairs.account_b, pairs.signal))
+    assert list(pairs.columns) == [
+        "account_a",
+        "account_b",
+        "score",
+        "signal",
+        "source",
+        "derivation",
+    ]
+    assert ("r1", "r2", "prompt_template") in set(
+        zip(pairs.account_a, pairs.account_b, pairs.signal)
+    )
 
     # the file is a behaviour_similarity table: ingest loads it, extra columns and all
     snap = tmp_path / "snap"
     snap.mkdir()
-    pd.DataFrame({"account_id": sorted(set(frame.account_id)),
-                  "created_at": "2025-12-01T00:00:00Z"}).to_csv(snap / "accounts.csv", index=False)
+    pd.DataFrame(
+        {"account_id": sorted(set(frame.account_id)), "created_at": "2025-12-01T00:00:00Z"}
+    ).to_csv(snap / "accounts.csv", index=False)
     (snap / "behaviour_similarity.csv").write_bytes((out / "behaviour_similarity.csv").read_bytes())
     report = run_ingest(store, snap, batch_size=100, report_dir=tmp_path / "reports")
     t = report.table("behaviour_similarity")
@@ -151,7 +222,9 @@ def test_similarity_command_writes_pairs_ingest_loads(store: GraphStore, tmp_pat
     # never overwrites an upstream job's pairs
     upstream = tmp_path / "upstream"
     upstream.mkdir()
-    (upstream / "behaviour_similarity.csv").write_text("account_a,account_b,score,signal\nr1,r2,0.5,x\n")
+    (upstream / "behaviour_similarity.csv").write_text(
+        "account_a,account_b,score,signal\nr1,r2,0.5,x\n"
+    )
     res = CliRunner().invoke(app, ["similarity", str(log), "--out", str(upstream)])
     assert res.exit_code != 0
     assert "not derived by graphlink" in str(res.exception) + res.output

@@ -1,4 +1,5 @@
-"""The generated request log (``graphlink synth --requests``) and what the derivation finds in it."""
+"""The generated request log (``graphlink synth --requests``) and what the derivation finds in
+it."""
 
 from __future__ import annotations
 
@@ -25,8 +26,12 @@ def derived(scenario: synth.Scenario):
     acc = RequestAccumulator(bucket_seconds=60)
     for t in iter_requests(scenario, 250_000, seed=3, chunk_rows=60_000):
         f = t.to_pandas()
-        acc.add(f["account_id"], f["ts"].dt.tz_convert(None).to_numpy().astype("datetime64[ms]")
-                .astype(np.int64), f["model"], f["prompt_fingerprint"])
+        acc.add(
+            f["account_id"],
+            f["ts"].dt.tz_convert(None).to_numpy().astype("datetime64[ms]").astype(np.int64),
+            f["model"],
+            f["prompt_fingerprint"],
+        )
     return derive(acc.finish())
 
 
@@ -46,8 +51,10 @@ def test_log_is_consistent_with_the_scenario(scenario: synth.Scenario) -> None:
     with_ip = log.dropna(subset=["ip"])
     assert all(pair in own for pair in zip(with_ip.account_id[:2000], with_ip.ip[:2000]))
     # same scenario, size and seed: same rows
-    again = pd.concat([t.to_pandas() for t in iter_requests(scenario, 100_000, seed=3,
-                                                            chunk_rows=30_000)], ignore_index=True)
+    again = pd.concat(
+        [t.to_pandas() for t in iter_requests(scenario, 100_000, seed=3, chunk_rows=30_000)],
+        ignore_index=True,
+    )
     pd.testing.assert_frame_equal(log, again)
 
 
@@ -75,8 +82,12 @@ def test_campus_scores_lower_than_rings_everywhere(scenario: synth.Scenario) -> 
     acc = RequestAccumulator(bucket_seconds=60)
     for t in iter_requests(scenario, 250_000, seed=3, chunk_rows=60_000):
         f = t.to_pandas()
-        acc.add(f["account_id"], f["ts"].dt.tz_convert(None).to_numpy().astype("datetime64[ms]")
-                .astype(np.int64), f["model"], f["prompt_fingerprint"])
+        acc.add(
+            f["account_id"],
+            f["ts"].dt.tz_convert(None).to_numpy().astype("datetime64[ms]").astype(np.int64),
+            f["model"],
+            f["prompt_fingerprint"],
+        )
     d = derive(acc.finish(), SimilarityConfig(min_template_score=1e-6))
     truth = scenario.truth.set_index("account_id")
     p = d.pairs[d.pairs.signal == "prompt_template"]
@@ -94,15 +105,43 @@ def test_synth_cli_requests_without_upstream_pairs(tmp_path: Path) -> None:
     from graphlink.cli import app
 
     out = tmp_path / "snap"
-    res = CliRunner().invoke(app, ["synth", "--out", str(out), "--truth", str(tmp_path / "t.csv"),
-                                   "-n", "500", "--requests", "20000", "--no-similarity",
-                                   "-f", "parquet"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "synth",
+            "--out",
+            str(out),
+            "--truth",
+            str(tmp_path / "t.csv"),
+            "-n",
+            "500",
+            "--requests",
+            "20000",
+            "--no-similarity",
+            "-f",
+            "parquet",
+        ],
+    )
     assert res.exit_code == 0, res.output
     upstream = out / "behaviour_similarity.parquet"  # absent, or written empty
     assert not upstream.exists() or pq.ParquetFile(upstream).metadata.num_rows == 0
     assert pq.ParquetFile(out / "requests.parquet").metadata.num_rows == 20_000
     # without --requests the log of an earlier run goes: it would not match the new scenario
-    res = CliRunner().invoke(app, ["synth", "--out", str(out), "--truth", str(tmp_path / "t.csv"),
-                                   "-n", "500", "-f", "parquet"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "synth",
+            "--out",
+            str(out),
+            "--truth",
+            str(tmp_path / "t.csv"),
+            "-n",
+            "500",
+            "-f",
+            "parquet",
+        ],
+    )
     assert res.exit_code == 0, res.output
-    assert (out / "behaviour_similarity.parquet").exists() and not (out / "requests.parquet").exists()
+    assert (out / "behaviour_similarity.parquet").exists() and not (
+        out / "requests.parquet"
+    ).exists()

@@ -601,7 +601,8 @@ def test_fake_verified_org(arch_sc: Scenario) -> None:
 
 
 def _links_per_member(sc: Scenario, m: pd.DataFrame) -> pd.Series:
-    """Per member: shared things (IP, instrument, identifier) + pairs tying it to a campaign-mate."""
+    """Per member: shared things (IP, instrument, identifier) + pairs tying it to a
+    campaign-mate."""
     camp = m.set_index("account_id").campaign
     n = pd.Series(0, index=camp.index)
     for table, key in (
@@ -763,9 +764,9 @@ def test_cli_archetypes_and_no_similarity(tmp_path: Path) -> None:
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_ingest_validators_accept_every_row(arch_sc: Scenario, fmt: str, tmp_path: Path) -> None:
     """Every row of every archetype passes ingest's per-row rules (the spec, as ingest reads it)."""
-    from ingest.read import check_columns, find_table_file, iter_batches
-    from ingest.tables import TABLES as SPECS
-    from ingest.validate import validate
+    from graphlink.ingest.read import check_columns, find_table_file, iter_batches
+    from graphlink.ingest.tables import TABLES as SPECS
+    from graphlink.ingest.validate import validate
 
     write_snapshot(arch_sc, tmp_path, fmt=fmt)  # type: ignore[arg-type]
     for spec in SPECS:

@@ -8,15 +8,17 @@ only; a POST plans a wave (dry run) and commits it when asked.
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Annotated, Any
 
 import pandas as pd
 from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import Response
 
-from api import cursors
-from api.deps import Ctx, ReadKey, WaveKey
-from api.models import (
+from graphlink import banwave_store
+from graphlink.api import cursors
+from graphlink.api.deps import Ctx, ReadKey, WaveKey
+from graphlink.api.models import (
     AUTH_ERRORS,
     BanWaveDetail,
     BanWaveEntry,
@@ -27,9 +29,7 @@ from api.models import (
     WaveChanges,
     error_responses,
 )
-from graphlink import banwave_store
 from graphlink.banwave import SKIP_ALLOWLIST, SKIP_VERIFIED_ORG, WaveParams, wave_csv_frame
-from graphlink.store import GraphStore
 
 router = APIRouter(responses=AUTH_ERRORS, tags=["banwaves"])
 
@@ -113,25 +113,6 @@ async def get_banwave(
     )
 
 
-def plan_and_maybe_commit(store: GraphStore, body: BanWaveRequest) -> dict[str, Any]:
-    """What ``graphlink banwave [--commit]`` does, minus printing and files."""
-    params = WaveParams(
-        min_risk=body.min_risk,
-        verified_org_min_risk=body.verified_org_min_risk,
-        allowlist=frozenset(body.allowlist),
-        allowlist_source="api" if body.allowlist else None,
-    )
-    plan = banwave_store.plan_wave(store, params, run_id=body.run_id)
-    note = None
-    if body.commit and plan.n_accounts == 0:
-        note = "the wave selects no account: nothing committed"
-    elif body.commit:
-        plan = plan.with_wave_id(banwave_store.commit_wave(store, plan))
-    diff = (banwave_store.wave_diff(store, plan.wave_id) if plan.committed
-            else banwave_store.diff_with_latest(store, plan))
-    return {"plan": plan, "diff": diff, "note": note}
-
-
 @router.post(
     "/v1/banwaves",
     response_model=BanWavePlanResponse,
@@ -141,8 +122,17 @@ def plan_and_maybe_commit(store: GraphStore, body: BanWaveRequest) -> dict[str, 
 async def post_banwave(body: BanWaveRequest, key: WaveKey, ctx: Ctx) -> BanWavePlanResponse:
     """404 when there is no complete detection run (or no run `run_id`); 422 when `run_id`
     is not complete.  Large waves take a while to commit: the call waits for the commit."""
-    out = await ctx.call(plan_and_maybe_commit, ctx.store, body, timeout=WAVE_TIMEOUT)
-    plan, diff = out["plan"], out["diff"]
+    params = WaveParams(
+        min_risk=body.min_risk,
+        verified_org_min_risk=body.verified_org_min_risk,
+        allowlist=frozenset(body.allowlist),
+        allowlist_source="api" if body.allowlist else None,
+    )
+    out = await ctx.call(
+        partial(banwave_store.run_wave, run_id=body.run_id, commit=body.commit),
+        ctx.store, params, timeout=WAVE_TIMEOUT,
+    )
+    plan, diff = out.plan, out.diff
     if plan.committed:
         await ctx.holder.refresh()  # this process's account lookups show the new wave at once
     protected = int(plan.skipped["why"].isin([SKIP_ALLOWLIST, SKIP_VERIFIED_ORG]).sum()) \
@@ -160,5 +150,5 @@ async def post_banwave(body: BanWaveRequest, key: WaveKey, ctx: Ctx) -> BanWaveP
         changes=WaveChanges(previous_wave_id=diff.previous_wave_id, **diff.counts()),
         entries=_entries(plan.entries, body.entries_limit),
         entries_truncated=plan.n_accounts > body.entries_limit,
-        note=out["note"],
+        note=out.note,
     )

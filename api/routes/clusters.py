@@ -7,12 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from api import cursors
-from api.deps import Ctx, Index, ReadKey, Snap
-from api.errors import InvalidParam
-from api.evidence import generation
-from api.index import native
-from api.models import (
+from graphlink.api import cursors
+from graphlink.api.deps import Ctx, Index, ReadKey, Snap
+from graphlink.api.evidence import generation
+from graphlink.api.models import (
     AUTH_ERRORS,
     ClusterPage,
     ClusterRef,
@@ -27,7 +25,7 @@ from api.models import (
     SimilarityEvidence,
     error_responses,
 )
-from graphlink.errors import NotFound
+from graphlink.errors import InvalidParam, NotFound
 from graphlink.store import GraphStore
 
 router = APIRouter(responses=AUTH_ERRORS, tags=["investigate"])
@@ -62,7 +60,9 @@ class StaleCursor(InvalidParam):
 async def list_clusters(
     key: ReadKey,
     index: Index,
-    min_risk: Annotated[float, Query(ge=0, le=1, description="only clusters at least this risky")] = 0.0,
+    min_risk: Annotated[
+        float, Query(ge=0, le=1, description="only clusters at least this risky")
+    ] = 0.0,
     limit: Limit = 50,
     cursor: ListCursor = None,
 ) -> ClusterPage:
@@ -73,11 +73,14 @@ async def list_clusters(
     if cursor is not None:
         run_id, position = cursors.decode(cursor, *LIST_CURSOR)
         if run_id != index.run_id:
-            raise StaleCursor("cursor", f"issued for run {run_id!r}; the current run is "
-                                        f"{index.run_id!r}: start again without a cursor")
+            raise StaleCursor(
+                "cursor",
+                f"issued for run {run_id!r}; the current run is "
+                f"{index.run_id!r}: start again without a cursor",
+            )
         start = int(position)
     page = []
-    for ci in ranked[start:start + limit + 1]:
+    for ci in ranked[start : start + limit + 1]:
         if ci.risk < min_risk:
             break
         page.append(ci)
@@ -85,16 +88,22 @@ async def list_clusters(
     page = page[:limit]
     return ClusterPage(
         run_id=index.run_id,
-        items=[ClusterRef(cluster_id=ci.cluster_id, risk=ci.risk, size=ci.size,
-                          reasons=list(ci.reasons)) for ci in page],
+        items=[
+            ClusterRef(
+                cluster_id=ci.cluster_id, risk=ci.risk, size=ci.size, reasons=list(ci.reasons)
+            )
+            for ci in page
+        ],
         next_cursor=cursors.encode(LIST_CURSOR[0], index.run_id, start + len(page))
-        if more else None,
+        if more
+        else None,
     )
 
 
 def read_evidence(store: GraphStore, run_id: str, cluster_id: str) -> dict[str, Any] | None:
-    rows = store.read("api/cluster_evidence", run_id=run_id, cluster_id=cluster_id,
-                      limit=EVIDENCE_LIMIT)
+    rows = store.read(
+        "api/cluster_evidence", run_id=run_id, cluster_id=cluster_id, limit=EVIDENCE_LIMIT
+    )
     return rows[0] if rows else None
 
 
@@ -116,7 +125,7 @@ def _features(raw: Any) -> dict[str, Any] | None:
 )
 async def get_cluster(cluster_id: ClusterId, key: ReadKey, ctx: Ctx, snap: Snap) -> ClusterResponse:
     """From memory: the summary comes from the run index, the evidence from the summaries the
-    service precomputes in the background, largest clusters first (:mod:`api.evidence`); a
+    service precomputes in the background, largest clusters first (:mod:`graphlink.api.evidence`); a
     cluster not warmed yet costs one bounded query (then cached)."""
     index = snap.index
     info = index.clusters.get(cluster_id)
@@ -146,10 +155,12 @@ async def get_cluster(cluster_id: ClusterId, key: ReadKey, ctx: Ctx, snap: Snap)
     )
 
 
-def read_members(store: GraphStore, run_id: str, cluster_id: str, after: str, limit: int
-                 ) -> list[dict[str, Any]]:
-    return store.read("api/cluster_members", run_id=run_id, cluster_id=cluster_id, after=after,
-                      limit=limit)
+def read_members(
+    store: GraphStore, run_id: str, cluster_id: str, after: str, limit: int
+) -> list[dict[str, Any]]:
+    return store.read(
+        "api/cluster_members", run_id=run_id, cluster_id=cluster_id, after=after, limit=limit
+    )
 
 
 @router.get(
@@ -159,8 +170,12 @@ def read_members(store: GraphStore, run_id: str, cluster_id: str, after: str, li
     responses=error_responses(404),
 )
 async def cluster_members(
-    cluster_id: ClusterId, key: ReadKey, ctx: Ctx, index: Index,
-    limit: Limit = 100, cursor: MemberCursor = None,
+    cluster_id: ClusterId,
+    key: ReadKey,
+    ctx: Ctx,
+    index: Index,
+    limit: Limit = 100,
+    cursor: MemberCursor = None,
 ) -> MemberPage:
     """The cursor pins the detection run of the first page, so paging through a cluster while
     a new run completes still lists that run's members exactly once."""
@@ -178,11 +193,18 @@ async def cluster_members(
         run_id=run_id,
         cluster_id=cluster_id,
         items=[
-            Member(account_id=r["account_id"], account_risk=r.get("account_risk"),
-                   reasons=r.get("reasons") or [], plan=r.get("plan"), country=r.get("country"),
-                   created_at=native(r.get("created_at")), status=r.get("status"))
+            Member(
+                account_id=r["account_id"],
+                account_risk=r.get("account_risk"),
+                reasons=r.get("reasons") or [],
+                plan=r.get("plan"),
+                country=r.get("country"),
+                created_at=r.get("created_at"),
+                status=r.get("status"),
+            )
             for r in rows
         ],
         next_cursor=cursors.encode(MEMBER_CURSOR[0], run_id, rows[-1]["account_id"])
-        if more else None,
+        if more
+        else None,
     )

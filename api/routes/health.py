@@ -14,8 +14,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from api.deps import Ctx
-from api.models import Health, KeySetState, Ready
+from graphlink.api.deps import Ctx
+from graphlink.api.models import Health, KeySetState, Ready
 
 router = APIRouter(tags=["health"])
 

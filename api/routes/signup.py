@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.deps import fast_access
-from api.models import AUTH_ERRORS, SignupCheckRequest, SignupCheckResponse
+from graphlink.api.deps import fast_access
+from graphlink.api.models import AUTH_ERRORS, SignupCheckRequest, SignupCheckResponse
 from graphlink.signup import Assessment, Signup, score_signup
 
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
@@ -47,7 +47,8 @@ router = APIRouter(responses=AUTH_ERRORS, tags=["signup"])
     response_class=Response,
     responses={200: {"model": SignupCheckResponse, "description": "risk, decision hint, reasons"}},
     summary="Score a sign-up in progress against known rings",
-    # Auth is checked in the handler (see api.deps.fast_access); declared here for OpenAPI.
+    # Auth is checked in the handler (see graphlink.api.deps.fast_access); declared here for
+    # OpenAPI.
     openapi_extra={"security": [{"HTTPBearer": []}]},
 )
 async def signup_check(body: SignupCheckRequest, request: Request) -> Response:

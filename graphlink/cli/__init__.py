@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import sys
 
-from graphlink.cli._app import app, console
 from graphlink.cli import neo4j_cmd  # noqa: F401  (registers commands)
+from graphlink.cli._app import app, console
 from graphlink.errors import GraphlinkError
 
 __all__ = ["app", "main"]

@@ -33,7 +33,7 @@ def serve(
         with store_for(s):
             pass
     uvicorn.run(
-        "api.app:create_app",
+        "graphlink.api.app:create_app",
         factory=True,
         host=host,
         port=port,
@@ -77,7 +77,9 @@ def list_() -> None:
 
 @apikey_app.command("revoke")
 def revoke(
-    name_or_prefix: Annotated[str, typer.Argument(help="The key's name or the start of its prefix.")],
+    name_or_prefix: Annotated[
+        str, typer.Argument(help="The key's name or the start of its prefix.")
+    ],
 ) -> None:
     """Revoke one active key (running servers stop accepting it within 5 seconds)."""
     with store_for() as store:

@@ -1,4 +1,5 @@
-"""``graphlink banwave`` (dry run by default, ``--commit`` records it) and ``graphlink evaluate``."""
+"""``graphlink banwave`` (dry run by default, ``--commit`` records it) and ``graphlink
+evaluate``."""
 
 from __future__ import annotations
 
@@ -19,16 +20,11 @@ from graphlink.banwave import (
     read_allowlist,
     write_wave_files,
 )
+from graphlink.banwave_store import WaveOutcome
 from graphlink.cli._app import app, console, settings, store_for
 from graphlink.errors import InputError
-from graphlink.evaluate import (
-    TABLE_WIDTH,
-    Metrics,
-    compare_with_baselines,
-    evaluate_flags,
-    read_truth,
-    render_table,
-)
+from graphlink.evaluate import TABLE_WIDTH, render_table
+from graphlink.evaluate_store import evaluate_in_store
 from graphlink.store import GraphStore
 
 
@@ -45,22 +41,38 @@ def default_wave_path(home: Path, plan: WavePlan) -> Path:
 
 def print_plan(out: Console, plan: WavePlan, *, top: int = 15) -> None:
     """Summary of a wave: clusters, accounts, risk histogram, reasons, protected accounts."""
-    state = f"wave [bold]{plan.wave_id}[/]" if plan.committed else "[bold yellow]DRY RUN[/] (nothing written to Neo4j)"
-    out.print(f"{state} · run {plan.run_id} · min_risk {plan.params.min_risk:g} · "
-              f"[bold]{plan.n_accounts:,}[/] accounts in [bold]{plan.n_clusters:,}[/] clusters")
+    state = (
+        f"wave [bold]{plan.wave_id}[/]"
+        if plan.committed
+        else "[bold yellow]DRY RUN[/] (nothing written to Neo4j)"
+    )
+    out.print(
+        f"{state} · run {plan.run_id} · min_risk {plan.params.min_risk:g} · "
+        f"[bold]{plan.n_accounts:,}[/] accounts in [bold]{plan.n_clusters:,}[/] clusters"
+    )
 
-    t = Table(title=f"clusters (top {min(top, len(plan.clusters))} of {len(plan.clusters)}); "
-                    "cards/IPs: shared by >= 2 members", title_justify="left")
+    t = Table(
+        title=f"clusters (top {min(top, len(plan.clusters))} of {len(plan.clusters)}); "
+        "cards/IPs: shared by >= 2 members",
+        title_justify="left",
+    )
     for col in ("cluster", "size", "risk", "banned", "skip", "cards", "IPs", "prov.", "reasons"):
         if col == "reasons":
             t.add_column(col, ratio=1, overflow="fold")
         else:
             t.add_column(col, justify="left" if col == "cluster" else "right", no_wrap=True)
     for r in plan.clusters.head(top).to_dict("records"):
-        t.add_row(r["cluster_id"], f"{r['size']:,}", f"{r['risk']:.3f}", f"{r['n_banned']:,}",
-                  f"{r['n_skipped']:,}", str(r.get("shared_instruments", "–")),
-                  str(r.get("shared_ips", "–")), str(r.get("proxy_providers", "–")),
-                  " ".join(r["reasons"]))
+        t.add_row(
+            r["cluster_id"],
+            f"{r['size']:,}",
+            f"{r['risk']:.3f}",
+            f"{r['n_banned']:,}",
+            f"{r['n_skipped']:,}",
+            str(r.get("shared_instruments", "–")),
+            str(r.get("shared_ips", "–")),
+            str(r.get("proxy_providers", "–")),
+            " ".join(r["reasons"]),
+        )
     out.print(t)
 
     h = plan.risk_histogram()
@@ -71,8 +83,12 @@ def print_plan(out: Console, plan: WavePlan, *, top: int = 15) -> None:
     width = max(int(h["accounts"].max()) if len(h) else 1, 1)
     t.add_column("")
     for label, r in h.iterrows():
-        t.add_row(str(label), f"{r['clusters']:,}", f"{r['accounts']:,}",
-                  "█" * max(1, round(30 * r["accounts"] / width)) if r["accounts"] else "")
+        t.add_row(
+            str(label),
+            f"{r['clusters']:,}",
+            f"{r['accounts']:,}",
+            "█" * max(1, round(30 * r["accounts"] / width)) if r["accounts"] else "",
+        )
     out.print(t)
 
     rc = plan.reason_counts()
@@ -85,13 +101,21 @@ def print_plan(out: Console, plan: WavePlan, *, top: int = 15) -> None:
 
     if len(plan.skipped):
         by = plan.skipped.groupby("why").size()
-        out.print("protected / skipped (never banned): " +
-                  ", ".join(f"[bold]{n}[/] {why}" for why, n in by.items()))
+        out.print(
+            "protected / skipped (never banned): "
+            + ", ".join(f"[bold]{n}[/] {why}" for why, n in by.items())
+        )
         t = Table(title="skipped accounts")
         for col in ("account", "cluster", "risk", "org", "why"):
             t.add_column(col)
         for r in plan.skipped.head(top).itertuples(index=False):
-            t.add_row(r.account_id, r.cluster_id, f"{r.cluster_risk:.3f}", r.org_id if isinstance(r.org_id, str) else "", r.why)
+            t.add_row(
+                r.account_id,
+                r.cluster_id,
+                f"{r.cluster_risk:.3f}",
+                r.org_id if isinstance(r.org_id, str) else "",
+                r.why,
+            )
         out.print(t)
         if len(plan.skipped) > top:
             out.print(f"[dim]… {len(plan.skipped) - top} more in the JSON sidecar[/]")
@@ -99,30 +123,55 @@ def print_plan(out: Console, plan: WavePlan, *, top: int = 15) -> None:
         out.print("protected / skipped: none")
     if "org_id" in plan.entries and plan.entries["org_id"].notna().any():
         n = int(plan.entries["org_id"].notna().sum())
-        out.print(f"[yellow]{n} verified-org account(s) included: cluster risk ≥ "
-                  f"{plan.params.verified_org_min_risk:g}[/]")
+        out.print(
+            f"[yellow]{n} verified-org account(s) included: cluster risk ≥ "
+            f"{plan.params.verified_org_min_risk:g}[/]"
+        )
 
 
 def print_diff(out: Console, diff: WaveDiff, *, label: str) -> None:
     c = diff.counts()
     against = diff.previous_wave_id or "no previous wave"
-    out.print(f"{label} against {against}: [green]+{c['new']:,} new[/], "
-              f"[red]-{c['dropped']:,} dropped[/], {c['kept']:,} kept")
+    out.print(
+        f"{label} against {against}: [green]+{c['new']:,} new[/], "
+        f"[red]-{c['dropped']:,} dropped[/], {c['kept']:,} kept"
+    )
 
 
 @app.command("banwave")
 def banwave(
-    min_risk: float = typer.Option(DEFAULT_MIN_RISK, "--min-risk", min=0.0, max=1.0,
-                                   help="Ban members of clusters with risk at least this."),
-    out: Path | None = typer.Option(None, "--out", help="CSV to write (JSON sidecar beside it). "
-                                    "Default: $GRAPHLINK_HOME/waves/<wave_id>.csv"),
-    allowlist: Path | None = typer.Option(None, "--allowlist", exists=True, dir_okay=False,
-                                          help="File of account ids never to ban, one a line."),
+    min_risk: float = typer.Option(
+        DEFAULT_MIN_RISK,
+        "--min-risk",
+        min=0.0,
+        max=1.0,
+        help="Ban members of clusters with risk at least this.",
+    ),
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        help="CSV to write (JSON sidecar beside it). Default: $GRAPHLINK_HOME/waves/<wave_id>.csv",
+    ),
+    allowlist: Path | None = typer.Option(
+        None,
+        "--allowlist",
+        exists=True,
+        dir_okay=False,
+        help="File of account ids never to ban, one a line.",
+    ),
     verified_org_min_risk: float = typer.Option(
-        DEFAULT_VERIFIED_ORG_MIN_RISK, "--verified-org-min-risk", min=0.0, max=1.0,
-        help="Verified-org accounts are banned only at this cluster risk or above."),
-    run_id: str | None = typer.Option(None, "--run", help="Detection run (default: the current one)."),
-    commit: bool = typer.Option(False, "--commit", help="Record the wave in Neo4j (default: dry run)."),
+        DEFAULT_VERIFIED_ORG_MIN_RISK,
+        "--verified-org-min-risk",
+        min=0.0,
+        max=1.0,
+        help="Verified-org accounts are banned only at this cluster risk or above.",
+    ),
+    run_id: str | None = typer.Option(
+        None, "--run", help="Detection run (default: the current one)."
+    ),
+    commit: bool = typer.Option(
+        False, "--commit", help="Record the wave in Neo4j (default: dry run)."
+    ),
 ) -> None:
     """Select a ban wave from the current detection run: a DRY RUN unless --commit."""
     params = WaveParams(
@@ -133,11 +182,26 @@ def banwave(
     )
     s = settings()
     with store_for(s) as store:
-        run_wave(store, params, run_id=run_id, commit=commit, out=out, home=s.home,
-                 console_=console)
+        plan_and_present(
+            store, params, run_id=run_id, commit=commit, out=out, home=s.home, console_=console
+        )
 
 
-def run_wave(
+def present_wave(outcome: WaveOutcome, *, out: Path | None, home: Path, console_: Console) -> None:
+    """Print a planned or committed wave and write its files (shared with ``demo``)."""
+    plan = outcome.plan
+    print_plan(console_, plan)
+    if outcome.note:
+        console_.print(f"[yellow]{outcome.note}[/]")
+        return
+    print_diff(console_, outcome.diff, label="diff" if plan.committed else "would change")
+    csv, side = write_wave_files(plan, out or default_wave_path(home, plan))
+    console_.print(f"wrote [bold]{csv}[/] and {side.name}")
+    if not plan.committed:
+        console_.print("[dim]dry run: re-run with --commit to record this wave[/]")
+
+
+def plan_and_present(
     store: GraphStore,
     params: WaveParams,
     *,
@@ -146,28 +210,12 @@ def run_wave(
     out: Path | None,
     home: Path,
     console_: Console,
-) -> WavePlan:
-    """Plan (and optionally commit) a wave, print it, write its files (shared with ``demo``)."""
-    with console_.status("selecting the wave…"):
-        plan = banwave_store.plan_wave(store, params, run_id=run_id)
-    if commit:
-        if plan.n_accounts == 0:
-            print_plan(console_, plan)
-            console_.print("[yellow]the wave selects no account: nothing committed[/]")
-            return plan
-        with console_.status(f"recording {plan.n_accounts:,} accounts in Neo4j…"):
-            wave_id = banwave_store.commit_wave(store, plan)
-        plan = plan.with_wave_id(wave_id)
-        print_plan(console_, plan)
-        print_diff(console_, banwave_store.wave_diff(store, wave_id), label="diff")
-    else:
-        print_plan(console_, plan)
-        print_diff(console_, banwave_store.diff_with_latest(store, plan), label="would change")
-    csv, side = write_wave_files(plan, out or default_wave_path(home, plan))
-    console_.print(f"wrote [bold]{csv}[/] and {side.name}")
-    if not commit:
-        console_.print("[dim]dry run: re-run with --commit to record this wave[/]")
-    return plan
+) -> WaveOutcome:
+    """:func:`graphlink.banwave_store.run_wave` under a spinner, then :func:`present_wave`."""
+    with console_.status("recording the wave in Neo4j…" if commit else "selecting the wave…"):
+        outcome = banwave_store.run_wave(store, params, run_id=run_id, commit=commit)
+    present_wave(outcome, out=out, home=home, console_=console_)
+    return outcome
 
 
 @app.command("waves")
@@ -179,84 +227,103 @@ def waves() -> None:
         console.print("no committed ban wave yet")
         return
     t = Table(title="ban waves")
-    for col in ("wave", "created", "run", "min_risk", "accounts", "clusters", "protected", "previous"):
+    for col in (
+        "wave",
+        "created",
+        "run",
+        "min_risk",
+        "accounts",
+        "clusters",
+        "protected",
+        "previous",
+    ):
         t.add_column(col)
     for r in df.itertuples(index=False):
-        created = r.created_at.isoformat(timespec="seconds") if isinstance(r.created_at, datetime) else str(r.created_at)
-        t.add_row(r.wave_id, created, str(r.run_id), f"{r.min_risk:g}", f"{r.n_accounts:,}",
-                  f"{r.n_clusters:,}", str(r.protected_skipped), r.previous_wave_id or "")
+        created = (
+            r.created_at.isoformat(timespec="seconds")
+            if isinstance(r.created_at, datetime)
+            else str(r.created_at)
+        )
+        t.add_row(
+            r.wave_id,
+            created,
+            str(r.run_id),
+            f"{r.min_risk:g}",
+            f"{r.n_accounts:,}",
+            f"{r.n_clusters:,}",
+            str(r.protected_skipped),
+            r.previous_wave_id or "",
+        )
     console.print(t)
-
-
-
-def evaluate_in_store(
-    store: GraphStore,
-    truth_path: Path,
-    *,
-    wave_id: str | None = None,
-    params: WaveParams | None = None,
-    baselines: bool = True,
-    baseline_options: dict | None = None,
-    console_: Console = console,
-) -> list[Metrics]:
-    """Score a committed wave (given, else the latest), or the dry-run plan if none is
-    committed, and the baselines on the same graph (shared with ``demo``)."""
-    truth = read_truth(truth_path)
-    wave_id = wave_id or banwave_store.latest_wave_id(store)
-    from graphlink.detect import get_run, read_links
-
-    label = "graphlink"
-    if wave_id:
-        wave = banwave_store.read_wave(store, wave_id)
-        flagged, run_id = wave.entries, wave.run_id
-        console_.print(f"scoring ban wave [bold]{wave_id}[/] ({len(flagged):,} accounts, "
-                       f"run {run_id})")
-    else:
-        plan = banwave_store.plan_wave(store, params or WaveParams(), with_evidence=False)
-        flagged, run_id = plan.entries, plan.run_id
-        console_.print(f"no committed wave: scoring the dry-run plan (min_risk "
-                       f"{plan.params.min_risk:g}, {len(flagged):,} accounts)")
-    # graphlink's time: the detection run's own stages (read, Leiden, scoring, write).
-    run = get_run(store, run_id) if run_id else None
-    seconds = float(sum(run["stage_seconds"].values())) if run and run["stage_seconds"] else None
-    if not baselines:
-        return [evaluate_flags(flagged, truth, method=label, seconds=seconds)]
-    with console_.status("reading links for the baselines…"):
-        links = read_links(store)
-    with console_.status("running the baselines…"):
-        return compare_with_baselines(flagged, links, truth, method=label, seconds=seconds,
-                                      **(baseline_options or {}))
 
 
 @app.command("evaluate")
 def evaluate(
-    truth: Path | None = typer.Option(None, "--truth", exists=True, dir_okay=False,
-                                      help="Truth CSV of a generated scenario (account_id, campaign, segment, group)."),
-    loao: bool = typer.Option(False, "--loao", help="Leave-one-archetype-out on generated scenarios "
-                              "(no store, no truth file): fit the risk model without each archetype, "
-                              "score it on an unseen seed, beside the components baseline."),
-    accounts: int = typer.Option(200_000, "--accounts", min=1000,
-                                 help="--loao: benign accounts of the evaluation scenario."),
-    train_accounts: int = typer.Option(200_000, "--train-accounts", min=1000,
-                                       help="--loao: benign accounts per training scenario (seeds 1-10)."),
+    truth: Path | None = typer.Option(
+        None,
+        "--truth",
+        exists=True,
+        dir_okay=False,
+        help="Truth CSV of a generated scenario (account_id, campaign, segment, group).",
+    ),
+    loao: bool = typer.Option(
+        False,
+        "--loao",
+        help="Leave-one-archetype-out on generated scenarios "
+        "(no store, no truth file): fit the risk model without each archetype, "
+        "score it on an unseen seed, beside the components baseline.",
+    ),
+    accounts: int = typer.Option(
+        200_000, "--accounts", min=1000, help="--loao: benign accounts of the evaluation scenario."
+    ),
+    train_accounts: int = typer.Option(
+        200_000,
+        "--train-accounts",
+        min=1000,
+        help="--loao: benign accounts per training scenario (seeds 1-10).",
+    ),
     signups: Path | None = typer.Option(
-        None, "--signups", exists=True, file_okay=False,
+        None,
+        "--signups",
+        exists=True,
+        file_okay=False,
         help="Snapshot directory: replay held-out newcomers through the sign-up check "
-             "(in-process, no Neo4j) instead of scoring a ban wave."),
-    holdout_frac: float = typer.Option(0.02, "--holdout-frac", min=0.0001, max=0.5,
-                                       help="--signups: share of each ring campaign held out."),
-    benign_per_segment: int = typer.Option(300, "--benign-per-segment", min=1,
-                                           help="--signups: benign accounts held out per segment."),
+        "(in-process, no Neo4j) instead of scoring a ban wave.",
+    ),
+    holdout_frac: float = typer.Option(
+        0.02,
+        "--holdout-frac",
+        min=0.0001,
+        max=0.5,
+        help="--signups: share of each ring campaign held out.",
+    ),
+    benign_per_segment: int = typer.Option(
+        300, "--benign-per-segment", min=1, help="--signups: benign accounts held out per segment."
+    ),
     seed: int = typer.Option(0, "--seed", help="--signups: seed of the held-out sample."),
-    wave: str | None = typer.Option(None, "--wave", help="Wave to score (default: the latest committed)."),
-    min_risk: float = typer.Option(DEFAULT_MIN_RISK, "--min-risk", min=0.0, max=1.0,
-                                   help="Risk bar of the dry-run plan scored when no wave is committed."),
-    baselines: bool = typer.Option(True, "--baselines/--no-baselines", help="Also score the naive baselines."),
-    hub_cap: int = typer.Option(100, "--hub-cap", min=2, help="Baselines ignore things shared by more accounts."),
-    min_size: int = typer.Option(5, "--min-size", min=2, help="Smallest component/community a baseline flags."),
+    wave: str | None = typer.Option(
+        None, "--wave", help="Wave to score (default: the latest committed)."
+    ),
+    min_risk: float = typer.Option(
+        DEFAULT_MIN_RISK,
+        "--min-risk",
+        min=0.0,
+        max=1.0,
+        help="Risk bar of the dry-run plan scored when no wave is committed.",
+    ),
+    baselines: bool = typer.Option(
+        True, "--baselines/--no-baselines", help="Also score the naive baselines."
+    ),
+    hub_cap: int = typer.Option(
+        100, "--hub-cap", min=2, help="Baselines ignore things shared by more accounts."
+    ),
+    min_size: int = typer.Option(
+        5, "--min-size", min=2, help="Smallest component/community a baseline flags."
+    ),
     json_out: Path | None = typer.Option(None, "--json", help="Also write the figures as JSON."),
 ) -> None:
-    """Precision, recall, false bans per benign segment, whole groups banned and purity: graphlink vs
+    """Precision, recall, false bans per benign segment, whole groups banned and purity: graphlink
+    vs
     baselines.  With --signups: how the sign-up check treats held-out newcomers, per segment.
     With --loao: how the risk model does on campaign archetypes it was not fitted on."""
     if loao:
@@ -264,10 +331,18 @@ def evaluate(
 
         eval_seed = seed or 101
         with console.status("leave-one-archetype-out…") as st:
-            rep = run_loao(accounts, eval_seed, train_n=train_accounts, train_seeds=range(1, 11),
-                           progress=lambda s: st.update(f"leave-one-archetype-out: {s}…"))
-        for t in render_loao(rep, title=f"leave-one-archetype-out (evaluation seed {eval_seed}, "
-                                        f"{accounts:,} benign accounts)"):
+            rep = run_loao(
+                accounts,
+                eval_seed,
+                train_n=train_accounts,
+                train_seeds=range(1, 11),
+                progress=lambda s: st.update(f"leave-one-archetype-out: {s}…"),
+            )
+        for t in render_loao(
+            rep,
+            title=f"leave-one-archetype-out (evaluation seed {eval_seed}, "
+            f"{accounts:,} benign accounts)",
+        ):
             print_wide(t)
         if json_out:
             import json
@@ -281,28 +356,49 @@ def evaluate(
         from graphlink import signup_eval
 
         with console.status("held-out newcomers…") as st:
-            rep, rejected = signup_eval.evaluate_snapshot(
-                signups, truth, holdout_frac=holdout_frac, benign_per_segment=benign_per_segment,
-                seed=seed, progress=lambda s: st.update(f"held-out newcomers: {s}…"))
+            replay, rejected = signup_eval.evaluate_snapshot(
+                signups,
+                truth,
+                holdout_frac=holdout_frac,
+                benign_per_segment=benign_per_segment,
+                seed=seed,
+                progress=lambda s: st.update(f"held-out newcomers: {s}…"),
+            )
         if any(rejected.values()):
-            console.print(f"[yellow]rows rejected (not replayed; `graphlink ingest` lists them): "
-                          f"{ {k: v for k, v in rejected.items() if v} }[/]")
-        for r in signup_eval.render_replay(rep, title=f"held-out newcomers of {signups}"):
+            console.print(
+                f"[yellow]rows rejected (not replayed; `graphlink ingest` lists them): "
+                f"{ {k: v for k, v in rejected.items() if v} }[/]"
+            )
+        for r in signup_eval.render_replay(replay, title=f"held-out newcomers of {signups}"):
             print_wide(r)
-        console.print(f"[dim]seconds {rep.seconds}; index {rep.index_sizes}[/]")
+        console.print(f"[dim]seconds {replay.seconds}; index {replay.index_sizes}[/]")
         if json_out:
             import json
 
-            json_out.write_text(json.dumps({"params": rep.params, "summary": rep.summary(),
-                                            "operating_point": rep.operating_point(),
-                                            "table": rep.table().to_dict("records")},
-                                           indent=2, default=str))
+            json_out.write_text(
+                json.dumps(
+                    {
+                        "params": replay.params,
+                        "summary": replay.summary(),
+                        "operating_point": replay.operating_point(),
+                        "table": replay.table().to_dict("records"),
+                    },
+                    indent=2,
+                    default=str,
+                )
+            )
             console.print(f"wrote {json_out}")
         return
     with store_for() as store:
-        results = evaluate_in_store(store, truth, wave_id=wave, params=WaveParams(min_risk=min_risk),
-                                    baselines=baselines,
-                                    baseline_options={"hub_cap": hub_cap, "min_size": min_size})
+        results = evaluate_in_store(
+            store,
+            truth,
+            wave_id=wave,
+            params=WaveParams(min_risk=min_risk),
+            baselines=baselines,
+            baseline_options={"hub_cap": hub_cap, "min_size": min_size},
+            progress=console.print,
+        )
     print_wide(render_table(results, title=f"evaluation against {truth}"))
     if json_out:
         import json

@@ -47,9 +47,10 @@ def calibrate(
         except (ValueError, TypeError, KeyError) as e:
             raise InputError(f"{base}: not a risk model JSON ({e})") from e
     else:
-        prior = D.shipped_model()
-        if prior is None:
+        shipped = D.shipped_model()
+        if shipped is None:
             raise InputError("this install ships no default risk model: pass --base MODEL.json")
+        prior = shipped
     weight = D.DEFAULT_PRIOR_WEIGHT if prior_weight is None else prior_weight
     with store_for() as store:
         with console.status("reading decisions…"):
@@ -80,7 +81,7 @@ def calibrate(
             t.add_row(f"{r.threshold:g}", f"{r.flagged:g}", _f(r.precision), _f(r.recall),
                       f"{r.prior_flagged:g}", _f(r.prior_precision), _f(r.prior_recall))
         console.print(t)
-        if cv.auc < cv.prior_auc:
+        if cv.auc is not None and cv.prior_auc is not None and cv.auc < cv.prior_auc:
             console.print("[yellow]held out, the calibrated model ranks these decisions worse "
                           "than the prior: label more clusters (graphlink review) or raise "
                           "--prior-weight before activating it[/]")
@@ -131,7 +132,7 @@ def models(
     for col in ("version", "created", "active", "decisions", "CV AUC"):
         t.add_column(col, no_wrap=col in ("version", "created"))
     for r in df.itertuples(index=False):
-        created = r.created_at.to_native() if hasattr(r.created_at, "to_native") else r.created_at
+        created = r.created_at
         t.add_row(r.version, created.strftime("%Y-%m-%d %H:%M")
                   if isinstance(created, datetime) else str(created),
                   "[bold green]yes[/]" if r.active else "", str(r.n_decisions or ""),

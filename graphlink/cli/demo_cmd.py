@@ -28,18 +28,12 @@ from graphlink import cypher_files
 from graphlink.banwave import DEFAULT_MIN_RISK, WaveParams
 from graphlink.cli._app import app, console, settings, store_for
 from graphlink.config import Settings
-from graphlink.errors import GraphlinkError, InputError
+from graphlink.errors import DemoError, GraphlinkError, InputError
 from graphlink.store import GraphStore
 
 #: Benign accounts of the default demo (+ 2.4 % ring accounts): a few minutes on 2 cores.
 DEFAULT_DEMO_ACCOUNTS = 50_000
 DEFAULT_DEMO_SEED = 7
-
-
-class DemoError(GraphlinkError):
-    """A demo stage failed; the message names the stage."""
-
-    code = "demo_failed"
 
 
 def _marker(s: Settings) -> Path:
@@ -100,8 +94,9 @@ def run_demo(
     incremental: bool = False,
 ) -> dict[str, Any]:
     """Every stage in order; returns a summary (run id, wave id, metrics)."""
-    from graphlink.cli.banwave_cmd import evaluate_in_store, print_wide, run_wave
+    from graphlink.cli.banwave_cmd import plan_and_present, print_wide
     from graphlink.evaluate import render_table
+    from graphlink.evaluate_store import evaluate_in_store
 
     summary: dict[str, Any] = {}
     t_all = time.perf_counter()
@@ -128,7 +123,7 @@ def run_demo(
         console.print(f"snapshot in {snap}, truth in {truth}")
 
     with stage(2, "ingest"):
-        from ingest import run_ingest
+        from graphlink.ingest.job import run_ingest
 
         # The local server gets the offline importer (the database is empty by now):
         # several times faster than transactions for a first load.
@@ -144,15 +139,18 @@ def run_demo(
         for line in _ingest_lines(report):
             console.print(line)
         _marker(s).parent.mkdir(parents=True, exist_ok=True)
-        _marker(s).write_text(json.dumps({"uri": s.bolt_uri(), "accounts": _counts(store)["accounts"]}))
+        marker = {"uri": s.bolt_uri(), "accounts": _counts(store)["accounts"]}
+        _marker(s).write_text(json.dumps(marker))
 
     with stage(3, "detect"):
-        from graphlink.detect import DEFAULT_SEED, DetectionConfig, run_detection
+        from graphlink.detect import DEFAULT_SEED, DetectionConfig
+        from graphlink.detect.run import run_detection
 
         result = run_detection(store, DetectionConfig(), seed=DEFAULT_SEED, batch_size=s.batch_size)
         st = result.stats
         console.print(
-            f"run {result.run_id}: {st.get('accounts', 0):,} accounts, {st.get('edges', 0):,} links, "
+            f"run {result.run_id}: {st.get('accounts', 0):,} accounts, {st.get('edges', 0):,} "
+            "links, "
             f"{st.get('clusters_written', 0):,} clusters written, "
             f"{st.get('clusters_flagged', 0):,} flagged; stages "
             + ", ".join(f"{k} {v:.1f}s" for k, v in result.stage_seconds.items())
@@ -161,18 +159,37 @@ def run_demo(
 
     params = WaveParams(min_risk=min_risk)
     with stage(4, "ban wave (dry run)"):
-        run_wave(store, params, run_id=None, commit=False, out=workdir / "wave-dry-run.csv",
-                 home=s.home, console_=console)
+        plan_and_present(
+            store,
+            params,
+            run_id=None,
+            commit=False,
+            out=workdir / "wave-dry-run.csv",
+            home=s.home,
+            console_=console,
+        )
     with stage(5, "ban wave (commit)"):
-        plan = run_wave(store, params, run_id=None, commit=True, out=None, home=s.home,
-                        console_=console)
+        plan = plan_and_present(
+            store, params, run_id=None, commit=True, out=None, home=s.home, console_=console
+        ).plan
         summary["wave_id"] = plan.wave_id
 
     with stage(6, "evaluate"):
-        results = evaluate_in_store(store, truth, wave_id=plan.wave_id, params=params,
-                                    baselines=baselines)
-        print_wide(render_table(results, title=f"evaluation: {accounts:,} benign accounts, "
-                                               f"seed {seed}, wave {plan.wave_id} (truth {truth})"))
+        results = evaluate_in_store(
+            store,
+            truth,
+            wave_id=plan.wave_id,
+            params=params,
+            baselines=baselines,
+            progress=console.print,
+        )
+        print_wide(
+            render_table(
+                results,
+                title=f"evaluation: {accounts:,} benign accounts, "
+                f"seed {seed}, wave {plan.wave_id} (truth {truth})",
+            )
+        )
         summary["metrics"] = [m.to_record() for m in results]
     summary["seconds"] = round(time.perf_counter() - t_all, 1)
     (workdir / "demo_summary.json").write_text(json.dumps(summary, indent=2, default=str))
@@ -188,35 +205,59 @@ def _ingest_lines(report: Any) -> list[str]:
     for t in tables or []:
         name = getattr(t, "table", getattr(t, "name", "?"))
         loaded, rejected = getattr(t, "loaded", "?"), getattr(t, "rejected", 0)
-        lines.append(f"  {name}: {loaded:,} loaded, {rejected:,} rejected"
-                     if isinstance(loaded, int) and isinstance(rejected, int)
-                     else f"  {name}: {loaded} loaded, {rejected} rejected")
+        lines.append(
+            f"  {name}: {loaded:,} loaded, {rejected:,} rejected"
+            if isinstance(loaded, int) and isinstance(rejected, int)
+            else f"  {name}: {loaded} loaded, {rejected} rejected"
+        )
     return lines or [str(report)]
 
 
 @app.command("demo")
 def demo(
-    accounts: int = typer.Option(DEFAULT_DEMO_ACCOUNTS, "--accounts", min=100,
-                                 help="Benign accounts to generate (rings are added: 2.4 %)."),
+    accounts: int = typer.Option(
+        DEFAULT_DEMO_ACCOUNTS,
+        "--accounts",
+        min=100,
+        help="Benign accounts to generate (rings are added: 2.4 %).",
+    ),
     seed: int = typer.Option(DEFAULT_DEMO_SEED, "--seed", help="Scenario seed."),
-    min_risk: float = typer.Option(DEFAULT_MIN_RISK, "--min-risk", min=0.0, max=1.0,
-                                   help="Ban-wave risk bar."),
-    workdir: Path | None = typer.Option(None, "--workdir",
-                                        help="Where the snapshot, truth and reports go "
-                                             "(default: $GRAPHLINK_HOME/demo)."),
+    min_risk: float = typer.Option(
+        DEFAULT_MIN_RISK, "--min-risk", min=0.0, max=1.0, help="Ban-wave risk bar."
+    ),
+    workdir: Path | None = typer.Option(
+        None,
+        "--workdir",
+        help="Where the snapshot, truth and reports go (default: $GRAPHLINK_HOME/demo).",
+    ),
     wipe: bool = typer.Option(False, "--wipe", help="Delete whatever the database holds first."),
-    baselines: bool = typer.Option(True, "--baselines/--no-baselines",
-                                   help="Score the naive baselines too."),
-    incremental: bool = typer.Option(False, "--incremental",
-                                     help="Load with transactions even on the local server "
-                                          "(default there: the offline bulk importer)."),
+    baselines: bool = typer.Option(
+        True, "--baselines/--no-baselines", help="Score the naive baselines too."
+    ),
+    incremental: bool = typer.Option(
+        False,
+        "--incremental",
+        help="Load with transactions even on the local server "
+        "(default there: the offline bulk importer).",
+    ),
 ) -> None:
     """Run the whole pipeline on a generated scenario and print graphlink beside the baselines."""
     s = settings()
     wd = workdir or (s.home / "demo")
     wd.mkdir(parents=True, exist_ok=True)
     with store_for(s) as store:
-        summary = run_demo(store, s, accounts=accounts, seed=seed, workdir=wd, min_risk=min_risk,
-                           wipe=wipe, baselines=baselines, incremental=incremental)
-    console.print(f"[bold green]demo done[/] in {summary['seconds']:.0f} s: run {summary['run_id']}, "
-                  f"wave {summary.get('wave_id')}; summary in {wd / 'demo_summary.json'}")
+        summary = run_demo(
+            store,
+            s,
+            accounts=accounts,
+            seed=seed,
+            workdir=wd,
+            min_risk=min_risk,
+            wipe=wipe,
+            baselines=baselines,
+            incremental=incremental,
+        )
+    console.print(
+        f"[bold green]demo done[/] in {summary['seconds']:.0f} s: run {summary['run_id']}, "
+        f"wave {summary.get('wave_id')}; summary in {wd / 'demo_summary.json'}"
+    )

@@ -24,19 +24,41 @@ EXPORT_COLUMNS = ["account_id", "cluster_id", "cluster_size", "cluster_risk"]
 
 @app.command("detect")
 def detect(
-    objective: str = typer.Option("cpm", "--objective", help="Leiden objective: cpm or modularity."),
-    resolution: float = typer.Option(None, "--resolution", help="Resolution (CPM: density threshold on the link-weight scale)."),
-    seed: int = typer.Option(None, "--seed", help="Random seed (same data + seed -> same clusters)."),
+    objective: str = typer.Option(
+        "cpm", "--objective", help="Leiden objective: cpm or modularity."
+    ),
+    resolution: float = typer.Option(
+        None, "--resolution", help="Resolution (CPM: density threshold on the link-weight scale)."
+    ),
+    seed: int = typer.Option(
+        None, "--seed", help="Random seed (same data + seed -> same clusters)."
+    ),
     engine: str = typer.Option("igraph", "--engine", help="igraph (fast, default) or leidenalg."),
     top: int = typer.Option(10, "--top", help="How many of the riskiest clusters to show."),
-    bin_table: Path = typer.Option(None, "--bin-table", help="Operator's prepaid BIN table (one prefix a line, or CSV with a 'bin' column). Default: GRAPHLINK_BIN_TABLE, else none."),
-    entry_plans: str = typer.Option(None, "--entry-plans", help="Comma-separated plans abuse enters by (operator knowledge). Default: GRAPHLINK_ENTRY_PLANS, else none."),
-    model_file: Path = typer.Option(None, "--model", help="Risk model JSON to score with (default: GRAPHLINK_RISK_MODEL, the store's active model, else the shipped one)."),
+    bin_table: Path = typer.Option(
+        None,
+        "--bin-table",
+        help="Operator's prepaid BIN table (one prefix a line, or CSV with a 'bin' column). "
+             "Default: GRAPHLINK_BIN_TABLE, else none.",
+    ),
+    entry_plans: str = typer.Option(
+        None,
+        "--entry-plans",
+        help="Comma-separated plans abuse enters by (operator knowledge). Default: "
+             "GRAPHLINK_ENTRY_PLANS, else none.",
+    ),
+    model_file: Path = typer.Option(
+        None,
+        "--model",
+        help="Risk model JSON to score with (default: GRAPHLINK_RISK_MODEL, the store's active "
+             "model, else the shipped one).",
+    ),
 ) -> None:
     """Link accounts, find rings with Leiden, score them and write a new current run."""
-    from graphlink.detect import DEFAULT_SEED, DetectionConfig, run_detection
+    from graphlink.detect import DEFAULT_SEED, DetectionConfig
     from graphlink.detect.operator_data import parse_plans, read_bin_table
     from graphlink.detect.riskmodel import RiskModel
+    from graphlink.detect.run import run_detection
 
     if objective not in ("cpm", "modularity"):
         raise InputError(f"--objective must be cpm or modularity, not {objective!r}")
@@ -61,17 +83,29 @@ def detect(
         except (OSError, ValueError, TypeError, KeyError) as e:
             raise InputError(f"{model_path}: not a risk model file ({e})") from e
     names = dict(STAGES)
-    with store_for(s) as store, Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
-        transient=True,
-    ) as bar:
+    with (
+        store_for(s) as store,
+        Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as bar,
+    ):
         task = bar.add_task("starting")
 
         def progress(stage: str) -> None:
             bar.update(task, description=names.get(stage, stage))
 
-        result = run_detection(store, config, seed=DEFAULT_SEED if seed is None else seed,
-                               progress=progress, batch_size=s.batch_size, model=model)
+        result = run_detection(
+            store,
+            config,
+            seed=DEFAULT_SEED if seed is None else seed,
+            progress=progress,
+            batch_size=s.batch_size,
+            model=model,
+        )
 
     times = Table(title=f"detection run {result.run_id}", show_edge=False)
     times.add_column("stage")
@@ -95,9 +129,13 @@ def detect(
         for col in ("cluster", "size", "risk", "campaign", "reasons"):
             t.add_column(col, justify="right" if col in ("size", "risk") else "left")
         for row in cl.itertuples(index=False):
-            t.add_row(row.cluster_id, f"{row.size:,}", f"{row.risk:.3f}",
-                      row.parent_cluster_id if isinstance(row.parent_cluster_id, str) else "",
-                      ", ".join(row.reasons))
+            t.add_row(
+                row.cluster_id,
+                f"{row.size:,}",
+                f"{row.risk:.3f}",
+                row.parent_cluster_id if isinstance(row.parent_cluster_id, str) else "",
+                ", ".join(row.reasons),
+            )
         console.print(t)
 
 
@@ -106,17 +144,19 @@ def export_clusters(
     out: Path = typer.Option(..., "--out", help="CSV file to write."),
     run_id: str = typer.Option(None, "--run", help="A run id (default: the current run)."),
 ) -> None:
-    """Cluster assignments of the current run: account_id, cluster_id, cluster_size, cluster_risk."""
+    """Cluster assignments of the current run: account_id, cluster_id, cluster_size,
+    cluster_risk."""
     from graphlink.detect import current_run, read_members
 
     with store_for(settings()) as store:
         if run_id is None:
             run = current_run(store)
             if run is None:
-                raise NotFound("no complete detection run in the store: run `graphlink detect` first")
+                raise NotFound(
+                    "no complete detection run in the store: run `graphlink detect` first"
+                )
             run_id = run["run_id"]
         members = read_members(store, run_id)
     out.parent.mkdir(parents=True, exist_ok=True)
-    members[EXPORT_COLUMNS].to_csv(out, index=False, quoting=csv.QUOTE_MINIMAL,
-                                   float_format="%.6f")
+    members[EXPORT_COLUMNS].to_csv(out, index=False, quoting=csv.QUOTE_MINIMAL, float_format="%.6f")
     console.print(f"wrote {len(members):,} assignments of run {run_id} to {out}")

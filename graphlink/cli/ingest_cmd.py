@@ -68,11 +68,12 @@ def ingest(
         "--batch-size", help="Rows per write transaction (default GRAPHLINK_BATCH_SIZE)."
     )] = 0,
     report_dir: Annotated[Optional[Path], typer.Option(  # noqa: UP045 - typer reads Optional
-        "--report-dir", help="Where the JSON report and rejects CSV go (default <GRAPHLINK_HOME>/reports)."
+        "--report-dir", help="Where the JSON report and rejects CSV go (default "
+                             "<GRAPHLINK_HOME>/reports)."
     )] = None,
 ) -> None:
     """Validate and load a snapshot; bad rows go to a rejects file, never silently away."""
-    from ingest.job import run_ingest
+    from graphlink.ingest.job import run_ingest
 
     s = settings()
     local = None
@@ -85,12 +86,26 @@ def ingest(
         local = neo4j_local.from_settings(s)
     report_dir = report_dir or (s.home / "reports")
     size = batch_size or s.batch_size
-    with store_for(s) as store, Progress(
-        SpinnerColumn(), TextColumn("[bold]{task.description:<22}"), BarColumn(), MofNCompleteColumn(),
-        _RateColumn(), TimeElapsedColumn(), console=console, transient=False,
-    ) as bars:
+    with (
+        store_for(s) as store,
+        Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]{task.description:<22}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            _RateColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        ) as bars,
+    ):
         report = run_ingest(
-            store, snapshot_dir, batch_size=size, bulk=local, progress=_RichProgress(bars), report_dir=report_dir
+            store,
+            snapshot_dir,
+            batch_size=size,
+            bulk=local,
+            progress=_RichProgress(bars),
+            report_dir=report_dir,
         )
 
     table = Table(title=f"ingest {report.mode}: {report.snapshot}", show_footer=True)
@@ -102,11 +117,17 @@ def ingest(
     table.add_column("rows/s", justify="right")
     table.add_column("top reject reasons")
     for t in report.tables:
-        reasons = ", ".join(f"{r} ({n})" for r, n in sorted(t.reasons.items(), key=lambda x: -x[1])[:3])
+        reasons = ", ".join(
+            f"{r} ({n})" for r, n in sorted(t.reasons.items(), key=lambda x: -x[1])[:3]
+        )
         table.add_row(
-            t.table, t.format or f"[dim]{t.status}[/]", f"{t.read:,}", f"{t.loaded:,}",
+            t.table,
+            t.format or f"[dim]{t.status}[/]",
+            f"{t.read:,}",
+            f"{t.loaded:,}",
             f"[red]{t.rejected:,}[/]" if t.rejected else "0",
-            f"{t.rows_per_s:,.0f}" if t.read else "", reasons,
+            f"{t.rows_per_s:,.0f}" if t.read else "",
+            reasons,
         )
     console.print(table)
     for note in report.notes:

@@ -30,9 +30,10 @@ def query(
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv or json."),
     list_: bool = typer.Option(False, "--list", "-l", help="List the saved queries."),
 ) -> None:
-    """Run a saved Cypher query by name, e.g. ``graphlink query cluster_members -p cluster_id=c-000001``."""
+    """Run a saved Cypher query by name, e.g. ``graphlink query cluster_members -p
+    cluster_id=c-000001``."""
     if list_ or not name:
-        _print_list()
+        _print_list(fmt)
         return
     q = queries.get(name)
     values = queries.bind(q.params, queries.parse_assignments(param or []), query=name)
@@ -56,8 +57,27 @@ def query(
         console.print(table)
 
 
-def _print_list() -> None:
-    table = Table(title="Saved queries (cypher/queries/)")
+def _print_list(fmt: Format = Format.table) -> None:
+    if fmt is not Format.table:  # machine-readable: scripts and CI count what ships
+        rows = [
+            {
+                "name": q.name,
+                "description": q.description,
+                "params": [p.describe() for p in q.params],
+            }
+            for q in queries.saved().values()
+        ]
+        if fmt is Format.json:
+            typer.echo(json.dumps(rows, indent=2))
+        else:
+            buf = io.StringIO()
+            writer = csv.writer(buf, lineterminator="\n")
+            writer.writerow(["name", "description", "params"])
+            for r in rows:
+                writer.writerow([r["name"], r["description"], ", ".join(r["params"])])
+            typer.echo(buf.getvalue(), nl=False)
+        return
+    table = Table(title="Saved queries (graphlink.cypher: queries/)")
     table.add_column("name", style="bold", no_wrap=True)
     table.add_column("description")
     table.add_column("params", style="dim")
@@ -81,10 +101,14 @@ def browser_guide_cmd(
         console.print(f"wrote [bold]{out}[/]")
     if serve:
         s = settings()
-        console.print(f"Neo4j Browser: http://127.0.0.1:{s.http_port}/browser/ "
-                      f"(connect to {s.bolt_uri()}, user {s.neo4j_user})")
+        console.print(
+            f"Neo4j Browser: http://127.0.0.1:{s.http_port}/browser/ "
+            f"(connect to {s.bolt_uri()}, user {s.neo4j_user})"
+        )
         console.print(f"then run:  [bold]{browser_guide.play_command(port)}[/]   (Ctrl+C stops)")
         browser_guide.serve(port)
     elif out is None:
-        console.print(f"run `graphlink browser-guide --serve`, then in the Browser: "
-                      f"{browser_guide.play_command(port)}")
+        console.print(
+            f"run `graphlink browser-guide --serve`, then in the Browser: "
+            f"{browser_guide.play_command(port)}"
+        )

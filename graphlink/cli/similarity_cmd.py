@@ -32,7 +32,7 @@ def _refuse_upstream(path: Path) -> None:
     """Never overwrite a pairs file that is not ours (an upstream job's pairs)."""
     if not path.exists():
         return
-    from ingest import read
+    from graphlink.ingest import read
 
     tf = read.TableFile("behaviour_similarity", path, path.name.split(".", 1)[1])
     if "derivation" not in read.header(tf):
@@ -56,10 +56,10 @@ def similarity(
                                            help="Most pairs an account keeps per signal.")] = 30,
 ) -> None:
     """Derive prompt_template, timing_sync and model_pivot pairs (streamed, never all pairs)."""
+    from graphlink.ingest.read import total_rows
+    from graphlink.ingest.report import RejectsWriter
     from graphlink.similarity import DERIVATION_VERSION, SimilarityConfig, write_pairs
     from graphlink.similarity.run import derive_from_file, requests_file
-    from ingest.read import total_rows
-    from ingest.report import RejectsWriter
 
     tf = requests_file(requests_path)
     cfg = SimilarityConfig(max_pairs_per_account=max_pairs)
@@ -89,13 +89,25 @@ def similarity(
         g = derived.pairs[derived.pairs["signal"] == signal]
         accounts = len(set(g["account_a"]) | set(g["account_b"]))
         q = g["score"].quantile([0.5, 0.9]).tolist() if len(g) else [0.0, 0.0]
-        t.add_row(signal, f"{len(g):,}", f"{accounts:,}", f"{q[0]:.3f}", f"{q[1]:.3f}",
-                  f"{st.get('candidates', st.get('pivoting_accounts', 0)):,}", f"{st['seconds']:.1f}")
+        t.add_row(
+            signal,
+            f"{len(g):,}",
+            f"{accounts:,}",
+            f"{q[0]:.3f}",
+            f"{q[1]:.3f}",
+            f"{st.get('candidates', st.get('pivoting_accounts', 0)):,}",
+            f"{st['seconds']:.1f}",
+        )
     console.print(t)
-    console.print(f"requests: {counts.read:,} read, {counts.used:,} used, "
-                  f"[{'red' if counts.rejected else 'green'}]{counts.rejected:,} rejected[/]"
-                  + (f" ({', '.join(f'{r}: {n}' for r, n in counts.reasons.most_common(3))})"
-                     if counts.rejected else ""))
+    console.print(
+        f"requests: {counts.read:,} read, {counts.used:,} used, "
+        f"[{'red' if counts.rejected else 'green'}]{counts.rejected:,} rejected[/]"
+        + (
+            f" ({', '.join(f'{r}: {n}' for r, n in counts.reasons.most_common(3))})"
+            if counts.rejected
+            else ""
+        )
+    )
     console.print(f"{derived.n_accounts:,} accounts, {seconds:.1f}s")
     console.print(f"pairs:   {target}")
     console.print(f"rejects: {rejects.path}")

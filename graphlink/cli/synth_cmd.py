@@ -55,7 +55,8 @@ def synth_cmd(
         "only the request log can give the pairs).",
     ),
     requests: int = typer.Option(
-        0, "--requests", min=0, help="Also write a request log of this many rows (requests.<format>)."
+        0, "--requests", min=0, help="Also write a request log of this many rows "
+                                     "(requests.<format>)."
     ),
 ) -> None:
     """Generate a synthetic snapshot with hydra-style rings and hard benign negatives.

@@ -162,7 +162,9 @@ def prune_periphery(
     for _ in range(config.prune_rounds):
         internal = m[src] == m[dst]
         isrc, idst, iw = src[internal], dst[internal], weight[internal]
-        s = (np.bincount(isrc, weights=iw, minlength=n) + np.bincount(idst, weights=iw, minlength=n))
+        s = np.bincount(isrc, weights=iw, minlength=n) + np.bincount(
+            idst, weights=iw, minlength=n
+        )
         personal = (bits[internal] & ~ip_bits) != 0
         has_personal = np.zeros(n, dtype=bool)
         has_personal[isrc[personal]] = True

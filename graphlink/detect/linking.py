@@ -205,15 +205,17 @@ def _codes(values: pd.Series | np.ndarray | pa.Array) -> tuple[np.ndarray, int, 
 
 def _index_of(values: pd.Series, ids: pa.Array) -> np.ndarray:
     """Position of each value in the sorted account ids (-1: unknown account)."""
-    return pc.index_in(_arrow_strings(values), value_set=ids).fill_null(-1).to_numpy().astype(np.int64)
+    pos = pc.index_in(_arrow_strings(values), value_set=ids).fill_null(-1)
+    return pos.to_numpy().astype(np.int64)
 
 
 def _truthy(s: pd.Series) -> np.ndarray:
     if s.dtype == bool:
         return s.to_numpy()
     text = pc.utf8_lower(pc.utf8_trim_whitespace(_arrow_strings(s.astype("string"))))
-    return pc.fill_null(pc.is_in(text, value_set=pa.array(["true", "1", "t", "yes"])),
-                        False).to_numpy(zero_copy_only=False)
+    return pc.fill_null(
+        pc.is_in(text, value_set=pa.array(["true", "1", "t", "yes"])), False
+    ).to_numpy(zero_copy_only=False)
 
 
 def _nonempty(s: pd.Series) -> np.ndarray:
@@ -226,13 +228,25 @@ def _build_nodes(links: Links) -> pd.DataFrame:
     ids = _arrow_strings(acc["account_id"])
     order = pc.array_sort_indices(ids).to_numpy()
     sorted_ids = pc.take(ids, order)
-    first = np.r_[True, (sorted_ids.to_numpy(zero_copy_only=False)[1:]
-                         != sorted_ids.to_numpy(zero_copy_only=False)[:-1])] if len(ids) else []
+    first = (
+        np.r_[
+            True,
+            (
+                sorted_ids.to_numpy(zero_copy_only=False)[1:]
+                != sorted_ids.to_numpy(zero_copy_only=False)[:-1]
+            ),
+        ]
+        if len(ids)
+        else []
+    )
     order = order[np.asarray(first, dtype=bool)]
     acc = acc.iloc[order]
     nodes = pd.DataFrame({"account_id": np.asarray(pc.take(ids, order), dtype=object)})
-    created = pd.to_datetime(acc["created_at"], utc=True, errors="coerce") if "created_at" in acc \
+    created = (
+        pd.to_datetime(acc["created_at"], utc=True, errors="coerce")
+        if "created_at" in acc
         else pd.Series(pd.NaT, index=acc.index)
+    )
     ns = created.to_numpy(dtype="datetime64[ns]").astype("int64").astype(np.float64)
     ns[created.isna().to_numpy()] = np.nan
     nodes["created_s"] = ns / 1e9
@@ -251,8 +265,10 @@ def build_account_graph(links: Links, config: DetectionConfig = DetectionConfig(
 
     >>> import pandas as pd
     >>> from graphlink.model import Links
-    >>> acc = pd.DataFrame({"account_id": ["a", "b", "c"], "created_at": pd.Timestamp("2026-01-01", tz="UTC")})
-    >>> pay = pd.DataFrame({"account_id": ["a", "b"], "instrument_id": ["p1", "p1"], "kind": "card", "bin": None})
+    >>> acc = pd.DataFrame({"account_id": ["a", "b", "c"],
+    ...                     "created_at": pd.Timestamp("2026-01-01", tz="UTC")})
+    >>> pay = pd.DataFrame({"account_id": ["a", "b"], "instrument_id": ["p1", "p1"],
+    ...                     "kind": "card", "bin": None})
     >>> g = build_account_graph(Links(acc, pay, pd.DataFrame(), pd.DataFrame(), pd.DataFrame()))
     >>> g.n, g.n_edges, float(g.weight[0])
     (3, 1, 1.0)
@@ -291,8 +307,11 @@ def build_account_graph(links: Links, config: DetectionConfig = DetectionConfig(
     if len(pay):
         pay, acct = known(pay)
         tcode, nt, _ = _codes(pay["instrument_id"])
-        kind = pay["kind"].astype("string").str.lower().fillna("") if "kind" in pay \
+        kind = (
+            pay["kind"].astype("string").str.lower().fillna("")
+            if "kind" in pay
             else pd.Series("", index=pay.index, dtype="string")
+        )
         prepaid_row = np.array(kind.isin(list(config.prepaid_kinds)), dtype=bool)
         if config.prepaid_bins and "bin" in pay:
             bins = pay["bin"].astype("string").fillna("")
@@ -314,10 +333,14 @@ def build_account_graph(links: Links, config: DetectionConfig = DetectionConfig(
     if len(ips):
         ips, acct = known(ips)
         tcode, nt, _ = _codes(ips["ip"])
-        proxy_row = _nonempty(ips["proxy_provider"]) if "proxy_provider" in ips \
+        proxy_row = (
+            _nonempty(ips["proxy_provider"])
+            if "proxy_provider" in ips
             else np.zeros(len(ips), bool)
-        dc_row = _truthy(ips["is_datacenter"]) if "is_datacenter" in ips \
-            else np.zeros(len(ips), bool)
+        )
+        dc_row = (
+            _truthy(ips["is_datacenter"]) if "is_datacenter" in ips else np.zeros(len(ips), bool)
+        )
         proxy = np.zeros(nt, dtype=bool)
         proxy[tcode[proxy_row]] = True
         dc = np.zeros(nt, dtype=bool)
@@ -390,7 +413,10 @@ def build_account_graph(links: Links, config: DetectionConfig = DetectionConfig(
 
 
 def _aggregate(
-    srcs: list[np.ndarray], dsts: list[np.ndarray], ws: list[np.ndarray], bs: list[np.ndarray],
+    srcs: list[np.ndarray],
+    dsts: list[np.ndarray],
+    ws: list[np.ndarray],
+    bs: list[np.ndarray],
     n: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One edge per account pair: weights summed, evidence bits OR-ed; sorted by pair."""

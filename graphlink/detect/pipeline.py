@@ -27,7 +27,6 @@ from graphlink.detect.config import DetectionConfig
 from graphlink.detect.linking import AccountGraph, build_account_graph
 from graphlink.detect.riskmodel import RiskModel, default_model
 from graphlink.model import Links
-from graphlink.store import GraphStore
 
 DEFAULT_SEED = 42
 
@@ -188,20 +187,31 @@ def detect_links(
     params = asdict(config) | {"seed": seed, "quality": part_quality,
                                "model_version": model.version}
     stats: dict[str, Any] = dict(g.stats) | {
-        "accounts": g.n, "detached": detached, "clusters_all": all_clusters, "clusters_written": len(clusters),
+        "accounts": g.n,
+        "detached": detached,
+        "clusters_all": all_clusters,
+        "clusters_written": len(clusters),
         "clusters_flagged": int(clusters["flagged"].sum()),
         "accounts_flagged": int((members["cluster_risk"] >= config.risk_threshold).sum()),
-        "lineage_matched": lin.n_matched, "lineage_new": lin.n_new,
+        "lineage_matched": lin.n_matched,
+        "lineage_new": lin.n_new,
     }
     return DetectionResult(
-        run_id=run_id or new_run_id(now), created_at=now, clusters=clusters, members=members,
-        continues=continues, stage_seconds={k: round(v, 3) for k, v in secs.items()},
-        params=params, stats=stats, previous_run_id=previous_run_id,
+        run_id=run_id or new_run_id(now),
+        created_at=now,
+        clusters=clusters,
+        members=members,
+        continues=continues,
+        stage_seconds={k: round(v, 3) for k, v in secs.items()},
+        params=params,
+        stats=stats,
+        previous_run_id=previous_run_id,
     )
 
 
-def _campaigns(g: Any, membership: np.ndarray, kept: pd.DataFrame, config: DetectionConfig,
-               *, seed: int) -> np.ndarray:
+def _campaigns(
+    g: Any, membership: np.ndarray, kept: pd.DataFrame, config: DetectionConfig, *, seed: int
+) -> np.ndarray:
     """Campaign group per kept cluster (second, coarser CPM pass)."""
     n_k = len(kept)
     if n_k == 0:
@@ -210,46 +220,6 @@ def _campaigns(g: Any, membership: np.ndarray, kept: pd.DataFrame, config: Detec
     lab2k[kept["label"].to_numpy()] = np.arange(n_k)
     ks, kd = lab2k[membership[g.src]], lab2k[membership[g.dst]]
     sel = (ks >= 0) & (kd >= 0)
-    return communities.coarse_groups(n_k, ks[sel], kd[sel], g.weight[sel],
-                                     kept["size"].to_numpy(), config, seed=seed)
-
-
-def run_detection(
-    store: GraphStore,
-    config: DetectionConfig = DetectionConfig(),
-    *,
-    seed: int = DEFAULT_SEED,
-    progress: Progress | None = None,
-    batch_size: int = 10_000,
-    model: RiskModel | None = None,
-) -> DetectionResult:
-    """Read the graph, detect, write the run back and make it current.
-
-    >>> res = run_detection(store, DetectionConfig(resolution=0.05), seed=42)  # doctest: +SKIP
-    >>> current_run(store)["run_id"] == res.run_id                              # doctest: +SKIP
-    True
-    """
-    from graphlink.detect import source, writeback
-
-    say = progress or (lambda _s: None)
-    say("read")
-    t = time.perf_counter()
-    store.apply_schema()
-    if model is None:  # investigators' calibrated model when one is active (graphlink calibrate)
-        from graphlink.decisions import active_model
-
-        model = active_model(store)
-    links = source.read_links(store)
-    prev = writeback.current_run(store)
-    prev_members = writeback.read_members(store, prev["run_id"]) if prev else None
-    max_number = writeback.max_cluster_number(store)
-    read_s = time.perf_counter() - t
-    result = detect_links(
-        links, config, seed=seed, previous_members=prev_members,
-        previous_run_id=prev["run_id"] if prev else None, max_cluster_number=max_number,
-        progress=progress, model=model,
+    return communities.coarse_groups(
+        n_k, ks[sel], kd[sel], g.weight[sel], kept["size"].to_numpy(), config, seed=seed
     )
-    result.stage_seconds = {"read": round(read_s, 3)} | result.stage_seconds
-    say("write")
-    writeback.write_run(store, result, batch_size=batch_size)
-    return result

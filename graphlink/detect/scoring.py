@@ -230,26 +230,36 @@ def _features(
     all_bits = np.zeros(n, dtype=np.int64)
     np.bitwise_or.at(all_bits, g.src, g.bits.astype(np.int64))
     np.bitwise_or.at(all_bits, g.dst, g.bits.astype(np.int64))
-    pop_personal = float(((all_bits & (L.PAYMENT | L.DEVICE | L.IDENTIFIER)) != 0).mean()) if n else 0.0
+    personal_bits = L.PAYMENT | L.DEVICE | L.IDENTIFIER
+    pop_personal = float(((all_bits & personal_bits) != 0).mean()) if n else 0.0
     pop_similar = float(((all_bits & L.SIMILAR) != 0).mean()) if n else 0.0
     f["personal_surprise"] = _surprise(f["personal_share"] * size, size, pop_personal)
     f["similarity_surprise"] = _surprise(f["similarity_share"] * size, size, pop_similar)
     # Signals present in this snapshot (not a fixed three): mean share over them.
-    present = [(b, nm) for b, nm in ((L.PROMPT_TEMPLATE, "prompt_template_share"),
-                                     (L.TIMING_SYNC, "timing_sync_share"),
-                                     (L.MODEL_PIVOT, "model_pivot_share"))
-               if n and ((all_bits & b) != 0).any()]
-    f["signal_mix"] = (np.mean([f[nm] for _, nm in present], axis=0) if present
-                       else np.zeros(n_c))
+    present = [
+        (b, nm)
+        for b, nm in (
+            (L.PROMPT_TEMPLATE, "prompt_template_share"),
+            (L.TIMING_SYNC, "timing_sync_share"),
+            (L.MODEL_PIVOT, "model_pivot_share"),
+        )
+        if n and ((all_bits & b) != 0).any()
+    ]
+    f["signal_mix"] = np.mean([f[nm] for _, nm in present], axis=0) if present else np.zeros(n_c)
 
     # -- infrastructure: traffic over proxy OR datacenter IPs --------------------------
     req = nodes["requests"].to_numpy(np.float64)
     infra = nodes["infra_requests"].to_numpy(np.float64)
-    frac = np.where(req > 0, infra / np.maximum(req, 1e-12),
-                    (nodes["uses_proxy"].to_numpy() | nodes["uses_datacenter"].to_numpy()))
+    frac = np.where(
+        req > 0,
+        infra / np.maximum(req, 1e-12),
+        (nodes["uses_proxy"].to_numpy() | nodes["uses_datacenter"].to_numpy()),
+    )
     on_infra = frac[members] >= 0.5
     f["infra_share"] = share(on_infra)
-    f["infra_traffic_share"] = np.bincount(mc, weights=frac[members], minlength=n_c) / np.maximum(size, 1)
+    f["infra_traffic_share"] = np.bincount(mc, weights=frac[members], minlength=n_c) / np.maximum(
+        size, 1
+    )
     pop_infra = float((frac >= 0.5).mean()) if n else 0.0
     f["infra_surprise"] = _surprise(f["infra_share"] * size, size, pop_infra)
     f["proxy_share"] = share(nodes["uses_proxy"].to_numpy()[members])
@@ -265,8 +275,9 @@ def _features(
     known_t = np.sort(t_all[~np.isnan(t_all)])
     if len(known_t):
         s0 = np.where(np.isfinite(start), start, 0.0)
-        in_pop = (np.searchsorted(known_t, s0 + window, side="right")
-                  - np.searchsorted(known_t, s0, side="left"))
+        in_pop = np.searchsorted(known_t, s0 + window, side="right") - np.searchsorted(
+            known_t, s0, side="left"
+        )
         p_win = np.where(np.isfinite(start), in_pop / len(known_t), 1.0)
     else:
         p_win = np.ones(n_c)
@@ -275,8 +286,11 @@ def _features(
 
     # -- attributes over-represented against the population (plan, country, domain) ---
     for col in ("plan", "country", "email_domain"):
-        values = nodes[col].astype("string").str.lower() if col in nodes \
+        values = (
+            nodes[col].astype("string").str.lower()
+            if col in nodes
             else pd.Series(pd.NA, index=nodes.index, dtype="string")
+        )
         top, rate, is_top = _top_category(values, members, mc, n_c)
         f[f"{col}_top_share"] = top / np.maximum(size, 1)
         f[f"{col}_surprise"] = _surprise(top, size, rate)
@@ -307,10 +321,14 @@ def _features(
     # share many because they run on one infrastructure.
     rs = config.reason_share
     f["evidence_families"] = (
-        (f["shared_payment_share"] >= rs).astype(float) + (f["device_share"] >= rs)
-        + (f["identifier_share"] >= rs) + (f["infra_share"] >= rs)
-        + (f["similarity_share"] >= rs) + ((f["burst_share"] >= rs) & (f["burst_surprise"] >= 0.5))
-        + (f["plan_surprise"] >= 0.5))
+        (f["shared_payment_share"] >= rs).astype(float)
+        + (f["device_share"] >= rs)
+        + (f["identifier_share"] >= rs)
+        + (f["infra_share"] >= rs)
+        + (f["similarity_share"] >= rs)
+        + ((f["burst_share"] >= rs) & (f["burst_surprise"] >= 0.5))
+        + (f["plan_surprise"] >= 0.5)
+    )
     return f
 
 
@@ -337,8 +355,9 @@ def tie_of(account_risk: np.ndarray, cluster_risk: np.ndarray) -> np.ndarray:
     return np.clip(np.nan_to_num(t, nan=1.0), 0.0, 1.0)
 
 
-def score_clusters(g: AccountGraph, membership: np.ndarray, config: DetectionConfig,
-                   model: RiskModel | None = None) -> Scored:
+def score_clusters(
+    g: AccountGraph, membership: np.ndarray, config: DetectionConfig, model: RiskModel | None = None
+) -> Scored:
     """Features, risk and reasons for every cluster of ``membership`` with >= 2 members.
 
     ``model`` scores the features (default: the shipped :func:`default_model`).
@@ -361,8 +380,9 @@ def score_clusters(g: AccountGraph, membership: np.ndarray, config: DetectionCon
     acc_bits = np.zeros(n, dtype=np.int64)
     np.bitwise_or.at(acc_bits, isrc, ib.astype(np.int64))
     np.bitwise_or.at(acc_bits, idst, ib.astype(np.int64))
-    strength = (np.bincount(isrc, weights=iw, minlength=n)
-                + np.bincount(idst, weights=iw, minlength=n))
+    strength = np.bincount(isrc, weights=iw, minlength=n) + np.bincount(
+        idst, weights=iw, minlength=n
+    )
 
     members = np.flatnonzero(node_c >= 0)
     mc = node_c[members]
@@ -373,8 +393,9 @@ def score_clusters(g: AccountGraph, membership: np.ndarray, config: DetectionCon
         return np.bincount(mc, weights=flag.astype(np.float64), minlength=n_c) / np.maximum(size, 1)
 
     mb = acc_bits[members]
-    f = _features(g, membership, members, mc, n_c, size, mb, internal_weight, internal_edges,
-                  share, config)
+    f = _features(
+        g, membership, members, mc, n_c, size, mb, internal_weight, internal_edges, share, config
+    )
     in_burst = f.pop("_in_burst").astype(bool)
     entry = f.pop("_entry").astype(bool)
     med = f["median_requests"]
@@ -431,14 +452,21 @@ def score_clusters(g: AccountGraph, membership: np.ndarray, config: DetectionCon
     first_member = np.full(n_c, n, dtype=np.int64)
     np.minimum.at(first_member, mc, members)
     clusters["_first"] = first_member
-    clusters = clusters.sort_values(["risk", "size", "_first"], ascending=[False, False, True],
-                                    kind="stable").drop(columns="_first").reset_index(drop=True)
+    clusters = (
+        clusters.sort_values(
+            ["risk", "size", "_first"], ascending=[False, False, True], kind="stable"
+        )
+        .drop(columns="_first")
+        .reset_index(drop=True)
+    )
 
-    mem = pd.DataFrame({
-        "account_id": nodes["account_id"].to_numpy()[members],
-        "label": eligible[mc],
-        "account_risk": account_risk,
-        "reasons": reasons_from_masks(am),
-        "strength": st,
-    })
+    mem = pd.DataFrame(
+        {
+            "account_id": nodes["account_id"].to_numpy()[members],
+            "label": eligible[mc],
+            "account_risk": account_risk,
+            "reasons": reasons_from_masks(am),
+            "strength": st,
+        }
+    )
     return Scored(clusters=clusters, members=mem)

@@ -55,14 +55,22 @@ def read_links(store: GraphStore, *, progress: Callable[[str], None] | None = No
     """
     say = progress or (lambda _s: None)
     say("accounts")
-    acc = _lists(store, "detect/accounts",
-                 ["account_id", "created_ms", "email_domain", "country", "plan", "org_id", "status"])
+    acc = _lists(
+        store,
+        "detect/accounts",
+        ["account_id", "created_ms", "email_domain", "country", "plan", "org_id", "status"],
+    )
     acc.insert(1, "created_at", _ms_to_ts(acc.pop("created_ms")))
     acc = _nullify(acc, ["email_domain", "country", "plan", "org_id", "status"])
     say("payment instruments")
-    pay = _nullify(_lists(store, "detect/payments",
-                          ["account_id", "instrument_id", "kind", "bin", "issuer_country"]),
-                   ["kind", "bin", "issuer_country"])
+    pay = _nullify(
+        _lists(
+            store,
+            "detect/payments",
+            ["account_id", "instrument_id", "kind", "bin", "issuer_country"],
+        ),
+        ["kind", "bin", "issuer_country"],
+    )
     say("IPs")
     ip_nodes = _lists(store, "detect/ip_nodes", ["ip", "asn", "proxy_provider", "is_datacenter"])
     ip_nodes = _nullify(ip_nodes, ["proxy_provider"])
@@ -76,8 +84,10 @@ def read_links(store: GraphStore, *, progress: Callable[[str], None] | None = No
     say("identifiers")
     idf = _lists(store, "detect/identifiers", ["account_id", "kind", "value"])
     say("similarity")
-    sim = _nullify(_lists(store, "detect/similarity", ["account_a", "account_b", "score", "signal"]),
-                   ["signal"])
+    sim = _nullify(
+        _lists(store, "detect/similarity", ["account_a", "account_b", "score", "signal"]),
+        ["signal"],
+    )
     return Links(accounts=acc, payments=pay, ips=ips, identifiers=idf, similarity=sim)
 
 
@@ -107,9 +117,13 @@ def links_from_scenario(scenario: Any) -> Links:
     acc["created_at"] = pd.to_datetime(acc["created_at"], utc=True, errors="coerce")
     ips = cols(table("ip_observations", "ips"), IP_COLUMNS)
     if len(ips):
-        ips["is_datacenter"] = ips["is_datacenter"].map(
-            lambda v: str(v).strip().lower() in ("true", "1", "t") if v is not None else False
-        ).astype(bool) if ips["is_datacenter"].dtype != bool else ips["is_datacenter"]
+        ips["is_datacenter"] = (
+            ips["is_datacenter"]
+            .map(lambda v: str(v).strip().lower() in ("true", "1", "t") if v is not None else False)
+            .astype(bool)
+            if ips["is_datacenter"].dtype != bool
+            else ips["is_datacenter"]
+        )
     return Links(
         accounts=acc,
         payments=cols(table("payment_instruments", "payments"), PAYMENT_COLUMNS),

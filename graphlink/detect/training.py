@@ -82,7 +82,7 @@ def labelled_clusters(clustering: Clustering, truth: pd.DataFrame,
     mem["segment"] = mem["segment"].fillna("unknown")
     mem["is_ring"] = mem["segment"] == "ring"
     if "archetype" not in mem:
-        mem["archetype"] = np.where(mem["is_ring"], "default", None)
+        mem["archetype"] = np.where(mem["is_ring"], "default", None)  # type: ignore[call-overload]
     agg = mem.groupby("label").agg(ring=("is_ring", "sum"), n=("is_ring", "size"))
 
     def mode(frame: pd.DataFrame, col: str) -> pd.Series:
@@ -118,7 +118,9 @@ def _weights(table: pd.DataFrame) -> np.ndarray:
     return w
 
 
-def _bar_shift(table: pd.DataFrame, logit: np.ndarray, max_fp_rate: float) -> tuple[float, dict[str, Any]]:
+def _bar_shift(
+    table: pd.DataFrame, logit: np.ndarray, max_fp_rate: float
+) -> tuple[float, dict[str, Any]]:
     """Logit of the lowest score whose training false bans stay within ``max_fp_rate``.
 
     The rate is of benign accounts *in clusters* (the only ones a wave can ban).
@@ -138,9 +140,11 @@ def _bar_shift(table: pd.DataFrame, logit: np.ndarray, max_fp_rate: float) -> tu
     cut = float(logit[order][i])
     nxt = float(logit[order][i + 1]) if i + 1 < len(order) else cut - 1.0
     bar = (cut + nxt) / 2.0
-    return bar, {"train_recall": round(float(tp[i] / max(ring.sum(), 1.0)), 4),
-                 "train_false_bans": int(fp[i]),
-                 "train_benign_in_clusters": int(benign.sum())}
+    return bar, {
+        "train_recall": round(float(tp[i] / max(ring.sum(), 1.0)), 4),
+        "train_false_bans": int(fp[i]),
+        "train_benign_in_clusters": int(benign.sum()),
+    }
 
 
 def fit_risk_model(
@@ -165,13 +169,28 @@ def fit_risk_model(
     feats = list(features)
     dropped: list[str] = []
     if kind == "gbdt":
-        model = fit_gbdt(table, table["y"].to_numpy(), features=tuple(feats),
-                         monotonic=FEATURE_SIGN, sample_weight=_weights(table), prefix=prefix)
+        model = fit_gbdt(
+            table,
+            table["y"].to_numpy(),
+            features=tuple(feats),
+            monotonic=FEATURE_SIGN,
+            sample_weight=_weights(table),
+            prefix=prefix,
+        )
     while kind != "gbdt":
-        model = fit_model(table, table["y"].to_numpy(), features=tuple(feats),
-                          sample_weight=_weights(table), C=C, prefix=prefix)
-        wrong = [(c * FEATURE_SIGN.get(f, 1), f) for f, c in zip(model.features, model.coef)
-                 if c * FEATURE_SIGN.get(f, 1) < 0]
+        model = fit_model(
+            table,
+            table["y"].to_numpy(),
+            features=tuple(feats),
+            sample_weight=_weights(table),
+            C=C,
+            prefix=prefix,
+        )
+        wrong = [
+            (c * FEATURE_SIGN.get(f, 1), f)
+            for f, c in zip(model.features, model.coef)
+            if c * FEATURE_SIGN.get(f, 1) < 0
+        ]
         if not wrong:
             break
         worst = min(wrong)[1]
@@ -180,10 +199,18 @@ def fit_risk_model(
     logit = model.logit(table)
     bar, stats = _bar_shift(table, logit, max_fp_rate)
     shift = float(np.log(BAN_BAR / (1 - BAN_BAR))) - bar
-    info = dict(trained_on or {}) | stats | {
-        "clusters": len(table), "ring_clusters": int(table["y"].sum()),
-        "max_fp_rate": max_fp_rate, "C": C, "dropped_for_sign": dropped,
-        "archetypes": sorted(a for a in table["archetype"].unique() if a),
-    }
-    return model.with_(intercept=round(model.intercept + shift, 6), threshold=BAN_BAR,
-                       trained_on=info)
+    info = (
+        dict(trained_on or {})
+        | stats
+        | {
+            "clusters": len(table),
+            "ring_clusters": int(table["y"].sum()),
+            "max_fp_rate": max_fp_rate,
+            "C": C,
+            "dropped_for_sign": dropped,
+            "archetypes": sorted(a for a in table["archetype"].unique() if a),
+        }
+    )
+    return model.with_(
+        intercept=round(model.intercept + shift, 6), threshold=BAN_BAR, trained_on=info
+    )

@@ -36,14 +36,11 @@ RUN_FIELDS = ("run_id", "created_at", "status", "algorithm", "objective", "resol
               "n_clusters", "model_version")
 
 
-def _native(v: Any) -> Any:
-    return v.to_native() if hasattr(v, "to_native") else v
-
-
 def _run_dict(row: Mapping[str, Any]) -> dict[str, Any]:
-    d = {k: _native(row.get(k)) for k in RUN_FIELDS}
-    d["params"] = json.loads(d["params_json"]) if d.get("params_json") else {}
-    d["stage_seconds"] = json.loads(d["stage_seconds_json"]) if d.get("stage_seconds_json") else {}
+    d = {k: row.get(k) for k in RUN_FIELDS}
+    params, stages = d.get("params_json"), d.get("stage_seconds_json")
+    d["params"] = json.loads(params) if params else {}
+    d["stage_seconds"] = json.loads(stages) if stages else {}
     return d
 
 
@@ -117,47 +114,84 @@ def write_run(store: GraphStore, result: DetectionResult, *, batch_size: int = 1
     run_id = result.run_id
     p = result.params
     store.write(
-        "detect/create_run", run_id=run_id, created_at=result.created_at.isoformat(),
-        algorithm=f"leiden/{p['engine']}", objective=p["objective"], resolution=float(p["resolution"]),
-        seed=int(p["seed"]), n_iterations=int(p["n_iterations"]), params_json=json.dumps(p, sort_keys=True),
-        n_accounts=int(result.stats.get("accounts", 0)), n_edges=int(result.stats.get("edges", 0)),
+        "detect/create_run",
+        run_id=run_id,
+        created_at=result.created_at.isoformat(),
+        algorithm=f"leiden/{p['engine']}",
+        objective=p["objective"],
+        resolution=float(p["resolution"]),
+        seed=int(p["seed"]),
+        n_iterations=int(p["n_iterations"]),
+        params_json=json.dumps(p, sort_keys=True),
+        n_accounts=int(result.stats.get("accounts", 0)),
+        n_edges=int(result.stats.get("edges", 0)),
         model_version=str(p.get("model_version") or ""),
     )
     try:
         cl = result.clusters
-        feature_cols = [c for c in cl.columns if c not in
-                        ("cluster_id", "size", "risk", "reasons", "parent_cluster_id", "flagged")]
+        feature_cols = [
+            c
+            for c in cl.columns
+            if c not in ("cluster_id", "size", "risk", "reasons", "parent_cluster_id", "flagged")
+        ]
         feats = cl[feature_cols].to_dict("records")
         crows = [
-            {"cluster_key": cluster_key(run_id, cid), "cluster_id": cid, "size": int(size),
-             "risk": float(risk), "reasons": list(reasons),
-             "features_json": json.dumps({k: _jsonable(v) for k, v in f.items()}, sort_keys=True),
-             "parent_cluster_id": parent if isinstance(parent, str) else None}
+            {
+                "cluster_key": cluster_key(run_id, cid),
+                "cluster_id": cid,
+                "size": int(size),
+                "risk": float(risk),
+                "reasons": list(reasons),
+                "features_json": json.dumps(
+                    {k: _jsonable(v) for k, v in f.items()}, sort_keys=True
+                ),
+                "parent_cluster_id": parent if isinstance(parent, str) else None,
+            }
             for cid, size, risk, reasons, parent, f in zip(
-                cl["cluster_id"], cl["size"], cl["risk"], cl["reasons"], cl["parent_cluster_id"],
-                feats)
+                cl["cluster_id"],
+                cl["size"],
+                cl["risk"],
+                cl["reasons"],
+                cl["parent_cluster_id"],
+                feats,
+            )
         ]
         store.write_batches("detect/write_clusters", _batches(crows, batch_size), run_id=run_id)
         m = result.members
         mrows = [
-            {"account_id": a, "cluster_key": cluster_key(run_id, c), "account_risk": float(r),
-             "reasons": list(rs)}
-            for a, c, r, rs in zip(m["account_id"], m["cluster_id"], m["account_risk"], m["reasons"])
+            {
+                "account_id": a,
+                "cluster_key": cluster_key(run_id, c),
+                "account_risk": float(r),
+                "reasons": list(rs),
+            }
+            for a, c, r, rs in zip(
+                m["account_id"], m["cluster_id"], m["account_risk"], m["reasons"]
+            )
         ]
         store.write_batches("detect/write_members", _batches(mrows, batch_size), run_id=run_id)
         if result.previous_run_id and len(result.continues):
             prev = result.previous_run_id
             lrows = [
-                {"cluster_key": cluster_key(run_id, c), "prev_cluster_key": cluster_key(prev, pc),
-                 "jaccard": float(j)}
-                for c, pc, j in zip(result.continues["cluster_id"],
-                                    result.continues["prev_cluster_id"], result.continues["jaccard"])
+                {
+                    "cluster_key": cluster_key(run_id, c),
+                    "prev_cluster_key": cluster_key(prev, pc),
+                    "jaccard": float(j),
+                }
+                for c, pc, j in zip(
+                    result.continues["cluster_id"],
+                    result.continues["prev_cluster_id"],
+                    result.continues["jaccard"],
+                )
             ]
             store.write_batches("detect/write_continues", _batches(lrows, batch_size))
         result.stage_seconds["write"] = round(time.perf_counter() - t0, 3)
-        done = store.write("detect/complete_run", run_id=run_id,
-                           stage_seconds_json=json.dumps(result.stage_seconds, sort_keys=True),
-                           n_clusters=len(cl))
+        done = store.write(
+            "detect/complete_run",
+            run_id=run_id,
+            stage_seconds_json=json.dumps(result.stage_seconds, sort_keys=True),
+            n_clusters=len(cl),
+        )
         if not done:
             raise RuntimeError(f"detection run {run_id} vanished before it completed")
     except BaseException:

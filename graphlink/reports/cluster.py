@@ -113,13 +113,22 @@ def graph_elements(data: ClusterData) -> tuple[pd.DataFrame, pd.DataFrame]:
             })
         edges += [
             {"source": f"Account:{a}", "target": f"{k}:{t}", "kind": rel}
-            for a, k, t, rel in links[["account_id", "kind", "target", "rel"]].itertuples(index=False)
+            for a, k, t, rel in links[["account_id", "kind", "target", "rel"]].itertuples(
+                index=False
+            )
         ]
         providers = things.reset_index()
         providers = providers[(providers["kind"] == "IP") & providers["provider"].fillna("").ne("")]
         for name in sorted(set(providers["provider"])):
-            nodes.append({"id": f"ProxyProvider:{name}", "kind": "ProxyProvider", "label": name,
-                          "hover": f"<b>proxy provider {name}</b>", "size": 20.0})
+            nodes.append(
+                {
+                    "id": f"ProxyProvider:{name}",
+                    "kind": "ProxyProvider",
+                    "label": name,
+                    "hover": f"<b>proxy provider {name}</b>",
+                    "size": 20.0,
+                }
+            )
         edges += [
             {"source": f"IP:{ip}", "target": f"ProxyProvider:{p}", "kind": "VIA_PROVIDER"}
             for ip, p in providers[["target", "provider"]].itertuples(index=False)
@@ -144,13 +153,19 @@ def layout(nodes: pd.DataFrame, edges: pd.DataFrame, *, seed: int = 7) -> pd.Dat
     if out.empty:
         return out.assign(x=[], y=[])
     index = {nid: i for i, nid in enumerate(out["id"])}
-    pairs = [(index[s], index[t]) for s, t in edges[["source", "target"]].itertuples(index=False)
-             if s in index and t in index]
+    pairs = [
+        (index[s], index[t])
+        for s, t in edges[["source", "target"]].itertuples(index=False)
+        if s in index and t in index
+    ]
     g = ig.Graph(n=len(out), edges=pairs)
     # Shared things hold a ring together; dense similarity links would pull every
     # account into one ball, so they attract less.
-    kinds = [k for s, t, k in edges[["source", "target", "kind"]].itertuples(index=False)
-             if s in index and t in index]
+    kinds = [
+        k
+        for s, t, k in edges[["source", "target", "kind"]].itertuples(index=False)
+        if s in index and t in index
+    ]
     weights = [0.25 if k == "SIMILAR_TO" else 1.0 for k in kinds]
     start = np.random.default_rng(seed).uniform(-1, 1, size=(len(out), 2)).tolist()
     # igraph draws from its own generator during the layout too: seed it, then restore.
@@ -160,7 +175,8 @@ def layout(nodes: pd.DataFrame, edges: pd.DataFrame, *, seed: int = 7) -> pd.Dat
             coords = g.layout_drl(seed=start, weights=weights or None).coords
         elif len(out) > 300 or not g.is_connected():
             coords = g.layout_fruchterman_reingold(
-                seed=start, niter=800, weights=weights or None).coords
+                seed=start, niter=800, weights=weights or None
+            ).coords
         else:  # small and connected: Kamada-Kawai spreads a dense ring more evenly
             coords = g.layout_kamada_kawai(seed=start, maxiter=50 * len(out)).coords
     finally:
@@ -170,7 +186,8 @@ def layout(nodes: pd.DataFrame, edges: pd.DataFrame, *, seed: int = 7) -> pd.Dat
 
 
 def graph_figure(nodes: pd.DataFrame, edges: pd.DataFrame, *, title: str = "") -> go.Figure:
-    """The cluster drawn with plotly: one line trace per link kind, one marker trace per node kind."""
+    """The cluster drawn with plotly: one line trace per link kind, one marker trace per node
+    kind."""
     placed = layout(nodes, edges)
     pos = {r.id: (r.x, r.y) for r in placed.itertuples()}
     fig = go.Figure()
@@ -181,12 +198,21 @@ def graph_figure(nodes: pd.DataFrame, edges: pd.DataFrame, *, title: str = "") -
             if s in pos and t in pos:
                 xs += [pos[s][0], pos[t][0], None]
                 ys += [pos[s][1], pos[t][1], None]
-        fig.add_trace(go.Scatter(
-            x=xs, y=ys, mode="lines", name=str(kind), hoverinfo="skip",
-            line={"width": 1.2, "color": EDGE_COLOURS.get(str(kind), "#bbb"),
-                  "dash": "dot" if kind == "SIMILAR_TO" else "solid"},
-            legendgroup="links",
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                name=str(kind),
+                hoverinfo="skip",
+                line={
+                    "width": 1.2,
+                    "color": EDGE_COLOURS.get(str(kind), "#bbb"),
+                    "dash": "dot" if kind == "SIMILAR_TO" else "solid",
+                },
+                legendgroup="links",
+            )
+        )
     for kind in h.KIND_COLOURS:
         group = placed[placed["kind"] == kind]
         if group.empty:
@@ -199,21 +225,34 @@ def graph_figure(nodes: pd.DataFrame, edges: pd.DataFrame, *, title: str = "") -
             top = group["size"].rank(method="first", ascending=False) <= LABELS_PER_KIND
             labels = group["label"].where(top, "")
         big = len(placed) > 150
-        fig.add_trace(go.Scatter(
-            x=group["x"], y=group["y"], mode="markers+text",
-            name=f"{kind} ({len(group)})", text=labels,
-            textposition="top center", textfont={"size": 9},
-            hovertext=group["hover"], hoverinfo="text",
-            marker={"size": group["size"] * (0.7 if big else 1.0), "color": h.KIND_COLOURS[kind],
+        fig.add_trace(
+            go.Scatter(
+                x=group["x"],
+                y=group["y"],
+                mode="markers+text",
+                name=f"{kind} ({len(group)})",
+                text=labels,
+                textposition="top center",
+                textfont={"size": 9},
+                hovertext=group["hover"],
+                hoverinfo="text",
+                marker={
+                    "size": group["size"] * (0.7 if big else 1.0),
+                    "color": h.KIND_COLOURS[kind],
                     "line": {"width": 1, "color": "#fff"},
-                    "symbol": "circle" if kind == "Account" else "diamond"},
-            meta={"node_kind": kind},
-        ))
+                    "symbol": "circle" if kind == "Account" else "diamond",
+                },
+                meta={"node_kind": kind},
+            )
+        )
     fig.update_layout(
-        title=title or None, height=int(min(1100, 560 + 1.5 * len(placed))), showlegend=True,
+        title=title or None,
+        height=int(min(1100, 560 + 1.5 * len(placed))),
+        showlegend=True,
         plot_bgcolor="#fff",
         margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
-        xaxis={"visible": False}, yaxis={"visible": False, "scaleanchor": "x"},
+        xaxis={"visible": False},
+        yaxis={"visible": False, "scaleanchor": "x"},
         legend={"orientation": "h", "y": -0.02},
     )
     return fig
@@ -234,37 +273,62 @@ def timeline_figure(accounts: pd.DataFrame, ip_use: pd.DataFrame) -> go.Figure:
         use["end"] = use["end"].fillna(use["start"])
         use = use.dropna(subset=["start"])
         fig = px.timeline(
-            use, x_start="start", x_end="end", y="account_id", color="provider",
+            use,
+            x_start="start",
+            x_end="end",
+            y="account_id",
+            color="provider",
             hover_data={"ip": True, "requests": True, "provider": True},
             category_orders={"account_id": ids},
         )
         fig.update_traces(opacity=0.6)
     else:
         fig = go.Figure()
-    fig.add_trace(go.Scatter(
-        x=order["created"], y=order["account_id"], mode="markers", name="account created",
-        marker={"symbol": "diamond", "size": 9, "color": "#1d2330"},
-        hovertemplate="%{y} created %{x}<extra></extra>",
-    ))
-    fig.update_yaxes(categoryorder="array", categoryarray=ids, autorange="reversed",
-                     title=None)
-    fig.update_layout(height=max(260, min(1600, 22 * len(ids) + 120)),
-                      margin={"l": 10, "r": 10, "t": 10, "b": 10},
-                      legend={"orientation": "h", "y": -0.12})
+    fig.add_trace(
+        go.Scatter(
+            x=order["created"],
+            y=order["account_id"],
+            mode="markers",
+            name="account created",
+            marker={"symbol": "diamond", "size": 9, "color": "#1d2330"},
+            hovertemplate="%{y} created %{x}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(categoryorder="array", categoryarray=ids, autorange="reversed", title=None)
+    fig.update_layout(
+        height=max(260, min(1600, 22 * len(ids) + 120)),
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        legend={"orientation": "h", "y": -0.12},
+    )
     return fig
 
 
 def shared_things(links: pd.DataFrame) -> pd.DataFrame:
     """One row per shared instrument/IP/identifier: how many members use it, who."""
     if links.empty:
-        return pd.DataFrame(columns=["kind", "id", "detail", "proxy_provider", "members",
-                                     "accounts_in_all", "member_sample"])
+        return pd.DataFrame(
+            columns=[
+                "kind",
+                "id",
+                "detail",
+                "proxy_provider",
+                "members",
+                "accounts_in_all",
+                "member_sample",
+            ]
+        )
     g = links.groupby(["kind", "target"], sort=False)
-    out = g.agg(
-        detail=("detail", "first"), proxy_provider=("proxy_provider", "first"),
-        members=("account_id", "nunique"), accounts_in_all=("total_accounts", "first"),
-        member_sample=("account_id", lambda s: sorted(set(s))[:12]),
-    ).reset_index().rename(columns={"target": "id"})
+    out = (
+        g.agg(
+            detail=("detail", "first"),
+            proxy_provider=("proxy_provider", "first"),
+            members=("account_id", "nunique"),
+            accounts_in_all=("total_accounts", "first"),
+            member_sample=("account_id", lambda s: sorted(set(s))[:12]),
+        )
+        .reset_index()
+        .rename(columns={"target": "id"})
+    )
     return out.sort_values(["members", "kind", "id"], ascending=[False, True, True])
 
 
@@ -275,38 +339,55 @@ def render(data: ClusterData, *, generated_at: datetime | None = None) -> str:
     risk = float(s["risk"] or 0)
     n_banned = int(data.accounts["in_ban_wave"].sum()) if not data.accounts.empty else 0
     n_org = int(data.accounts["org_id"].notna().sum()) if not data.accounts.empty else 0
-    head = h.kpis([
-        ("risk", f"{risk:.3f}", h.risk_class(risk)),
-        ("accounts", int(s["size"] or len(data.accounts)), ""),
-        ("shared things drawn", int((nodes["kind"] != "Account").sum()), ""),
-        ("similarity links", len(data.similarity), ""),
-        ("in a ban wave", n_banned, ""),
-        ("verified-org members", n_org, "risk-mid" if n_org else ""),
-    ])
-    reasons = f'<p>Reasons: {h.chips(s.get("reasons"))}</p>'
-    lineage = (f'<p class="muted">continues {h.esc(", ".join(s["continues"]))}</p>'
-               if s.get("continues") else '<p class="muted">new in this run</p>')
-    body = "".join([
-        h.section("Risk", head + reasons + lineage),
-        h.section(
-            "What ties the accounts together",
-            h.figure(graph_figure(nodes, edges), "cluster-graph")
-            + '<p class="muted">Drawn: members and the instruments, IPs and identifiers at least '
-            "two members share; hover for details; drag to zoom. Layout: igraph (Kamada-Kawai / Fruchterman-Reingold).</p>",
-        ),
-        h.section("Shared evidence", h.table(shared_things(data.links),
-                                             empty="no instrument, IP or identifier is shared")),
-        h.section("Similarity links", h.table(data.similarity, empty="no similarity links")),
-        h.section("Timeline: sign-ups and IP use",
-                  h.figure(timeline_figure(data.accounts, data.ip_use), "cluster-timeline")),
-        h.section("Members", h.table(data.accounts)),
-    ])
+    head = h.kpis(
+        [
+            ("risk", f"{risk:.3f}", h.risk_class(risk)),
+            ("accounts", int(s["size"] or len(data.accounts)), ""),
+            ("shared things drawn", int((nodes["kind"] != "Account").sum()), ""),
+            ("similarity links", len(data.similarity), ""),
+            ("in a ban wave", n_banned, ""),
+            ("verified-org members", n_org, "risk-mid" if n_org else ""),
+        ]
+    )
+    reasons = f"<p>Reasons: {h.chips(s.get('reasons'))}</p>"
+    lineage = (
+        f'<p class="muted">continues {h.esc(", ".join(s["continues"]))}</p>'
+        if s.get("continues")
+        else '<p class="muted">new in this run</p>'
+    )
+    body = "".join(
+        [
+            h.section("Risk", head + reasons + lineage),
+            h.section(
+                "What ties the accounts together",
+                h.figure(graph_figure(nodes, edges), "cluster-graph")
+                + '<p class="muted">Drawn: members and the instruments, IPs and identifiers at '
+                "least "
+                "two members share; hover for details; drag to zoom. Layout: igraph (Kamada-Kawai "
+                "/ Fruchterman-Reingold).</p>",
+            ),
+            h.section(
+                "Shared evidence",
+                h.table(
+                    shared_things(data.links), empty="no instrument, IP or identifier is shared"
+                ),
+            ),
+            h.section("Similarity links", h.table(data.similarity, empty="no similarity links")),
+            h.section(
+                "Timeline: sign-ups and IP use",
+                h.figure(timeline_figure(data.accounts, data.ip_use), "cluster-timeline"),
+            ),
+            h.section("Members", h.table(data.accounts)),
+        ]
+    )
     subtitle = (
         f"run {h.esc(s['run_id'])} ({h.esc(s['run_created_at'])}) · {h.esc(s.get('algorithm'))} "
-        f"{h.esc(s.get('objective'))} resolution {h.esc(s.get('resolution'))} seed {h.esc(s.get('seed'))}"
+        f"{h.esc(s.get('objective'))} resolution {h.esc(s.get('resolution'))} seed "
+        f"{h.esc(s.get('seed'))}"
     )
-    return h.page(f"Cluster {s['cluster_id']}", subtitle, body,
-                  generated_at=generated_at or datetime.now(UTC))
+    return h.page(
+        f"Cluster {s['cluster_id']}", subtitle, body, generated_at=generated_at or datetime.now(UTC)
+    )
 
 
 def build_cluster_report(

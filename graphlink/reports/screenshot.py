@@ -16,6 +16,7 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
@@ -39,7 +40,7 @@ class BrowserCheck:
 
     console_errors: list[str] = field(default_factory=list)
     blocked_requests: list[str] = field(default_factory=list)
-    plots: list[dict] = field(default_factory=list)  # type: ignore[type-arg]
+    plots: list[dict[str, Any]] = field(default_factory=list)
     title: str = ""
 
 
@@ -112,8 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--viewport-only", action="store_true", help="no full-page screenshot")
     args = ap.parse_args(argv)
     check = render(args.report, args.png, height=args.height, full_page=not args.viewport_only)
-    print(f"{args.png}: {len(check.plots)} plots, console errors: {check.console_errors or 'none'}, "
-          f"blocked requests: {check.blocked_requests or 'none'}")
+    print(
+        f"{args.png}: {len(check.plots)} plots, console errors: {check.console_errors or 'none'}, "
+        f"blocked requests: {check.blocked_requests or 'none'}"
+    )
     return 1 if check.console_errors or check.blocked_requests else 0
 
 

@@ -20,7 +20,8 @@ Scores are in (0, 1]; detection weighs a pair ``w_similarity x score`` (see
     for batch in batches:                      # account_id, ts (ms), model, prompt_fingerprint
         acc.add(batch.account_id, batch.ts, batch.model, batch.prompt_fingerprint)
     result = derive(acc.finish(), SimilarityConfig())
-    result.pairs                               # account_a, account_b, score, signal, source, derivation
+    result.pairs                               # account_a, account_b, score, signal, source,
+    derivation
 """
 
 from __future__ import annotations
@@ -75,14 +76,17 @@ def derive(agg: Aggregates, config: SimilarityConfig | None = None) -> Derived:
         )
     per_signal: dict[str, pd.DataFrame] = {}
     stats: dict[str, dict] = {}
-    for name, fn in (("prompt_template", prompt_template_pairs),
-                     ("timing_sync", timing_sync_pairs),
-                     ("model_pivot", model_pivot_pairs)):
+    for name, fn in (
+        ("prompt_template", prompt_template_pairs),
+        ("timing_sync", timing_sync_pairs),
+        ("model_pivot", model_pivot_pairs),
+    ):
         t = time.perf_counter()
         per_signal[name], st = fn(agg, cfg)
         st["seconds"] = round(time.perf_counter() - t, 2)
         st["pairs_before_cap"] = len(per_signal[name])
         stats[name] = st
     pairs = finalise(agg.account_ids, per_signal, max_pairs_per_account=cfg.max_pairs_per_account)
-    return Derived(pairs=pairs, config=cfg, n_requests=agg.n_requests,
-                   n_accounts=agg.n_accounts, stats=stats)
+    return Derived(
+        pairs=pairs, config=cfg, n_requests=agg.n_requests, n_accounts=agg.n_accounts, stats=stats
+    )

@@ -81,7 +81,9 @@ def lsh_candidates(
         e = np.zeros(0, dtype=np.int64)
         return e, e.copy()
     if bands * rows > num_perm:
-        raise ValueError(f"{bands} bands x {rows} rows need {bands * rows} permutations, have {num_perm}")
+        raise ValueError(
+            f"{bands} bands x {rows} rows need {bands * rows} permutations, have {num_perm}"
+        )
     lsh = MinHashLSH(num_perm=num_perm, params=(bands, rows))
     with lsh.insertion_session(buffer_size=100_000) as session:
         for i in colliding(sig, bands=bands, rows=rows).tolist():
@@ -120,7 +122,7 @@ def colliding(sig: np.ndarray, *, bands: int, rows: int) -> np.ndarray:
     n = len(sig)
     hit = np.zeros(n, dtype=bool)
     for b in range(bands):
-        band = np.ascontiguousarray(sig[:, b * rows:(b + 1) * rows])
+        band = np.ascontiguousarray(sig[:, b * rows : (b + 1) * rows])
         key = pd.util.hash_array(band.view(np.dtype((np.void, band.dtype.itemsize * rows))).ravel())
         order = np.argsort(key, kind="stable")
         k = key[order]
@@ -152,8 +154,12 @@ def _bucket_pairs(
 
 
 def row_dot(
-    left: sp.csr_matrix, right: sp.csr_matrix, a: np.ndarray, b: np.ndarray,
-    *, chunk: int = 200_000,
+    left: sp.csr_matrix,
+    right: sp.csr_matrix,
+    a: np.ndarray,
+    b: np.ndarray,
+    *,
+    chunk: int = 200_000,
 ) -> np.ndarray:
     """``sum_k left[a_i, k] * right[b_i, k]`` for each pair i (exact overlaps, chunked)."""
     out = np.zeros(len(a), dtype=np.float64)
@@ -164,8 +170,9 @@ def row_dot(
     return out
 
 
-def csr(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int,
-        values: np.ndarray | None = None) -> sp.csr_matrix:
+def csr(
+    rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int, values: np.ndarray | None = None
+) -> sp.csr_matrix:
     """A CSR matrix from coordinates (duplicates summed)."""
     data = np.ones(len(rows), dtype=np.float64) if values is None else values.astype(np.float64)
     m = sp.csr_matrix((data, (rows, cols)), shape=(n_rows, n_cols))
@@ -173,8 +180,9 @@ def csr(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int,
     return m
 
 
-def compact_rows(eligible: np.ndarray, acct: np.ndarray, *cols: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
+def compact_rows(
+    eligible: np.ndarray, acct: np.ndarray, *cols: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
     """Keep the rows of eligible accounts, numbered 0..k-1 and sorted by that number.
 
     Returns the kept accounts' original ids, each kept row's local account

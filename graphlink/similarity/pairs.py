@@ -28,7 +28,8 @@ def cap_per_account(a: np.ndarray, b: np.ndarray, score: np.ndarray, k: int) -> 
     account ends with more than ``k`` (one crowded bucket, one cohort, cannot
     give an account thousands of edges).  Ties break on the pair's position.
 
-    >>> cap_per_account(np.array([0, 0, 0]), np.array([1, 2, 3]), np.array([.9, .8, .7]), 2).tolist()
+    >>> cap_per_account(np.array([0, 0, 0]), np.array([1, 2, 3]), np.array([.9, .8, .7]),
+    ...                 2).tolist()
     [True, True, False]
     """
     n = len(a)
@@ -49,7 +50,8 @@ def cap_per_account(a: np.ndarray, b: np.ndarray, score: np.ndarray, k: int) -> 
 def finalise(
     account_ids: np.ndarray, per_signal: dict[str, pd.DataFrame], *, max_pairs_per_account: int
 ) -> pd.DataFrame:
-    """Account codes -> ids, ``a < b``, one row per (pair, signal), capped, in the output columns."""
+    """Account codes -> ids, ``a < b``, one row per (pair, signal), capped, in the output
+    columns."""
     frames = []
     for signal, df in per_signal.items():
         if not len(df):
@@ -67,13 +69,17 @@ def finalise(
         lo, hi, score = lo[kept], hi[kept], score[kept]
         ida, idb = account_ids[lo], account_ids[hi]
         swap = ida > idb
-        frames.append(pd.DataFrame({
-            "account_a": np.where(swap, idb, ida),
-            "account_b": np.where(swap, ida, idb),
-            # (0, 1]: rounded up to the 4th decimal so a tiny positive score never becomes 0
-            "score": np.clip(np.ceil(score * 10_000) / 10_000, 0.0001, 1.0),
-            "signal": signal,
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "account_a": np.where(swap, idb, ida),
+                    "account_b": np.where(swap, ida, idb),
+                    # (0, 1]: rounded up to the 4th decimal so a tiny positive score never becomes 0
+                    "score": np.clip(np.ceil(score * 10_000) / 10_000, 0.0001, 1.0),
+                    "signal": signal,
+                }
+            )
+        )
     if not frames:
         out = pd.DataFrame({c: pd.Series(dtype=object) for c in OUTPUT_COLUMNS})
         out["score"] = out["score"].astype(np.float64)

@@ -2,8 +2,8 @@
 
 Used by ``graphlink similarity`` (a file on its own) and by ingest (the
 ``requests`` table of a snapshot, which adds the known-account rule).  Reading
-and per-row validation are ingest's own (:mod:`ingest.read`,
-:mod:`ingest.validate`), so a bad row is refused for the same reason, with the
+and per-row validation are ingest's own (:mod:`graphlink.ingest.read`,
+:mod:`graphlink.ingest.validate`), so a bad row is refused for the same reason, with the
 same line number, whichever way the log comes in.
 """
 
@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from graphlink.errors import IngestError
+from graphlink.ingest import read
+from graphlink.ingest.report import RejectsWriter
+from graphlink.ingest.tables import REQUESTS
+from graphlink.ingest.validate import Checked, validate
 from graphlink.similarity import Derived, RequestAccumulator, SimilarityConfig, derive
-from ingest import read
-from ingest.report import RejectsWriter
-from ingest.tables import REQUESTS
-from ingest.validate import Checked, validate
 
 
 @dataclass
@@ -33,14 +33,17 @@ class LogCounts:
 
 
 def requests_file(path: Path) -> read.TableFile:
-    """The :class:`~ingest.read.TableFile` of a requests log given by path (CSV, CSV.gz, Parquet)."""
+    """The :class:`~graphlink.ingest.read.TableFile` of a requests log given by path (CSV, CSV.gz,
+    Parquet)."""
     path = Path(path)
     if not path.is_file():
         raise IngestError(f"{path}: no such file")
     for suffix, fmt in read.FORMATS:
         if path.name.endswith(suffix):
             return read.TableFile("requests", path, fmt)
-    raise IngestError(f"{path}: not CSV, CSV.gz or Parquet (name must end in .csv, .csv.gz or .parquet)")
+    raise IngestError(
+        f"{path}: not CSV, CSV.gz or Parquet (name must end in .csv, .csv.gz or .parquet)"
+    )
 
 
 def accumulate_checked(acc: RequestAccumulator, checked: Checked) -> None:

@@ -151,7 +151,8 @@ class Scenario:
 
     @property
     def truth(self) -> pd.DataFrame:
-        """``account_id, campaign, segment, group, archetype`` (empty strings where not applicable)."""
+        """``account_id, campaign, segment, group, archetype`` (empty strings where not
+        applicable)."""
         return self.frame("truth")
 
     @cached_property
@@ -163,7 +164,8 @@ class Scenario:
         return {name: t.num_rows for name, t in self.tables.items()}
 
     def links(self) -> Links:
-        """The scenario as the stage-to-stage :class:`~graphlink.model.Links` (no Neo4j round trip)."""
+        """The scenario as the stage-to-stage :class:`~graphlink.model.Links` (no Neo4j round
+        trip)."""
         return Links(
             accounts=self.accounts,
             payments=self.payment_instruments,

@@ -57,7 +57,7 @@ WEIGHT = np.array([6.0, 2.5, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0])
 IP_POOL, IP_SUBNET, IP_DC, IP_RESI = range(4)
 
 
-def archetype_codes(names: tuple[str, ...] | list[str] | None) -> tuple[int, ...]:
+def archetype_codes(names: tuple[str, ...] | list[str] | str | None) -> tuple[int, ...]:
     """Codes of the named archetypes (all of them for None); unknown names are an error."""
     if names is None:
         return tuple(range(len(ARCHETYPES)))
@@ -205,7 +205,8 @@ def _u(rng: np.random.Generator, lo: float, hi: float) -> float:
 
 
 def _campaign(a: int, rng: np.random.Generator, p: SynthParams) -> dict[str, object]:
-    """One campaign's knobs: the shared defaults scaled per campaign, then the archetype's tactic."""
+    """One campaign's knobs: the shared defaults scaled per campaign, then the archetype's
+    tactic."""
 
     def around(x: float, lo: float = 0.4, hi: float = 1.6, cap: float = 1.0) -> float:
         return float(min(cap, x * rng.uniform(lo, hi)))

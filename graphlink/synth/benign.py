@@ -69,7 +69,8 @@ PT, TS_, MP = 0, 1, 2  # signal codes: prompt_template, timing_sync, model_pivot
 
 
 def bins(rng: np.random.Generator, n: int, prepaid: np.ndarray | None = None) -> np.ndarray:
-    """Card BINs (6 or 8 digits) as text: drawn from ``prepaid`` (the world's prepaid BINs) if given."""
+    """Card BINs (6 or 8 digits) as text: drawn from ``prepaid`` (the world's prepaid BINs) if
+    given."""
     if prepaid is not None:
         return prepaid[rng.integers(0, len(prepaid), n)]
     return random_bins(rng, n)
@@ -260,7 +261,7 @@ def _payments(w: World) -> None:
         w.names.prepaid_issuers[rng.integers(0, len(w.names.prepaid_issuers), n_own)],
         issuer,
     )
-    issuer = np.where(is_card, issuer, None)
+    issuer = np.where(is_card, issuer, None)  # type: ignore[call-overload]
     off = w.instruments.add(
         n_own, instrument_id=w.tokens.take("pi_", n_own), kind=kind, bin=bin_, issuer_country=issuer
     )
@@ -356,7 +357,7 @@ def _ips(w: World) -> None:
             base = w.resi_ips(rng, n)
             pool_cat = base
         else:
-            ints = blocks(rng, sizes, octets)
+            ints = blocks(rng, sizes, octets)  # type: ignore[arg-type]
             if sg == CGNAT:
                 asn = np.repeat(MOBILE_ASNS[np.arange(len(gids)) % len(MOBILE_ASNS)], sizes)
                 provider, dc = None, np.zeros(n, dtype=bool)
@@ -568,8 +569,9 @@ def _cohorts(w: World) -> None:
     w.add_pairs(a, b, sig, score)
 
 
-def _pairs_within(w: World, rng: np.random.Generator, gids: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def _pairs_within(
+    w: World, rng: np.random.Generator, gids: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Random member pairs inside each group, 1-4 per member on average (shared work)."""
     sizes = w.layout.g_size[gids]
     k = rng.poisson(sizes * rng.uniform(1.0, 4.0, len(gids)) / 2)

@@ -74,7 +74,8 @@ class Layout:
 def partition(
     rng: np.random.Generator, total: int, lo: int, hi: int, *, log: bool = True
 ) -> np.ndarray:
-    """Group sizes in ``[lo, hi]`` summing to ``total`` (a remainder below ``lo`` joins the last group).
+    """Group sizes in ``[lo, hi]`` summing to ``total`` (a remainder below ``lo`` joins the last
+    group).
 
     >>> int(partition(np.random.default_rng(0), 1000, 20, 200).sum())
     1000

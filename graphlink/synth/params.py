@@ -126,7 +126,8 @@ _SHARES = _VARIED[:6] + ("cohort_share", "startup_share")
 
 
 def jittered(p: SynthParams, rng: np.random.Generator) -> SynthParams:
-    """``p`` with each benign share and rate scaled by a per-seed factor in ``[1 - vary, 1 + vary]``.
+    """``p`` with each benign share and rate scaled by a per-seed factor in ``[1 - vary, 1 +
+    vary]``.
 
     A detector fitted on several seeds then sees campuses, carriers, companies, ... in
     different proportions and strengths, not one fixed mix.

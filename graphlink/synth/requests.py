@@ -37,6 +37,7 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -120,7 +121,7 @@ class _Plan:
     salt: int
 
 
-def _plan(scenario, n_requests: int, seed: int, p: RequestParams) -> _Plan:
+def _plan(scenario: Any, n_requests: int, seed: int, p: RequestParams) -> _Plan:
     rng = np.random.default_rng([seed, 0x7E0])
     truth = scenario.truth
     ids = truth["account_id"].to_numpy(dtype=object)
@@ -331,23 +332,29 @@ def _chunk(pl: _Plan, accounts: np.ndarray, rng: np.random.Generator, p: Request
     k = pl.ip_count[owner]
     has_ip = k > 0
     pick = pl.ip_start[owner] + (rng.random(n) * np.maximum(k, 1)).astype(np.int64)
-    ip = pl.ips.take(pa.array(np.where(has_ip, pick, 0))) if len(pl.ips) else pa.nulls(n, pa.string())
+    ip = (
+        pl.ips.take(pa.array(np.where(has_ip, pick, 0)))
+        if len(pl.ips)
+        else pa.nulls(n, pa.string())
+    )
     if len(pl.ips):
         ip = pa.compute.if_else(pa.array(has_ip), ip, pa.scalar(None, pa.string()))
 
     order = np.argsort(ts, kind="stable")
-    return pa.table({
-        "account_id": pa.array(pl.ids[owner[order]], pa.string()),
-        "ts": pa.array(ts[order] * 1000).cast(pa.timestamp("ms", tz="UTC")),
-        "ip": ip.take(pa.array(order)),
-        "model": models.take(pa.array(order)),
-        "prompt_fingerprint": _fmt.hex64(fp[order], "fp_"),
-        "output_tokens": pa.array(np.exp(rng.normal(5.5, 1.0, n)).astype(np.int64)[order]),
-    })
+    return pa.table(
+        {
+            "account_id": pa.array(pl.ids[owner[order]], pa.string()),
+            "ts": pa.array(ts[order] * 1000).cast(pa.timestamp("ms", tz="UTC")),
+            "ip": ip.take(pa.array(order)),
+            "model": models.take(pa.array(order)),
+            "prompt_fingerprint": _fmt.hex64(fp[order], "fp_"),
+            "output_tokens": pa.array(np.exp(rng.normal(5.5, 1.0, n)).astype(np.int64)[order]),
+        }
+    )
 
 
 def iter_requests(
-    scenario,
+    scenario: Any,
     n_requests: int,
     *,
     seed: int = 7,
@@ -368,7 +375,7 @@ def iter_requests(
 
 
 def write_requests(
-    scenario,
+    scenario: Any,
     path: str | Path,
     n_requests: int,
     *,
@@ -381,9 +388,16 @@ def write_requests(
         raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    schema = pa.schema([("account_id", pa.string()), ("ts", pa.timestamp("ms", tz="UTC")),
-                        ("ip", pa.string()), ("model", pa.string()),
-                        ("prompt_fingerprint", pa.string()), ("output_tokens", pa.int64())])
+    schema = pa.schema(
+        [
+            ("account_id", pa.string()),
+            ("ts", pa.timestamp("ms", tz="UTC")),
+            ("ip", pa.string()),
+            ("model", pa.string()),
+            ("prompt_fingerprint", pa.string()),
+            ("output_tokens", pa.int64()),
+        ]
+    )
     chunks = iter_requests(scenario, n_requests, seed=seed, params=params)
     if fmt == "parquet":
         with pq.ParquetWriter(path, schema, compression="zstd") as w:
@@ -393,7 +407,7 @@ def write_requests(
     opts = pcsv.WriteOptions(quoting_style="none", batch_size=65536)
     text_schema = as_text(schema.empty_table()).schema
 
-    def write_all(sink) -> None:
+    def write_all(sink: Any) -> None:
         with pcsv.CSVWriter(sink, text_schema, write_options=opts) as w:
             for t in chunks:
                 w.write_table(as_text(t).cast(text_schema))
@@ -401,7 +415,9 @@ def write_requests(
     if fmt == "csv":
         write_all(str(path))
     else:
-        with (open(path, "wb") as raw,
-              gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=1, mtime=0) as gz):
+        with (
+            open(path, "wb") as raw,
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=1, mtime=0) as gz,
+        ):
             write_all(gz)
     return path

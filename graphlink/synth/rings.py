@@ -78,7 +78,8 @@ HOSTING_ASNS = np.concatenate([PROVIDER_ASNS, CLOUD_ASNS])
 
 
 def generate_rings(w: World) -> None:
-    """Fill ``w`` with the ring accounts and their links (after the benign ones: camouflage reuses them)."""
+    """Fill ``w`` with the ring accounts and their links (after the benign ones: camouflage reuses
+    them)."""
     L = w.layout
     if not L.n_ring:
         return
@@ -101,7 +102,8 @@ def _knobs(w: World) -> GroupParams:
 
 
 def _members(w: World) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(ring members, their local group number, the ring groups, is the member in its group's core)."""
+    """(ring members, their local group number, the ring groups, is the member in its group's
+    core)."""
     L = w.layout
     gids = L.groups_of(RING)
     members = L.members(RING)
@@ -290,7 +292,8 @@ def _identifiers(w: World) -> None:
 def _own_blocks(
     w: World, rng: np.random.Generator, mode: np.ndarray, size: np.ndarray
 ) -> np.ndarray:
-    """Catalogue offset of each non-pool group's own exits (``size[g]`` of them); -1 for pool groups.
+    """Catalogue offset of each non-pool group's own exits (``size[g]`` of them); -1 for pool
+    groups.
 
     * subnet: a small hosting subnet (contiguous IPv4 in one /24, or one IPv6 /64), no
       provider name, datacenter flag per head;
@@ -465,7 +468,8 @@ def _pairs(w: World) -> None:
     m = np.where(core >= 2, rng.poisson(core * gp.pairs_per_account / 2), 0)
     g, _ = slots(m)
     lo, hi = starts[g] - L.n_benign, starts[g] + core[g] - 1 - L.n_benign  # ring-local, core only
-    # how often an account shows up in pairs is uneven: a few template hubs, many near-silent accounts
+    # how often an account shows up in pairs is uneven: a few template hubs, many near-silent
+    # accounts
     cum = np.concatenate(
         [[0.0], np.cumsum(rng.lognormal(0.0, w.params.ring_activity_sigma, L.n_ring))]
     )

@@ -9,6 +9,7 @@ Arrow tables with the spec's columns.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -56,7 +57,7 @@ class World:
     names: Names
     created: np.ndarray = field(init=False)
     country: np.ndarray = field(init=False)  # str codes (object array of ISO codes)
-    account_cols: dict[str, list] = field(default_factory=dict)
+    account_cols: dict[str, Any] = field(default_factory=dict)
     ips: Catalogue = field(default_factory=lambda: Catalogue(IP_SCHEMA))
     instruments: Catalogue = field(default_factory=lambda: Catalogue(PAY_SCHEMA))
     idents: Catalogue = field(default_factory=lambda: Catalogue(ID_SCHEMA))
@@ -159,7 +160,8 @@ class World:
 
 
 def _sorted_links(rows: Rows, key_col: str, perm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Deduplicate (account, thing) rows, ordered by public account id. Returns (row order, account)."""
+    """Deduplicate (account, thing) rows, ordered by public account id. Returns (row order,
+    account)."""
     acc = rows.column("account")
     thing = rows.column(key_col)
     key = acc * (int(thing.max(initial=0)) + 1) + thing
@@ -236,7 +238,8 @@ def assemble(w: World, *, with_similarity: bool = True) -> tuple[dict[str, pa.Ta
 
 
 def _pairs_table(w: World, ids: pa.Array) -> pa.Table:
-    """Unordered pairs without self-pairs or duplicates (per signal), in random order and orientation."""
+    """Unordered pairs without self-pairs or duplicates (per signal), in random order and
+    orientation."""
     a, b = w.pairs.column("a"), w.pairs.column("b")
     sig, score = w.pairs.column("signal"), w.pairs.column("score")
     keep = a != b
@@ -268,7 +271,7 @@ def _truth(w: World, ids: pa.Array, by_number: np.ndarray) -> pa.Table:
     extra = w.account_cols.get("_group")
     if extra is not None:  # segments grouped by something other than a layout group (vpn provider)
         e = extra[by_number]
-        set_e = (~has_g) & (e != None)
+        set_e = (~has_g) & (e != None)  # noqa: E711 (elementwise on an object array)
         group[set_e] = e[set_e]
     campaign = np.full(L.n, "", dtype=object)
     camp_idx = np.full(L.n, -1, dtype=np.int64)
