@@ -2,7 +2,7 @@
 
 :func:`validate` turns a :class:`~ingest.read.RawBatch` of text columns into a
 :class:`Checked` batch: the valid rows normalised to what the store holds
-(epoch milliseconds for timestamps, ``ipaddress``-normalised IPs, account
+(epoch milliseconds for timestamps, canonical IPs (:mod:`graphlink.ipnorm`), account
 pairs ordered ``a < b``, ...) and the rejected rows with their line and the
 first rule they break.  Every rule is a column operation; nothing here loops
 over rows in Python except the per-*distinct*-IP normalisation (``ipaddress``
@@ -20,15 +20,14 @@ shows it as ``************1234``.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
-import socket
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from graphlink.ipnorm import normalize_ip
 from graphlink.pii import luhn_valid
 from ingest.read import RawBatch
 from ingest.tables import PAYMENT_KINDS, TableSpec
@@ -86,12 +85,12 @@ def _epoch_ms(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def normalise_ip(values: pd.Series) -> pd.Series:
-    """``str(ipaddress.ip_address(x))`` per value, None where invalid.
+    """:func:`graphlink.ipnorm.normalize_ip` per value, None where invalid.
 
     Computed once per distinct value (proxy IPs repeat a lot).
 
-    >>> normalise_ip(pd.Series(["2001:DB8::1", "2001:db8:0::1", "1.2.3.999"])).tolist()
-    ['2001:db8::1', '2001:db8::1', None]
+    >>> normalise_ip(pd.Series(["2001:DB8::1", "2001:db8:0::1", "1.2.3.999", "::ffff:192.0.2.1"])).tolist()
+    ['2001:db8::1', '2001:db8::1', None, '192.0.2.1']
     """
     text = values.astype(object)
     # Canonical dotted quads (no leading zeros) are already what ipaddress prints:
@@ -111,19 +110,8 @@ _CANONICAL_V4 = rf"{_OCTET}(?:\.{_OCTET}){{3}}"
 
 
 def _normalise_one(v: str) -> str | None:
-    """``str(ip_address(v))``; IPv6 through the C ``inet_pton/inet_ntop`` round trip,
-    which prints the same RFC 5952 text except for embedded IPv4 (then ipaddress)."""
-    if ":" in v and "%" not in v:
-        try:
-            text = socket.inet_ntop(socket.AF_INET6, socket.inet_pton(socket.AF_INET6, v))
-            if "." not in text:
-                return text
-        except (OSError, ValueError):
-            return None
-    try:
-        return str(ipaddress.ip_address(v))
-    except ValueError:
-        return None
+    """The one canonical spelling (:func:`graphlink.ipnorm.normalize_ip`), None if invalid."""
+    return normalize_ip(v)
 
 
 _BOOL = {"true": True, "false": False, "1": True, "0": False, "t": True, "f": False, "yes": True, "no": False}
