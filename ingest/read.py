@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,24 +98,74 @@ def content_hash(path: Path) -> str:
     return h.hexdigest()
 
 
+#: Bytes pyarrow parses at a time; a header (or one row) must fit in one block.
+CSV_BLOCK = 8 << 20
+
+
+def _csv_options(cols: list[str] | None = None, wanted: list[str] | None = None,
+                 on_invalid: object = None) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]:
+    """The one set of CSV options, so the header check parses exactly as the load does.
+
+    Values are read as bytes (``binary``) and decoded per batch: a row with
+    invalid UTF-8 is then rejected alone instead of refusing the file mid-load.
+    """
+    read_opts = pacsv.ReadOptions(block_size=CSV_BLOCK, use_threads=False)
+    parse_opts = pacsv.ParseOptions(newlines_in_values=True,
+                                    invalid_row_handler=on_invalid or (lambda row: "skip"))
+    if cols is None:
+        return read_opts, parse_opts, pacsv.ConvertOptions()
+    conv_opts = pacsv.ConvertOptions(
+        column_types={c: pa.binary() for c in cols},
+        include_columns=wanted,
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+    )
+    return read_opts, parse_opts, conv_opts
+
+
+def _header_only(tf: TableFile) -> list[str] | None:
+    """Column names of a CSV holding a header line and nothing else (pyarrow
+    calls such a file empty), None if it holds more or is not UTF-8 text."""
+    with pa.input_stream(str(tf.path), compression="detect") as stream:
+        data = stream.read(CSV_BLOCK)
+    try:
+        text = data.decode("utf-8").lstrip("\ufeff")
+    except UnicodeDecodeError:
+        return None
+    rows = list(csv.reader(io.StringIO(text)))
+    return rows[0] if len(rows) == 1 and rows[0] else None
+
+
 def header(tf: TableFile) -> list[str]:
-    """Column names of a table file (IngestError if it cannot be read as its format)."""
+    """Column names of a table file (IngestError if it cannot be read as its format).
+
+    A CSV header is read by the same pyarrow parser and options as the rows
+    (:func:`_csv_options`), never by a second parser: names are taken exactly
+    as the loader will see them (a leading space stays), however long the
+    header and wherever a multi-byte character falls.
+    """
     try:
         if tf.fmt == "parquet":
             return list(pq.ParquetFile(tf.path).schema_arrow.names)
-        with pa.input_stream(str(tf.path), compression="detect") as stream:
-            head = stream.read(1 << 16)
-        text = head.decode("utf-8")
-    except (pa.ArrowException, OSError, UnicodeDecodeError, EOFError) as e:
+        read_opts, parse_opts, conv_opts = _csv_options()
+        try:
+            reader = pacsv.open_csv(str(tf.path), read_options=read_opts, parse_options=parse_opts,
+                                    convert_options=conv_opts)
+        except pa.ArrowInvalid as e:
+            if "Empty CSV" in str(e) and (names := _header_only(tf)) is not None:
+                return names
+            if "Empty CSV" in str(e):
+                raise IngestError(f"{tf.path}: empty file (no header row)") from None
+            raise
+        names = list(reader.schema.names)
+        reader.close()
+        return names
+    except IngestError:
+        raise
+    except UnicodeDecodeError as e:
+        raise IngestError(f"{tf.path}: header is not UTF-8 text ({e})") from e
+    except Exception as e:  # pyarrow, gzip and OS errors surface as various types
         raise IngestError(f"{tf.path}: not a readable {tf.fmt} file ({e})") from e
-    except Exception as e:  # gzip errors surface as various types
-        raise IngestError(f"{tf.path}: not a readable {tf.fmt} file ({e})") from e
-    text = text.lstrip("\ufeff")
-    rows = csv.reader(io.StringIO(text))
-    try:
-        return [c.strip() for c in next(rows)]
-    except StopIteration:
-        raise IngestError(f"{tf.path}: empty file (no header row)") from None
 
 
 def check_columns(tf: TableFile, spec: TableSpec) -> list[str]:
@@ -128,6 +179,12 @@ def check_columns(tf: TableFile, spec: TableSpec) -> list[str]:
     if dupes:
         raise IngestError(f"{tf.path}: column {dupes[0]!r} appears more than once")
     missing = [c for c in spec.required if c not in cols]
+    spaced = [c for c in cols if c != c.strip() and c.strip() in spec.columns]
+    if spaced:
+        raise IngestError(
+            f"{tf.path}: column {spaced[0]!r} has spaces around its name "
+            f"(column names are exact: {spaced[0].strip()!r})"
+        )
     if missing:
         raise IngestError(
             f"{tf.path}: missing required column {', '.join(repr(c) for c in missing)} "
@@ -246,6 +303,45 @@ class _LineMap:
         return starts, placed
 
 
+def _decode(rb: pa.RecordBatch) -> tuple[pa.RecordBatch, np.ndarray]:
+    """UTF-8 text of a batch read as bytes, and the mask of rows that are not UTF-8.
+
+    One Arrow cast per column in the usual case; only a column that fails it
+    is decoded value by value, and its bad values become '' (their rows are
+    rejected by the caller).
+    """
+    bad = np.zeros(rb.num_rows, dtype=bool)
+    cols = []
+    for col in rb.columns:
+        try:
+            cols.append(pc.cast(col, pa.string()))
+            continue
+        except pa.ArrowInvalid:
+            pass
+        values = col.to_pylist()
+        for i, v in enumerate(values):
+            try:
+                v.decode("utf-8")
+            except UnicodeDecodeError:
+                bad[i] = True
+                values[i] = b""
+        cols.append(pc.cast(pa.array(values, pa.binary()), pa.string()))
+    return pa.RecordBatch.from_arrays(cols, names=rb.schema.names), bad
+
+
+def _undecodable_rows(rb: pa.RecordBatch, rows: np.ndarray) -> list[str]:
+    """The raw text (bad bytes shown as U+FFFD) of rows that are not UTF-8, as JSON."""
+    out = []
+    for i in rows.tolist():
+        rec = {name: rb.column(j)[i].as_py().decode("utf-8", "replace") for j, name in enumerate(rb.schema.names)}
+        out.append(json.dumps(rec, ensure_ascii=False))
+    return out
+
+
+#: Reason for a CSV row that is not UTF-8 text (the rest of the file loads).
+NOT_UTF8 = "not UTF-8 text"
+
+
 def _iter_csv(tf: TableFile, cols: list[str], wanted: list[str], batch_size: int) -> Iterator[RawBatch]:
     # Rows with the wrong number of fields are skipped by the parser and
     # reported with their physical line (known to the parser when it runs
@@ -257,26 +353,31 @@ def _iter_csv(tf: TableFile, cols: list[str], wanted: list[str], batch_size: int
         malformed.append((int(row.number or 0), reason, row.text or ""))
         return "skip"
 
-    read_opts = pacsv.ReadOptions(block_size=8 << 20, use_threads=False)
-    parse_opts = pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid)
-    conv_opts = pacsv.ConvertOptions(
-        column_types={c: pa.string() for c in cols},
-        include_columns=wanted,
-        strings_can_be_null=False,
-        quoted_strings_can_be_null=False,
-    )
+    read_opts, parse_opts, conv_opts = _csv_options(cols, wanted, on_invalid)
     lines = _LineMap()
     try:
-        reader = pacsv.open_csv(
-            str(tf.path), read_options=read_opts, parse_options=parse_opts, convert_options=conv_opts
-        )
-        for rb in reader:
+        try:
+            reader = pacsv.open_csv(
+                str(tf.path), read_options=read_opts, parse_options=parse_opts, convert_options=conv_opts
+            )
+        except pa.ArrowInvalid as e:
+            if "Empty CSV" in str(e) and _header_only(tf) is not None:
+                return  # a header and no rows
+            raise
+        for raw_rb in reader:
+            rb, undecodable = _decode(raw_rb)
             # Physical lines each row spans: 1 + newlines inside its quoted values.
             extra = np.zeros(rb.num_rows, dtype=np.int64)
             for col in rb.columns:
                 if pc.any(pc.match_substring(col, "\n")).as_py():
                     extra += pc.count_substring(col, "\n").to_numpy(zero_copy_only=False)
             starts, bad = lines.place(extra, malformed)
+            if undecodable.any():
+                rows = np.flatnonzero(undecodable)
+                bad = sorted(bad + [(int(starts[i]), NOT_UTF8, text)
+                                    for i, text in zip(rows.tolist(), _undecodable_rows(raw_rb, rows))])
+                rb = rb.filter(pa.array(~undecodable))
+                starts = starts[~undecodable]
             frame = _to_frame(_as_text(rb, wanted))
             for lo in range(0, max(rb.num_rows, 1), batch_size):
                 hi = min(lo + batch_size, rb.num_rows)
