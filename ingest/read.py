@@ -13,10 +13,14 @@ a file with blank lines between rows gets line numbers that ignore them.)
 
 from __future__ import annotations
 
+import codecs
 import csv
+import functools
 import hashlib
 import io
 import json
+import re
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,8 +110,9 @@ def _csv_options(cols: list[str] | None = None, wanted: list[str] | None = None,
                  on_invalid: object = None) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]:
     """The one set of CSV options, so the header check parses exactly as the load does.
 
-    Values are read as bytes (``binary``) and decoded per batch: a row with
-    invalid UTF-8 is then rejected alone instead of refusing the file mid-load.
+    Only valid UTF-8 reaches pyarrow (:func:`csv_source`): its invalid-row
+    handler cannot even be called for a short row holding invalid bytes (it
+    fails decoding the row's text), which refused the whole file mid-load.
     """
     read_opts = pacsv.ReadOptions(block_size=CSV_BLOCK, use_threads=False)
     parse_opts = pacsv.ParseOptions(newlines_in_values=True,
@@ -115,7 +120,7 @@ def _csv_options(cols: list[str] | None = None, wanted: list[str] | None = None,
     if cols is None:
         return read_opts, parse_opts, pacsv.ConvertOptions()
     conv_opts = pacsv.ConvertOptions(
-        column_types={c: pa.binary() for c in cols},
+        column_types={c: pa.string() for c in cols},
         include_columns=wanted,
         strings_can_be_null=False,
         quoted_strings_can_be_null=False,
@@ -123,10 +128,58 @@ def _csv_options(cols: list[str] | None = None, wanted: list[str] | None = None,
     return read_opts, parse_opts, conv_opts
 
 
-def _header_only(tf: TableFile) -> list[str] | None:
+#: Reason for a CSV row that is not UTF-8 text (the rest of the file loads).
+NOT_UTF8 = "not UTF-8 text"
+_SANITISED = tempfile.TemporaryDirectory(prefix="graphlink-utf8-")
+_BAD_RUN = re.compile("[\udc80-\udcff]+")
+_MARKER_RANGE = re.compile("[\ue000-\uf8ff]")
+
+
+def _chunks(path: Path, errors: str) -> Iterator[str]:
+    decoder = codecs.getincrementaldecoder("utf-8")(errors=errors)
+    with pa.input_stream(str(path), compression="detect") as stream:
+        while chunk := stream.read(1 << 20):
+            yield decoder.decode(chunk)
+    yield decoder.decode(b"", final=True)
+
+
+@functools.lru_cache(maxsize=64)
+def _sanitised(path: Path, size: int, mtime_ns: int) -> tuple[str, str | None]:
+    try:
+        for _ in _chunks(path, "strict"):
+            pass
+        return str(path), None
+    except UnicodeDecodeError:
+        pass
+    # Invalid bytes: a copy where each run of them is one marker character
+    # that the file's valid text never uses; rows holding it are rejected.
+    used: set[str] = set()
+    for text in _chunks(path, "surrogateescape"):
+        used.update(_MARKER_RANGE.findall(text))
+    marker = next(chr(c) for c in range(0xE000, 0xF900) if chr(c) not in used)
+    out = Path(_SANITISED.name) / f"{len(list(Path(_SANITISED.name).iterdir()))}-{path.name.removesuffix('.gz')}"
+    with out.open("w", encoding="utf-8", newline="") as f:
+        for text in _chunks(path, "surrogateescape"):
+            f.write(_BAD_RUN.sub(marker, text))
+    return str(out), marker
+
+
+def csv_source(tf: TableFile) -> tuple[str, str | None]:
+    """The file pyarrow should parse for ``tf``, and the marker of invalid bytes.
+
+    A valid UTF-8 file (the usual case, checked in one streaming pass) is
+    parsed as is: ``(path, None)``.  Otherwise a decoded copy is parsed, with
+    every run of invalid bytes replaced by a private-use character absent from
+    the file; rows containing it are rejected as ``not UTF-8 text``.
+    """
+    st = tf.path.stat()
+    return _sanitised(tf.path, st.st_size, st.st_mtime_ns)
+
+
+def _header_only(source: str) -> list[str] | None:
     """Column names of a CSV holding a header line and nothing else (pyarrow
     calls such a file empty), None if it holds more or is not UTF-8 text."""
-    with pa.input_stream(str(tf.path), compression="detect") as stream:
+    with pa.input_stream(source, compression="detect") as stream:
         data = stream.read(CSV_BLOCK)
     try:
         text = data.decode("utf-8").lstrip("\ufeff")
@@ -147,18 +200,21 @@ def header(tf: TableFile) -> list[str]:
     try:
         if tf.fmt == "parquet":
             return list(pq.ParquetFile(tf.path).schema_arrow.names)
+        source, marker = csv_source(tf)
         read_opts, parse_opts, conv_opts = _csv_options()
         try:
-            reader = pacsv.open_csv(str(tf.path), read_options=read_opts, parse_options=parse_opts,
+            reader = pacsv.open_csv(source, read_options=read_opts, parse_options=parse_opts,
                                     convert_options=conv_opts)
+            names = list(reader.schema.names)
+            reader.close()
         except pa.ArrowInvalid as e:
-            if "Empty CSV" in str(e) and (names := _header_only(tf)) is not None:
-                return names
-            if "Empty CSV" in str(e):
+            if "Empty CSV" not in str(e):
+                raise
+            names = _header_only(source)  # type: ignore[assignment]
+            if names is None:
                 raise IngestError(f"{tf.path}: empty file (no header row)") from None
-            raise
-        names = list(reader.schema.names)
-        reader.close()
+        if marker and any(marker in n for n in names):
+            raise IngestError(f"{tf.path}: header is not UTF-8 text")
         return names
     except IngestError:
         raise
@@ -303,45 +359,6 @@ class _LineMap:
         return starts, placed
 
 
-def _decode(rb: pa.RecordBatch) -> tuple[pa.RecordBatch, np.ndarray]:
-    """UTF-8 text of a batch read as bytes, and the mask of rows that are not UTF-8.
-
-    One Arrow cast per column in the usual case; only a column that fails it
-    is decoded value by value, and its bad values become '' (their rows are
-    rejected by the caller).
-    """
-    bad = np.zeros(rb.num_rows, dtype=bool)
-    cols = []
-    for col in rb.columns:
-        try:
-            cols.append(pc.cast(col, pa.string()))
-            continue
-        except pa.ArrowInvalid:
-            pass
-        values = col.to_pylist()
-        for i, v in enumerate(values):
-            try:
-                v.decode("utf-8")
-            except UnicodeDecodeError:
-                bad[i] = True
-                values[i] = b""
-        cols.append(pc.cast(pa.array(values, pa.binary()), pa.string()))
-    return pa.RecordBatch.from_arrays(cols, names=rb.schema.names), bad
-
-
-def _undecodable_rows(rb: pa.RecordBatch, rows: np.ndarray) -> list[str]:
-    """The raw text (bad bytes shown as U+FFFD) of rows that are not UTF-8, as JSON."""
-    out = []
-    for i in rows.tolist():
-        rec = {name: rb.column(j)[i].as_py().decode("utf-8", "replace") for j, name in enumerate(rb.schema.names)}
-        out.append(json.dumps(rec, ensure_ascii=False))
-    return out
-
-
-#: Reason for a CSV row that is not UTF-8 text (the rest of the file loads).
-NOT_UTF8 = "not UTF-8 text"
-
-
 def _iter_csv(tf: TableFile, cols: list[str], wanted: list[str], batch_size: int) -> Iterator[RawBatch]:
     # Rows with the wrong number of fields are skipped by the parser and
     # reported with their physical line (known to the parser when it runs
@@ -356,28 +373,35 @@ def _iter_csv(tf: TableFile, cols: list[str], wanted: list[str], batch_size: int
     read_opts, parse_opts, conv_opts = _csv_options(cols, wanted, on_invalid)
     lines = _LineMap()
     try:
+        source, marker = csv_source(tf)
         try:
             reader = pacsv.open_csv(
-                str(tf.path), read_options=read_opts, parse_options=parse_opts, convert_options=conv_opts
+                source, read_options=read_opts, parse_options=parse_opts, convert_options=conv_opts
             )
         except pa.ArrowInvalid as e:
-            if "Empty CSV" in str(e) and _header_only(tf) is not None:
+            if "Empty CSV" in str(e) and _header_only(source) is not None:
                 return  # a header and no rows
             raise
-        for raw_rb in reader:
-            rb, undecodable = _decode(raw_rb)
+        for rb in reader:
             # Physical lines each row spans: 1 + newlines inside its quoted values.
             extra = np.zeros(rb.num_rows, dtype=np.int64)
             for col in rb.columns:
                 if pc.any(pc.match_substring(col, "\n")).as_py():
                     extra += pc.count_substring(col, "\n").to_numpy(zero_copy_only=False)
             starts, bad = lines.place(extra, malformed)
-            if undecodable.any():
-                rows = np.flatnonzero(undecodable)
-                bad = sorted(bad + [(int(starts[i]), NOT_UTF8, text)
-                                    for i, text in zip(rows.tolist(), _undecodable_rows(raw_rb, rows))])
-                rb = rb.filter(pa.array(~undecodable))
-                starts = starts[~undecodable]
+            if marker is not None:
+                bad = [(line, reason, text.replace(marker, "\ufffd")) for line, reason, text in bad]
+                undecodable = np.zeros(rb.num_rows, dtype=bool)
+                for col in rb.columns:
+                    undecodable |= pc.match_substring(col, marker).to_numpy(zero_copy_only=False)
+                if undecodable.any():
+                    rows = rb.filter(pa.array(undecodable)).to_pylist()
+                    bad = sorted(bad + [
+                        (int(line), NOT_UTF8, json.dumps(row, ensure_ascii=False).replace(marker, "\ufffd"))
+                        for line, row in zip(starts[undecodable].tolist(), rows)
+                    ])
+                    rb = rb.filter(pa.array(~undecodable))
+                    starts = starts[~undecodable]
             frame = _to_frame(_as_text(rb, wanted))
             for lo in range(0, max(rb.num_rows, 1), batch_size):
                 hi = min(lo + batch_size, rb.num_rows)
