@@ -195,13 +195,13 @@ def _integers(text: pd.Series, limit: int) -> tuple[np.ndarray, np.ndarray]:
     n = len(text)
     values = np.zeros(n, dtype=np.int64)
     status = np.zeros(n, dtype=np.int8)
-    t = text.astype(object).to_numpy()
-    simple = pd.Series(t, dtype=object).str.fullmatch(r"[0-9]{1,18}").fillna(False).to_numpy(dtype=bool)
+    arr = pa.array(text, type=pa.string(), from_pandas=True)
+    simple = pc.fill_null(pc.match_substring_regex(arr, r"^[0-9]{1,18}$"), False).to_numpy(zero_copy_only=False)
     if simple.any():
-        values[simple] = pc.cast(pa.array(t[simple], pa.string()), pa.int64()).to_numpy()
-    rest = ~simple & (t != "")
+        values[simple] = pc.cast(arr.filter(pa.array(simple)), pa.int64()).to_numpy()
+    rest = ~simple & pc.fill_null(pc.not_equal(arr, ""), False).to_numpy(zero_copy_only=False)
     if rest.any():
-        codes, uniq = pd.factorize(t[rest])
+        codes, uniq = pd.factorize(np.asarray(arr.filter(pa.array(rest)).to_pylist(), dtype=object))
         parsed = [_decimal_int(u, limit) for u in uniq]
         values[rest] = np.array([v for v, _ in parsed], dtype=np.int64)[codes]
         status[rest] = np.array([st for _, st in parsed], dtype=np.int8)[codes]

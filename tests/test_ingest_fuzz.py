@@ -41,7 +41,6 @@ from ingest.tables import BY_NAME, IP_OBSERVATIONS, REQUESTS, TableSpec
 from ingest.validate import (
     INT64_MAX,
     MAX_VALUE_BYTES,
-    REJECT_REASONS,
     Checked,
     is_raw_card_number,
     reason_code,
@@ -95,7 +94,7 @@ def check_batch(spec: TableSpec, checked: Checked) -> None:
         reason_code(spec.name, reason)
     v = checked.valid
     for col in spec.required:
-        if col in v.columns and v[col].dtype == object or str(v[col].dtype).startswith("string"):
+        if col in v.columns and (v[col].dtype == object or str(v[col].dtype).startswith("string")):
             assert (v[col].astype(str) != "").all(), col
     for col in ("requests", "asn", "output_tokens"):
         if col in v.columns:
