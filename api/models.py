@@ -8,7 +8,6 @@ fields and bound every string and list, so a typo or an oversized body is a
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -24,6 +23,7 @@ from pydantic import (
 )
 
 from graphlink.banwave import DEFAULT_MIN_RISK, DEFAULT_VERIFIED_ORG_MIN_RISK
+from graphlink.ipnorm import normalize_ip
 from graphlink.pii import luhn_valid
 from graphlink.signup import BLOCK_AT, REVIEW_AT
 
@@ -111,10 +111,10 @@ class SignupCheckRequest(BaseModel):
     def _normalise_ip(cls, v: str | None) -> str | None:
         if v is None:
             return None
-        try:
-            return str(ipaddress.ip_address(v))
-        except ValueError:
-            raise ValueError("not an IPv4 or IPv6 address") from None
+        ip = normalize_ip(v)  # the spelling ingest keys IP nodes by
+        if ip is None:
+            raise ValueError("not an IPv4 or IPv6 address")
+        return ip
 
     @field_validator("email_domain")
     @classmethod

@@ -3,24 +3,50 @@
 A raw card number (13-19 digits passing the Luhn check) must never be stored:
 ingest refuses such rows and the API refuses such signup bodies.  Both call
 :func:`luhn_valid` so the arithmetic exists once.
+
+Digits are any Unicode decimal digits (``str.isdecimal``), not only ASCII:
+a card number typed in Arabic-Indic digits (``٤١١١…``) is still a card number,
+so it is folded to ASCII and checked, never passed to the ASCII-only numpy
+arithmetic as is (that used to crash an ingest with ``UnicodeEncodeError``).
 """
 
 from __future__ import annotations
 
+import unicodedata
+
 import numpy as np
 
 
-def luhn_valid(digits: np.ndarray) -> np.ndarray:
-    """Luhn check of digit strings (each 1-19 digits), vectorised with numpy.
+def ascii_digits(text: str) -> str | None:
+    """``text``'s decimal digits folded to ASCII, or None if it holds anything else.
 
-    >>> luhn_valid(np.array(["4111111111111111", "4111111111111112"])).tolist()
-    [True, False]
+    >>> ascii_digits("٤١١١"), ascii_digits("12a")
+    ('4111', None)
     """
-    if len(digits) == 0:
+    if text.isascii():
+        return text if text.isdigit() else None
+    if not text.isdecimal():
+        return None
+    return "".join(str(unicodedata.decimal(c)) for c in text)
+
+
+def luhn_valid(digits: np.ndarray) -> np.ndarray:
+    """Luhn check of digit strings, vectorised with numpy.
+
+    A value that is not 1-19 decimal digits (any script) is False, never an error.
+
+    >>> cards = ["4111111111111111", "4111111111111112", "٤١١١١١١١١١١١١١١١", "x"]
+    >>> luhn_valid(np.array(cards)).tolist()
+    [True, False, True, False]
+    """
+    n = len(digits)
+    if n == 0:
         return np.zeros(0, dtype=bool)
-    padded = np.char.zfill(np.asarray(digits, dtype="U19"), 19)  # leading zeros keep the sum
-    d = np.frombuffer("".join(padded.tolist()).encode("ascii"), dtype=np.uint8).reshape(-1, 19)
-    d = d.astype(np.int16) - 48  # type: ignore[assignment]
+    folded = [ascii_digits(str(v)) for v in np.asarray(digits, dtype=object).tolist()]
+    ok = np.array([f is not None and 1 <= len(f) <= 19 for f in folded], dtype=bool)
+    padded = [f.zfill(19) if good else "0" * 19 for f, good in zip(folded, ok)]  # type: ignore[union-attr]
+    raw = np.frombuffer("".join(padded).encode("ascii"), dtype=np.uint8).reshape(-1, 19)
+    d = raw.astype(np.int16) - 48
     doubled = d[:, 17::-2] * 2  # every second digit from the right, starting at the 2nd
     doubled -= 9 * (doubled > 9)
-    return ((d[:, 18::-2].sum(axis=1) + doubled.sum(axis=1)) % 10) == 0
+    return ok & (((d[:, 18::-2].sum(axis=1) + doubled.sum(axis=1)) % 10) == 0)

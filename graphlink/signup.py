@@ -295,7 +295,7 @@ def build_index(
 class Signup:
     """What is known about a sign-up in progress (everything optional).
 
-    ``ip`` must already be normalised (``str(ipaddress.ip_address(x))``) and
+    ``ip`` must already be normalised (:func:`graphlink.ipnorm.normalize_ip`) and
     ``identifiers`` keyed ``kind:value`` like ``Identifier.key`` in the graph.
     """
 

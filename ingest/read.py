@@ -13,9 +13,14 @@ a file with blank lines between rows gets line numbers that ignore them.)
 
 from __future__ import annotations
 
+import codecs
 import csv
+import functools
 import hashlib
 import io
+import json
+import re
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,24 +102,128 @@ def content_hash(path: Path) -> str:
     return h.hexdigest()
 
 
+#: Bytes pyarrow parses at a time; a header (or one row) must fit in one block.
+CSV_BLOCK = 8 << 20
+
+
+def _csv_options(cols: list[str] | None = None, wanted: list[str] | None = None,
+                 on_invalid: object = None
+                 ) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]:
+    """The one set of CSV options, so the header check parses exactly as the load does.
+
+    Only valid UTF-8 reaches pyarrow (:func:`csv_source`): its invalid-row
+    handler cannot even be called for a short row holding invalid bytes (it
+    fails decoding the row's text), which refused the whole file mid-load.
+    """
+    read_opts = pacsv.ReadOptions(block_size=CSV_BLOCK, use_threads=False)
+    parse_opts = pacsv.ParseOptions(newlines_in_values=True,
+                                    invalid_row_handler=on_invalid or (lambda row: "skip"))
+    if cols is None:
+        return read_opts, parse_opts, pacsv.ConvertOptions()
+    conv_opts = pacsv.ConvertOptions(
+        column_types={c: pa.string() for c in cols},
+        include_columns=wanted,
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+    )
+    return read_opts, parse_opts, conv_opts
+
+
+#: Reason for a CSV row that is not UTF-8 text (the rest of the file loads).
+NOT_UTF8 = "not UTF-8 text"
+_SANITISED = tempfile.TemporaryDirectory(prefix="graphlink-utf8-")
+_BAD_RUN = re.compile("[\udc80-\udcff]+")
+_MARKER_RANGE = re.compile("[\ue000-\uf8ff]")
+
+
+def _chunks(path: Path, errors: str) -> Iterator[str]:
+    decoder = codecs.getincrementaldecoder("utf-8")(errors=errors)
+    with pa.input_stream(str(path), compression="detect") as stream:
+        while chunk := stream.read(1 << 20):
+            yield decoder.decode(chunk)
+    yield decoder.decode(b"", final=True)
+
+
+@functools.lru_cache(maxsize=64)
+def _sanitised(path: Path, size: int, mtime_ns: int) -> tuple[str, str | None]:
+    try:
+        for _ in _chunks(path, "strict"):
+            pass
+        return str(path), None
+    except UnicodeDecodeError:
+        pass
+    # Invalid bytes: a copy where each run of them is one marker character
+    # that the file's valid text never uses; rows holding it are rejected.
+    used: set[str] = set()
+    for text in _chunks(path, "surrogateescape"):
+        used.update(_MARKER_RANGE.findall(text))
+    marker = next(chr(c) for c in range(0xE000, 0xF900) if chr(c) not in used)
+    folder = Path(_SANITISED.name)
+    out = folder / f"{len(list(folder.iterdir()))}-{path.name.removesuffix('.gz')}"
+    with out.open("w", encoding="utf-8", newline="") as f:
+        for text in _chunks(path, "surrogateescape"):
+            f.write(_BAD_RUN.sub(marker, text))
+    return str(out), marker
+
+
+def csv_source(tf: TableFile) -> tuple[str, str | None]:
+    """The file pyarrow should parse for ``tf``, and the marker of invalid bytes.
+
+    A valid UTF-8 file (the usual case, checked in one streaming pass) is
+    parsed as is: ``(path, None)``.  Otherwise a decoded copy is parsed, with
+    every run of invalid bytes replaced by a private-use character absent from
+    the file; rows containing it are rejected as ``not UTF-8 text``.
+    """
+    st = tf.path.stat()
+    return _sanitised(tf.path, st.st_size, st.st_mtime_ns)
+
+
+def _header_only(source: str) -> list[str] | None:
+    """Column names of a CSV holding a header line and nothing else (pyarrow
+    calls such a file empty), None if it holds more or is not UTF-8 text."""
+    with pa.input_stream(source, compression="detect") as stream:
+        data = stream.read(CSV_BLOCK)
+    try:
+        text = data.decode("utf-8").lstrip("\ufeff")
+    except UnicodeDecodeError:
+        return None
+    rows = list(csv.reader(io.StringIO(text)))
+    return rows[0] if len(rows) == 1 and rows[0] else None
+
+
 def header(tf: TableFile) -> list[str]:
-    """Column names of a table file (IngestError if it cannot be read as its format)."""
+    """Column names of a table file (IngestError if it cannot be read as its format).
+
+    A CSV header is read by the same pyarrow parser and options as the rows
+    (:func:`_csv_options`), never by a second parser: names are taken exactly
+    as the loader will see them (a leading space stays), however long the
+    header and wherever a multi-byte character falls.
+    """
     try:
         if tf.fmt == "parquet":
             return list(pq.ParquetFile(tf.path).schema_arrow.names)
-        with pa.input_stream(str(tf.path), compression="detect") as stream:
-            head = stream.read(1 << 16)
-        text = head.decode("utf-8")
-    except (pa.ArrowException, OSError, UnicodeDecodeError, EOFError) as e:
+        source, marker = csv_source(tf)
+        read_opts, parse_opts, conv_opts = _csv_options()
+        try:
+            reader = pacsv.open_csv(source, read_options=read_opts, parse_options=parse_opts,
+                                    convert_options=conv_opts)
+            names = list(reader.schema.names)
+            reader.close()
+        except pa.ArrowInvalid as e:
+            if "Empty CSV" not in str(e):
+                raise
+            names = _header_only(source)  # type: ignore[assignment]
+            if names is None:
+                raise IngestError(f"{tf.path}: empty file (no header row)") from None
+        if marker and any(marker in n for n in names):
+            raise IngestError(f"{tf.path}: header is not UTF-8 text")
+        return names
+    except IngestError:
+        raise
+    except UnicodeDecodeError as e:
+        raise IngestError(f"{tf.path}: header is not UTF-8 text ({e})") from e
+    except Exception as e:  # pyarrow, gzip and OS errors surface as various types
         raise IngestError(f"{tf.path}: not a readable {tf.fmt} file ({e})") from e
-    except Exception as e:  # gzip errors surface as various types
-        raise IngestError(f"{tf.path}: not a readable {tf.fmt} file ({e})") from e
-    text = text.lstrip("\ufeff")
-    rows = csv.reader(io.StringIO(text))
-    try:
-        return [c.strip() for c in next(rows)]
-    except StopIteration:
-        raise IngestError(f"{tf.path}: empty file (no header row)") from None
 
 
 def check_columns(tf: TableFile, spec: TableSpec) -> list[str]:
@@ -128,6 +237,12 @@ def check_columns(tf: TableFile, spec: TableSpec) -> list[str]:
     if dupes:
         raise IngestError(f"{tf.path}: column {dupes[0]!r} appears more than once")
     missing = [c for c in spec.required if c not in cols]
+    spaced = [c for c in cols if c != c.strip() and c.strip() in spec.columns]
+    if spaced:
+        raise IngestError(
+            f"{tf.path}: column {spaced[0]!r} has spaces around its name "
+            f"(column names are exact: {spaced[0].strip()!r})"
+        )
     if missing:
         raise IngestError(
             f"{tf.path}: missing required column {', '.join(repr(c) for c in missing)} "
@@ -267,22 +382,18 @@ def _iter_csv(
         malformed.append((int(row.number or 0), reason, row.text or ""))
         return "skip"
 
-    read_opts = pacsv.ReadOptions(block_size=8 << 20, use_threads=False)
-    parse_opts = pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid)
-    conv_opts = pacsv.ConvertOptions(
-        column_types={c: pa.string() for c in cols},
-        include_columns=wanted,
-        strings_can_be_null=False,
-        quoted_strings_can_be_null=False,
-    )
+    read_opts, parse_opts, conv_opts = _csv_options(cols, wanted, on_invalid)
     lines = _LineMap()
     try:
-        reader = pacsv.open_csv(
-            str(tf.path),
-            read_options=read_opts,
-            parse_options=parse_opts,
-            convert_options=conv_opts,
-        )
+        source, marker = csv_source(tf)
+        try:
+            reader = pacsv.open_csv(
+                source, read_options=read_opts, parse_options=parse_opts, convert_options=conv_opts
+            )
+        except pa.ArrowInvalid as e:
+            if "Empty CSV" in str(e) and _header_only(source) is not None:
+                return  # a header and no rows
+            raise
         for rb in reader:
             # Physical lines each row spans: 1 + newlines inside its quoted values.
             extra = np.zeros(rb.num_rows, dtype=np.int64)
@@ -290,6 +401,20 @@ def _iter_csv(
                 if pc.any(pc.match_substring(col, "\n")).as_py():
                     extra += pc.count_substring(col, "\n").to_numpy(zero_copy_only=False)
             starts, bad = lines.place(extra, malformed)
+            if marker is not None:
+                bad = [(line, reason, text.replace(marker, "\ufffd")) for line, reason, text in bad]
+                undecodable = np.zeros(rb.num_rows, dtype=bool)
+                for col in rb.columns:
+                    undecodable |= pc.match_substring(col, marker).to_numpy(zero_copy_only=False)
+                if undecodable.any():
+                    rows = rb.filter(pa.array(undecodable)).to_pylist()
+                    bad = sorted(bad + [
+                        (int(line), NOT_UTF8,
+                         json.dumps(row, ensure_ascii=False).replace(marker, "\ufffd"))
+                        for line, row in zip(starts[undecodable].tolist(), rows)
+                    ])
+                    rb = rb.filter(pa.array(~undecodable))
+                    starts = starts[~undecodable]
             frame = _to_frame(_as_text(rb, wanted))
             for lo in range(0, max(rb.num_rows, 1), batch_size):
                 hi = min(lo + batch_size, rb.num_rows)

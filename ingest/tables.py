@@ -1,4 +1,4 @@
-"""The snapshot tables graphlink ingests, as data (``shared/spec/input-format.md``).
+"""The snapshot tables graphlink ingests, as data (``docs/input-format.md``).
 
 One :class:`TableSpec` per table: its required and optional columns and, for
 tables the spec says hold "one row per" key, the columns of that key (a second

@@ -2,7 +2,7 @@
 
 :func:`validate` turns a :class:`~graphlink.ingest.read.RawBatch` of text columns into a
 :class:`Checked` batch: the valid rows normalised to what the store holds
-(epoch milliseconds for timestamps, ``ipaddress``-normalised IPs, account
+(epoch milliseconds for timestamps, canonical IPs (:mod:`graphlink.ipnorm`), account
 pairs ordered ``a < b``, ...) and the rejected rows with their line and the
 first rule they break.  Every rule is a column operation; nothing here loops
 over rows in Python except the per-*distinct*-IP normalisation (``ipaddress``
@@ -20,17 +20,19 @@ shows it as ``************1234``.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
-import socket
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from graphlink.ingest.read import RawBatch
 from graphlink.ingest.tables import PAYMENT_KINDS, TableSpec
+from graphlink.ipnorm import normalize_ip
 from graphlink.pii import luhn_valid
 
 # -- raw card numbers --------------------------------------------------------------
@@ -87,12 +89,13 @@ def _epoch_ms(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def normalise_ip(values: pd.Series) -> pd.Series:
-    """``str(ipaddress.ip_address(x))`` per value, None where invalid.
+    """:func:`graphlink.ipnorm.normalize_ip` per value, None where invalid.
 
     Computed once per distinct value (proxy IPs repeat a lot).
 
-    >>> normalise_ip(pd.Series(["2001:DB8::1", "2001:db8:0::1", "1.2.3.999"])).tolist()
-    ['2001:db8::1', '2001:db8::1', None]
+    >>> ips = ["2001:DB8::1", "2001:db8:0::1", "1.2.3.999", "::ffff:192.0.2.1"]
+    >>> normalise_ip(pd.Series(ips)).tolist()
+    ['2001:db8::1', '2001:db8::1', None, '192.0.2.1']
     """
     text = values.astype(object)
     # Canonical dotted quads (no leading zeros) are already what ipaddress prints:
@@ -112,19 +115,8 @@ _CANONICAL_V4 = rf"{_OCTET}(?:\.{_OCTET}){{3}}"
 
 
 def _normalise_one(v: str) -> str | None:
-    """``str(ip_address(v))``; IPv6 through the C ``inet_pton/inet_ntop`` round trip,
-    which prints the same RFC 5952 text except for embedded IPv4 (then ipaddress)."""
-    if ":" in v and "%" not in v:
-        try:
-            text = socket.inet_ntop(socket.AF_INET6, socket.inet_pton(socket.AF_INET6, v))
-            if "." not in text:
-                return text
-        except (OSError, ValueError):
-            return None
-    try:
-        return str(ipaddress.ip_address(v))
-    except ValueError:
-        return None
+    """The one canonical spelling (:func:`graphlink.ipnorm.normalize_ip`), None if invalid."""
+    return normalize_ip(v)
 
 
 _BOOL = {
@@ -137,6 +129,117 @@ _BOOL = {
     "yes": True,
     "no": False,
 }
+
+# -- the reasons a row can be rejected for ------------------------------------------
+
+#: Longest value (UTF-8 bytes) of any column: keys are MERGEd through unique
+#: range indexes, whose entries Neo4j caps at about 8 KiB (an identifier's key
+#: is ``kind:value``), so a longer value would fail its whole batch mid-load.
+MAX_VALUE_BYTES = 2048
+INT64_MAX = 2**63 - 1
+ASN_MAX = 2**32 - 1
+
+#: Reasons any table's rows can get (the last two from the CSV reader).
+COMMON_REASONS: tuple[str, ...] = ("value too long", "wrong number of fields", "not UTF-8 text")
+
+#: Every reason a row can be rejected for, per table: the contract that
+#: ``docs/input-format.md`` documents (a test holds the two together).  A reason
+#: as written to the rejects file is one of these, possibly followed by detail
+#: in parentheses: ``unknown kind (card, bank, wallet, crypto, other)``.
+REJECT_REASONS: dict[str, tuple[str, ...]] = {
+    "accounts": (
+        "empty account_id", "empty created_at", "unparseable timestamp in created_at",
+        "duplicate account_id",
+    ),
+    "payment_instruments": (
+        "empty account_id", "empty instrument_id", "raw card number in instrument_id",
+        "raw card number in bin", "empty kind", "unknown kind",
+        "unparseable timestamp in first_seen",
+        "duplicate account_id + instrument_id", "unknown account in account_id",
+    ),
+    "ip_observations": (
+        "empty account_id", "empty ip", "invalid ip", "empty first_seen",
+        "unparseable timestamp in first_seen", "empty last_seen",
+        "unparseable timestamp in last_seen",
+        "last_seen before first_seen", "empty requests", "requests not a number",
+        "requests not an integer", "requests < 0", "requests too large",
+        "asn not a non-negative integer", "asn too large", "is_datacenter not true/false/1/0",
+        "duplicate account_id + ip", "unknown account in account_id",
+    ),
+    "identifiers": (
+        "empty account_id", "empty kind", "empty value", "raw card number in value",
+        "unparseable timestamp in first_seen", "unknown account in account_id",
+    ),
+    "behaviour_similarity": (
+        "empty account_a", "empty account_b", "self-pair", "empty score", "score out of range",
+        "empty signal", "unknown account in account_a", "unknown account in account_b",
+    ),
+    "requests": (
+        "empty account_id", "empty ts", "unparseable timestamp in ts", "empty prompt_fingerprint",
+        "invalid ip", "output_tokens not a non-negative integer", "output_tokens too large",
+        "unknown account in account_id",
+    ),
+}
+
+
+def reason_code(table: str, reason: str) -> str:
+    """The catalogued reason ``reason`` is an instance of (ValueError if none:
+    a rule the contract does not document is a bug, caught by the tests).
+
+    >>> reason_code("payment_instruments", "unknown kind (card, bank, wallet, crypto, other)")
+    'unknown kind'
+    """
+    for code in (*REJECT_REASONS[table], *COMMON_REASONS):
+        if reason == code or reason.startswith(code + " ("):
+            return code
+    raise ValueError(
+        f"{table}: reject reason {reason!r} is not in REJECT_REASONS (docs/input-format.md)")
+
+
+def _integers(text: pd.Series, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact integers of a text column: (int64 values, status per row).
+
+    Status: 0 ok or empty, 1 not a number, 2 not an integer, 3 negative, 4 above
+    ``limit``.  A plain run of up to 18 ASCII digits (the usual case) is cast by
+    Arrow; anything else is read, once per distinct value, as a decimal number
+    (``12``, ``12.0``, ``1.2e1``), never through a float: a count above 2**53
+    keeps its exact value and one above ``limit`` is refused instead of
+    overflowing int64 after validation.
+    """
+    n = len(text)
+    values = np.zeros(n, dtype=np.int64)
+    status = np.zeros(n, dtype=np.int8)
+    arr = pa.array(text, type=pa.string(), from_pandas=True)
+    simple = pc.fill_null(pc.match_substring_regex(arr, r"^[0-9]{1,18}$"), False).to_numpy(
+        zero_copy_only=False)
+    if simple.any():
+        values[simple] = pc.cast(arr.filter(pa.array(simple)), pa.int64()).to_numpy()
+    rest = ~simple & pc.fill_null(pc.not_equal(arr, ""), False).to_numpy(zero_copy_only=False)
+    if rest.any():
+        codes, uniq = pd.factorize(np.asarray(arr.filter(pa.array(rest)).to_pylist(), dtype=object))
+        parsed = [_decimal_int(u, limit) for u in uniq]
+        values[rest] = np.array([v for v, _ in parsed], dtype=np.int64)[codes]
+        status[rest] = np.array([st for _, st in parsed], dtype=np.int8)[codes]
+    if limit < INT64_MAX:
+        status[simple & (values > limit)] = 4
+    return values, status
+
+
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def _decimal_int(text: str, limit: int) -> tuple[int, int]:
+    """(value, status) of one number's text; see :func:`_integers`."""
+    if not _NUMBER.fullmatch(text):
+        return 0, 1
+    d = Decimal(text)
+    if d < 0:
+        return 0, 3
+    if d > limit:
+        return 0, 4
+    if d != d.to_integral_value():
+        return 0, 2
+    return int(d), 0
 
 
 # -- the checked batch ------------------------------------------------------------
@@ -163,6 +266,8 @@ class Checked:
             return
         pos = self.valid.index.to_numpy()[mask]
         reasons = np.asarray(reason, dtype=object)
+        for r in set((reasons[mask] if reasons.ndim else reasons[None]).tolist()):
+            reason_code(self.table, r)
         reasons = reasons[mask] if reasons.ndim else np.full(len(pos), reason, dtype=object)
         self._rejected_pos.append(pos)
         self._rejected_reason.append(reasons)
@@ -176,6 +281,7 @@ class Checked:
         """``line, reason, raw`` of every rejected row, raw masked and JSON-encoded."""
         rows: list[tuple[int, str, str]] = [
             (line, reason, mask_card_numbers(text)) for line, reason, text in self.raw.malformed
+            if reason_code(self.table, reason)
         ]
         if self._rejected_pos:
             pos = np.concatenate(self._rejected_pos)
@@ -281,25 +387,26 @@ def _ips(f: pd.DataFrame, why: _Reasons) -> pd.DataFrame:
     why.add(last < first, "last_seen before first_seen")
     req_text = _text(f, "requests")
     why.required(req_text, "requests")
-    req = pd.to_numeric(req_text, errors="coerce").to_numpy(dtype=float)
-    why.add(np.isnan(req) & (req_text.to_numpy() != ""), "requests not a number")
-    why.add(~np.isnan(req) & (np.floor(req) != req), "requests not an integer")
-    why.add(req < 0, "requests < 0")
+    req, req_status = _integers(req_text, INT64_MAX)
+    why.add(req_status == 1, "requests not a number")
+    why.add(req_status == 2, "requests not an integer")
+    why.add(req_status == 3, "requests < 0")
+    why.add(req_status == 4, f"requests too large (> {INT64_MAX})")
     asn_text = _text(f, "asn")
-    asn = pd.to_numeric(asn_text, errors="coerce").to_numpy(dtype=float)
-    bad_asn = (asn_text.to_numpy() != "") & (np.isnan(asn) | (np.floor(asn) != asn) | (asn < 0))
-    why.add(bad_asn, "asn not a non-negative integer")
+    asn, asn_status = _integers(asn_text, ASN_MAX)
+    why.add(np.isin(asn_status, (1, 2, 3)), "asn not a non-negative integer")
+    why.add(asn_status == 4, f"asn too large (> {ASN_MAX})")
     dc_text = _text(f, "is_datacenter").str.lower()
     dc = dc_text.map(_BOOL)
     why.add(dc.isna() & (dc_text != ""), "is_datacenter not true/false/1/0")
-    asn_ok = ~np.isnan(asn) & ~bad_asn
+    asn_ok = (asn_text.to_numpy() != "") & (asn_status == 0)
     return pd.DataFrame(
         {
             "account_id": account_id,
             "ip": ip,
             "first_seen": first,
             "last_seen": last,
-            "requests": np.where(np.isnan(req), 0, req).astype(np.int64),
+            "requests": req,
             "asn": _optional_int(asn, asn_ok),
             "proxy_provider": _opt(_text(f, "proxy_provider")),
             "is_datacenter": dc.astype(object).where(dc.notna(), None),
@@ -366,13 +473,10 @@ def _requests(f: pd.DataFrame, why: _Reasons) -> pd.DataFrame:
     )
     why.add(ip.isna() & (ip_text != ""), "invalid ip")
     tok_text = _text(f, "output_tokens")
-    codes, uniq = pd.factorize(tok_text, sort=False)
-    tok = pd.to_numeric(pd.Series(uniq, dtype=object), errors="coerce").to_numpy(dtype=float)[codes]
+    tok, tok_status = _integers(tok_text, INT64_MAX)
     has_tok = tok_text.to_numpy() != ""
-    why.add(
-        has_tok & (np.isnan(tok) | (np.floor(tok) != tok) | (tok < 0)),
-        "output_tokens not a non-negative integer",
-    )
+    why.add(np.isin(tok_status, (1, 2, 3)), "output_tokens not a non-negative integer")
+    why.add(tok_status == 4, f"output_tokens too large (> {INT64_MAX})")
     return pd.DataFrame(
         {
             "account_id": account_id,
@@ -380,7 +484,7 @@ def _requests(f: pd.DataFrame, why: _Reasons) -> pd.DataFrame:
             "ip": ip,
             "model": _opt(_text(f, "model")),
             "prompt_fingerprint": fingerprint,
-            "output_tokens": _optional_int(np.nan_to_num(tok), has_tok & ~np.isnan(tok)),
+            "output_tokens": _optional_int(tok, has_tok & (tok_status == 0)),
         },
         index=f.index,
     )
@@ -408,6 +512,12 @@ def validate(spec: TableSpec, raw: RawBatch) -> Checked:
     ([['a', 'b']], ['self-pair'])
     """
     why = _Reasons(len(raw.frame))
+    for col in spec.columns:
+        if col in raw.frame.columns and len(raw.frame):
+            size = pc.binary_length(pa.array(raw.frame[col], type=pa.string(), from_pandas=True))
+            too_long = pc.fill_null(pc.greater(size, MAX_VALUE_BYTES), False).to_numpy(
+                zero_copy_only=False)
+            why.add(too_long, f"value too long ({col} > {MAX_VALUE_BYTES} bytes)")
     norm = _VALIDATORS[spec.name](raw.frame, why)
     checked = Checked(spec.name, raw, norm)
     checked.reject(~why.ok, why.r)

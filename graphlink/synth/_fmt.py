@@ -40,7 +40,7 @@ def ipv6(groups: np.ndarray) -> pa.Array:
     """IPv6 text of an ``(n, 8)`` array of 16-bit groups.
 
     Groups must all be non-zero: the result is then already in the canonical
-    form ``str(ipaddress.ip_address(x))`` gives (no ``::`` to compress), so
+    form :func:`graphlink.ipnorm.normalize_ip` gives (no ``::`` to compress), so
     the same address always has the same text.
     """
     g = np.asarray(groups, dtype=np.int32)
