@@ -246,7 +246,133 @@ def _build_nodes(links: Links) -> pd.DataFrame:
     return nodes.reset_index(drop=True)
 
 
-def build_account_graph(links: Links, config: DetectionConfig = DetectionConfig()) -> AccountGraph:
+@dataclass
+class CodedLinks:
+    """Links as integer arrays: what the projection needs, no strings.
+
+    ``nodes`` as in :class:`AccountGraph` (sorted by ``account_id``); every
+    ``*_acct`` is a row index into it, every ``*_thing`` a thing code
+    ``0 .. n_*-1`` (any numbering: :func:`project` does not depend on it).
+    Per-thing attributes are indexed by thing code.  Two readers make one:
+    :func:`encode_links` from :class:`Links` frames, and
+    :func:`graphlink.detect.readout.read_coded` straight from Neo4j with node
+    ids instead of strings; both feed the same :func:`graph_from_codes`, so a
+    link weight has one definition whichever path (or engine) read the links.
+    """
+
+    nodes: pd.DataFrame
+    pay_acct: np.ndarray
+    pay_thing: np.ndarray
+    n_pay: int
+    prepaid: np.ndarray          # per instrument
+    ip_acct: np.ndarray
+    ip_thing: np.ndarray
+    n_ip: int
+    proxy: np.ndarray            # per IP: a named proxy provider
+    datacenter: np.ndarray       # per IP
+    ip_requests: np.ndarray      # per (account, IP) link
+    idf_acct: np.ndarray
+    idf_thing: np.ndarray
+    n_idf: int
+    idf_kind: np.ndarray         # per identifier: code into idf_kind_names
+    idf_kind_names: list[str]    # lower-case kinds
+    sim_a: np.ndarray
+    sim_b: np.ndarray
+    sim_score: np.ndarray
+    sim_bits: np.ndarray
+
+    @property
+    def has_similarity(self) -> bool:
+        return len(self.sim_a) > 0
+
+
+def prepaid_rows(kind: pd.Series, bins: pd.Series | None, config: DetectionConfig) -> np.ndarray:
+    """Is an instrument prepaid: its kind is a prepaid kind or its BIN has a configured prefix."""
+    kind = kind.astype("string").str.lower().fillna("")
+    out = np.array(kind.isin(list(config.prepaid_kinds)), dtype=bool)
+    if config.prepaid_bins and bins is not None:
+        b = bins.astype("string").fillna("")
+        for prefix in config.prepaid_bins:  # a handful of configured prefixes
+            out |= b.str.startswith(prefix).to_numpy(dtype=bool)
+    return out
+
+
+def signal_bits(signal: pd.Series | np.ndarray) -> np.ndarray:
+    """Evidence bits of behavioural-similarity pairs by their signal name."""
+    s = pd.Series(signal, dtype=object).astype(str).str.lower().to_numpy()
+    bits = np.full(len(s), SIMILAR, dtype=np.int32)
+    for name, bit in _SIGNAL_BITS.items():  # three known signals
+        bits[s == name] |= bit
+    return bits
+
+
+def _per_thing(tcode: np.ndarray, n_things: int, row_flag: np.ndarray) -> np.ndarray:
+    out = np.zeros(n_things, dtype=bool)
+    out[tcode[row_flag]] = True
+    return out
+
+
+_E = np.array([], dtype=np.int64)
+
+
+def encode_links(links: Links, config: DetectionConfig = DetectionConfig(),
+                 nodes: pd.DataFrame | None = None) -> CodedLinks:
+    """:class:`Links` frames to :class:`CodedLinks` (links to unknown accounts dropped)."""
+    nodes = _build_nodes(links) if nodes is None else nodes
+    ids = pa.array(nodes["account_id"].to_numpy(), type=pa.string())
+
+    def known(frame: pd.DataFrame, col: str = "account_id") -> tuple[pd.DataFrame, np.ndarray]:
+        idx = _index_of(frame[col], ids)
+        keep = idx >= 0
+        return frame[keep], idx[keep].astype(np.int64)
+
+    c: dict[str, object] = dict(
+        pay_acct=_E, pay_thing=_E, n_pay=0, prepaid=np.zeros(0, bool),
+        ip_acct=_E, ip_thing=_E, n_ip=0, proxy=np.zeros(0, bool), datacenter=np.zeros(0, bool),
+        ip_requests=np.zeros(0), idf_acct=_E, idf_thing=_E, n_idf=0, idf_kind=_E, idf_kind_names=[],
+        sim_a=_E, sim_b=_E, sim_score=np.zeros(0), sim_bits=np.zeros(0, np.int32),
+    )
+    pay = links.payments
+    if len(pay):
+        pay, acct = known(pay)
+        tcode, nt, _ = _codes(pay["instrument_id"])
+        kind = pay["kind"] if "kind" in pay else pd.Series("", index=pay.index)
+        prepaid = _per_thing(tcode, nt, prepaid_rows(kind, pay["bin"] if "bin" in pay else None,
+                                                     config))
+        c.update(pay_acct=acct, pay_thing=tcode, n_pay=nt, prepaid=prepaid)
+    ips = links.ips
+    if len(ips):
+        ips, acct = known(ips)
+        tcode, nt, _ = _codes(ips["ip"])
+        proxy_row = _nonempty(ips["proxy_provider"]) if "proxy_provider" in ips \
+            else np.zeros(len(ips), bool)
+        dc_row = _truthy(ips["is_datacenter"]) if "is_datacenter" in ips \
+            else np.zeros(len(ips), bool)
+        req = pd.to_numeric(ips["requests"], errors="coerce").fillna(0).to_numpy(np.float64) \
+            if "requests" in ips else np.zeros(len(ips))
+        c.update(ip_acct=acct, ip_thing=tcode, n_ip=nt, proxy=_per_thing(tcode, nt, proxy_row),
+                 datacenter=_per_thing(tcode, nt, dc_row), ip_requests=req)
+    idf = links.identifiers
+    if len(idf):
+        idf, acct = known(idf)
+        kinds = pc.utf8_lower(_arrow_strings(idf["kind"]))
+        tcode, nt, _ = _codes(pc.binary_join_element_wise(kinds, _arrow_strings(idf["value"]), ":"))
+        kind_codes, _, kind_names = _codes(kinds)
+        thing_kind = np.zeros(nt, dtype=np.int64)
+        thing_kind[tcode] = kind_codes
+        c.update(idf_acct=acct, idf_thing=tcode, n_idf=nt, idf_kind=thing_kind,
+                 idf_kind_names=[str(k) for k in kind_names])
+    sim = links.similarity
+    if len(sim):
+        ia = _index_of(sim["account_a"], ids)
+        ib = _index_of(sim["account_b"], ids)
+        score = pd.to_numeric(sim["score"], errors="coerce").fillna(0).to_numpy(np.float64)
+        c.update(sim_a=ia, sim_b=ib, sim_score=score, sim_bits=signal_bits(sim["signal"]))
+    return CodedLinks(nodes=nodes, **c)  # type: ignore[arg-type]
+
+
+def build_account_graph(links: Links | CodedLinks,
+                        config: DetectionConfig = DetectionConfig()) -> AccountGraph:
     """Project all links onto one weighted account graph.
 
     >>> import pandas as pd
@@ -257,9 +383,14 @@ def build_account_graph(links: Links, config: DetectionConfig = DetectionConfig(
     >>> g.n, g.n_edges, float(g.weight[0])
     (3, 1, 1.0)
     """
-    nodes = _build_nodes(links)
+    coded = links if isinstance(links, CodedLinks) else encode_links(links, config)
+    return graph_from_codes(coded, config)
+
+
+def graph_from_codes(coded: CodedLinks, config: DetectionConfig = DetectionConfig()) -> AccountGraph:
+    """The projection proper: link weights (rarity, circulant, boosts, discounts), summed per pair."""
+    nodes = coded.nodes.copy()
     n = len(nodes)
-    ids = pa.array(nodes["account_id"].to_numpy(), type=pa.string())
     org_codes, _, _ = _codes(nodes["org_id"])  # NA -> -1
     org = org_codes
 
@@ -276,31 +407,15 @@ def build_account_graph(links: Links, config: DetectionConfig = DetectionConfig(
         parts_b.append(b.astype(np.int32))
         stats[f"edges_{kind}"] = len(src)
 
-    def known(frame: pd.DataFrame, col: str = "account_id") -> tuple[pd.DataFrame, np.ndarray]:
-        idx = _index_of(frame[col], ids)
-        keep = idx >= 0
-        return frame[keep], idx[keep].astype(np.int64)
-
     uses_proxy = np.zeros(n, dtype=bool)
     uses_dc = np.zeros(n, dtype=bool)
     requests = np.zeros(n, dtype=np.float64)
     infra_requests = np.zeros(n, dtype=np.float64)
 
     # -- payment instruments -------------------------------------------------------
-    pay = links.payments
-    if len(pay):
-        pay, acct = known(pay)
-        tcode, nt, _ = _codes(pay["instrument_id"])
-        kind = pay["kind"].astype("string").str.lower().fillna("") if "kind" in pay \
-            else pd.Series("", index=pay.index, dtype="string")
-        prepaid_row = np.array(kind.isin(list(config.prepaid_kinds)), dtype=bool)
-        if config.prepaid_bins and "bin" in pay:
-            bins = pay["bin"].astype("string").fillna("")
-            for prefix in config.prepaid_bins:  # a handful of configured prefixes
-                prepaid_row |= bins.str.startswith(prefix).to_numpy(dtype=bool)
-        prepaid = np.zeros(nt, dtype=bool)
-        prepaid[tcode[prepaid_row]] = True
-        pr = project(tcode, acct, nt, org, config)
+    if len(coded.pay_acct):
+        tcode, acct, prepaid = coded.pay_thing, coded.pay_acct, coded.prepaid
+        pr = project(tcode, acct, coded.n_pay, org, config)
         k = pr.sharers[pr.thing]
         w = config.w_payment * _rarity(k, config.rarity_exp_payment)
         w = np.where(prepaid[pr.thing], w * config.prepaid_boost, w)
@@ -310,28 +425,17 @@ def build_account_graph(links: Links, config: DetectionConfig = DetectionConfig(
         stats["things_capped_payment"] = pr.capped
 
     # -- IPs -----------------------------------------------------------------------
-    ips = links.ips
-    if len(ips):
-        ips, acct = known(ips)
-        tcode, nt, _ = _codes(ips["ip"])
-        proxy_row = _nonempty(ips["proxy_provider"]) if "proxy_provider" in ips \
-            else np.zeros(len(ips), bool)
-        dc_row = _truthy(ips["is_datacenter"]) if "is_datacenter" in ips \
-            else np.zeros(len(ips), bool)
-        proxy = np.zeros(nt, dtype=bool)
-        proxy[tcode[proxy_row]] = True
-        dc = np.zeros(nt, dtype=bool)
-        dc[tcode[dc_row]] = True
+    if len(coded.ip_acct):
+        tcode, acct, proxy, dc = coded.ip_thing, coded.ip_acct, coded.proxy, coded.datacenter
         uses_proxy[acct[proxy[tcode]]] = True
         uses_dc[acct[dc[tcode]]] = True
-        if "requests" in ips:
-            req = pd.to_numeric(ips["requests"], errors="coerce").fillna(0).to_numpy(np.float64)
-            requests += np.bincount(acct, weights=req, minlength=n)
-            # Traffic over flagged infrastructure (a named proxy OR a datacenter):
-            # what matters is hosting, not whose name the feed happens to know.
-            flagged = proxy[tcode] | dc[tcode]
-            infra_requests += np.bincount(acct, weights=np.where(flagged, req, 0.0), minlength=n)
-        pr = project(tcode, acct, nt, org, config)
+        req = coded.ip_requests
+        requests += np.bincount(acct, weights=req, minlength=n)
+        # Traffic over flagged infrastructure (a named proxy OR a datacenter):
+        # what matters is hosting, not whose name the feed happens to know.
+        flagged = proxy[tcode] | dc[tcode]
+        infra_requests += np.bincount(acct, weights=np.where(flagged, req, 0.0), minlength=n)
+        pr = project(tcode, acct, coded.n_ip, org, config)
         k = pr.sharers[pr.thing]
         w = config.w_ip * _rarity(k, config.rarity_exp_ip)
         is_p, is_d = proxy[pr.thing], dc[pr.thing]
@@ -343,19 +447,14 @@ def build_account_graph(links: Links, config: DetectionConfig = DetectionConfig(
         stats["things_dropped_ip"] = pr.dropped
 
     # -- other identifiers ---------------------------------------------------------
-    idf = links.identifiers
-    if len(idf):
-        idf, acct = known(idf)
-        kinds = pc.utf8_lower(_arrow_strings(idf["kind"]))
-        tcode, nt, _ = _codes(pc.binary_join_element_wise(kinds, _arrow_strings(idf["value"]), ":"))
-        kind_codes, _, kind_names = _codes(kinds)
-        base_per_kind = np.array([config.identifier_weight(kk) for kk in kind_names])
-        bit_per_kind = np.array([DEVICE if kk == "device" else IDENTIFIER for kk in kind_names])
-        thing_base = np.zeros(nt)
-        thing_bit = np.zeros(nt, dtype=np.int32)
-        thing_base[tcode] = base_per_kind[kind_codes]
-        thing_bit[tcode] = bit_per_kind[kind_codes]
-        pr = project(tcode, acct, nt, org, config)
+    if len(coded.idf_acct):
+        tcode, acct = coded.idf_thing, coded.idf_acct
+        names = coded.idf_kind_names
+        base_per_kind = np.array([config.identifier_weight(kk) for kk in names])
+        bit_per_kind = np.array([DEVICE if kk == "device" else IDENTIFIER for kk in names])
+        thing_base = base_per_kind[coded.idf_kind]
+        thing_bit = bit_per_kind[coded.idf_kind].astype(np.int32)
+        pr = project(tcode, acct, coded.n_idf, org, config)
         k = pr.sharers[pr.thing]
         w = thing_base[pr.thing] * _rarity(k, config.rarity_exp_identifier)
         w = np.where(pr.same_org[pr.thing], w * config.same_org_discount, w)
@@ -363,18 +462,12 @@ def build_account_graph(links: Links, config: DetectionConfig = DetectionConfig(
         stats["things_capped_identifier"] = pr.capped
 
     # -- behavioural similarity ----------------------------------------------------
-    sim = links.similarity
-    if len(sim):
-        ia = _index_of(sim["account_a"], ids)
-        ib = _index_of(sim["account_b"], ids)
+    if len(coded.sim_a):
+        ia, ib = coded.sim_a, coded.sim_b
         keep = (ia >= 0) & (ib >= 0) & (ia != ib)
         ia, ib = ia[keep].astype(np.int64), ib[keep].astype(np.int64)
-        score = pd.to_numeric(sim["score"], errors="coerce").fillna(0).to_numpy(np.float64)[keep]
-        signal = sim["signal"].astype(str).str.lower().to_numpy()[keep]
-        bits = np.full(len(ia), SIMILAR, dtype=np.int32)
-        for name, bit in _SIGNAL_BITS.items():  # three known signals
-            bits[signal == name] |= bit
-        add("similarity", np.minimum(ia, ib), np.maximum(ia, ib), config.w_similarity * score, bits)
+        add("similarity", np.minimum(ia, ib), np.maximum(ia, ib),
+            config.w_similarity * coded.sim_score[keep], coded.sim_bits[keep])
 
     src, dst, weight, bits = _aggregate(parts_src, parts_dst, parts_w, parts_b, n)
     ip_only = (bits & ~(IP | PROXY | DATACENTER)) == 0

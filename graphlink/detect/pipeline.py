@@ -24,7 +24,7 @@ import pandas as pd
 
 from graphlink.detect import communities, lineage, scoring
 from graphlink.detect.config import DetectionConfig
-from graphlink.detect.linking import AccountGraph, build_account_graph
+from graphlink.detect.linking import AccountGraph, CodedLinks, build_account_graph
 from graphlink.detect.riskmodel import RiskModel, default_model
 from graphlink.model import Links
 from graphlink.store import GraphStore
@@ -85,7 +85,7 @@ class Clustering:
     seconds: dict[str, float]
 
 
-def cluster_accounts(links: Links, config: DetectionConfig = DetectionConfig(), *,
+def cluster_accounts(links: Links | CodedLinks, config: DetectionConfig = DetectionConfig(), *,
                      seed: int = DEFAULT_SEED, progress: Progress | None = None) -> Clustering:
     """Projection, Leiden and periphery pruning (timed as ``projection`` and ``leiden``)."""
     say = progress or (lambda _s: None)
@@ -107,7 +107,7 @@ def cluster_accounts(links: Links, config: DetectionConfig = DetectionConfig(), 
 
 
 def detect_links(
-    links: Links,
+    links: Links | CodedLinks,
     config: DetectionConfig = DetectionConfig(),
     *,
     seed: int = DEFAULT_SEED,
@@ -143,7 +143,7 @@ def detect_links(
 
     say("scoring")
     t = time.perf_counter()
-    model = model or default_model(has_similarity=len(links.similarity) > 0)
+    model = model or default_model(has_similarity=_has_similarity(links))
     scored = scoring.score_clusters(g, membership, config, model)
     all_clusters = len(scored.clusters)
     kept = scored.clusters[scored.clusters["risk"] >= config.min_write_risk].reset_index(drop=True)
@@ -200,6 +200,10 @@ def detect_links(
     )
 
 
+def _has_similarity(links: Links | CodedLinks) -> bool:
+    return links.has_similarity if isinstance(links, CodedLinks) else len(links.similarity) > 0
+
+
 def _campaigns(g: Any, membership: np.ndarray, kept: pd.DataFrame, config: DetectionConfig,
                *, seed: int) -> np.ndarray:
     """Campaign group per kept cluster (second, coarser CPM pass)."""
@@ -222,14 +226,20 @@ def run_detection(
     progress: Progress | None = None,
     batch_size: int = 10_000,
     model: RiskModel | None = None,
+    columnar: bool = True,
 ) -> DetectionResult:
     """Read the graph, detect, write the run back and make it current.
+
+    ``columnar`` (default) reads links as node-id arrays
+    (:mod:`graphlink.detect.readout`); ``False`` takes the older row-dict
+    read-out (:func:`graphlink.detect.source.read_links`), kept as the
+    benchmark's baseline.  Both project through the same link weights.
 
     >>> res = run_detection(store, DetectionConfig(resolution=0.05), seed=42)  # doctest: +SKIP
     >>> current_run(store)["run_id"] == res.run_id                              # doctest: +SKIP
     True
     """
-    from graphlink.detect import source, writeback
+    from graphlink.detect import readout, source, writeback
 
     say = progress or (lambda _s: None)
     say("read")
@@ -239,7 +249,7 @@ def run_detection(
         from graphlink.decisions import active_model
 
         model = active_model(store)
-    links = source.read_links(store)
+    links = readout.read_coded(store, config) if columnar else source.read_links(store)
     prev = writeback.current_run(store)
     prev_members = writeback.read_members(store, prev["run_id"]) if prev else None
     max_number = writeback.max_cluster_number(store)
