@@ -387,97 +387,130 @@ def build_account_graph(links: Links | CodedLinks,
     return graph_from_codes(coded, config)
 
 
-def graph_from_codes(coded: CodedLinks, config: DetectionConfig = DetectionConfig()) -> AccountGraph:
-    """The projection proper: link weights (rarity, circulant, boosts, discounts), summed per pair."""
-    nodes = coded.nodes.copy()
-    n = len(nodes)
-    org_codes, _, _ = _codes(nodes["org_id"])  # NA -> -1
-    org = org_codes
+@dataclass
+class KindEdges:
+    """Edges one kind of shared thing gives (before pairs are summed over kinds)."""
 
-    parts_src: list[np.ndarray] = []
-    parts_dst: list[np.ndarray] = []
-    parts_w: list[np.ndarray] = []
-    parts_b: list[np.ndarray] = []
-    stats: dict[str, int] = {}
+    src: np.ndarray
+    dst: np.ndarray
+    weight: np.ndarray
+    bits: np.ndarray
+    capped: int
+    dropped: int
 
-    def add(kind: str, src: np.ndarray, dst: np.ndarray, w: np.ndarray, b: np.ndarray) -> None:
-        parts_src.append(src)
-        parts_dst.append(dst)
-        parts_w.append(w.astype(np.float64))
-        parts_b.append(b.astype(np.int32))
-        stats[f"edges_{kind}"] = len(src)
 
-    uses_proxy = np.zeros(n, dtype=bool)
-    uses_dc = np.zeros(n, dtype=bool)
-    requests = np.zeros(n, dtype=np.float64)
-    infra_requests = np.zeros(n, dtype=np.float64)
+def kind_edges(kind: str, thing: np.ndarray, acct: np.ndarray, n_things: int, org: np.ndarray,
+               attrs: dict[str, np.ndarray], config: DetectionConfig,
+               kind_names: list[str] | None = None) -> KindEdges:
+    """THE link weight: edges and weights of the things of one kind (``payment``, ``ip``, ``identifier``).
 
-    # -- payment instruments -------------------------------------------------------
-    if len(coded.pay_acct):
-        tcode, acct, prepaid = coded.pay_thing, coded.pay_acct, coded.prepaid
-        pr = project(tcode, acct, coded.n_pay, org, config)
-        k = pr.sharers[pr.thing]
+    ``attrs`` are per-thing arrays (``prepaid``; ``proxy``, ``datacenter``;
+    ``kind`` codes into ``kind_names``).  A thing's edges depend on its own
+    members only, so this runs on all things at once (in-process engine) or on
+    any partition of things (the Spark engine's executors) with the same result.
+    """
+    pr = project(thing, acct, n_things, org, config)
+    k = pr.sharers[pr.thing]
+    if kind == "payment":
+        prepaid = attrs["prepaid"][pr.thing]
         w = config.w_payment * _rarity(k, config.rarity_exp_payment)
-        w = np.where(prepaid[pr.thing], w * config.prepaid_boost, w)
-        w = np.where(pr.same_org[pr.thing], w * config.same_org_discount, w)
-        b = np.where(prepaid[pr.thing], PAYMENT | PREPAID, PAYMENT)
-        add("payment", pr.src, pr.dst, w, b)
-        stats["things_capped_payment"] = pr.capped
+        w = np.where(prepaid, w * config.prepaid_boost, w)
+        b = np.where(prepaid, PAYMENT | PREPAID, PAYMENT)
+    elif kind == "ip":
+        is_p, is_d = attrs["proxy"][pr.thing], attrs["datacenter"][pr.thing]
+        w = config.w_ip * _rarity(k, config.rarity_exp_ip)
+        w = np.where(is_p, w * config.proxy_boost, np.where(is_d, w * config.datacenter_boost, w))
+        b = IP | np.where(is_p, PROXY, 0) | np.where(is_d, DATACENTER, 0)
+    elif kind == "identifier":
+        names = kind_names or []
+        base_per_kind = np.array([config.identifier_weight(kk) for kk in names] or [0.0])
+        bit_per_kind = np.array([DEVICE if kk == "device" else IDENTIFIER for kk in names] or [0])
+        kc = attrs["kind"][pr.thing]
+        w = base_per_kind[kc] * _rarity(k, config.rarity_exp_identifier)
+        b = bit_per_kind[kc]
+    else:
+        raise ValueError(f"unknown kind of thing: {kind!r}")
+    w = np.where(pr.same_org[pr.thing], w * config.same_org_discount, w)
+    return KindEdges(pr.src, pr.dst, np.asarray(w, np.float64), np.asarray(b, np.int32),
+                     pr.capped, pr.dropped)
 
-    # -- IPs -----------------------------------------------------------------------
+
+def thing_tables(coded: CodedLinks) -> dict[str, tuple[np.ndarray, np.ndarray, int, dict[str, np.ndarray]]]:
+    """Per kind of thing: ``(thing, acct, n_things, attrs)`` as :func:`kind_edges` takes them."""
+    out = {}
+    if len(coded.pay_acct):
+        out["payment"] = (coded.pay_thing, coded.pay_acct, coded.n_pay, {"prepaid": coded.prepaid})
+    if len(coded.ip_acct):
+        out["ip"] = (coded.ip_thing, coded.ip_acct, coded.n_ip,
+                     {"proxy": coded.proxy, "datacenter": coded.datacenter})
+    if len(coded.idf_acct):
+        out["identifier"] = (coded.idf_thing, coded.idf_acct, coded.n_idf, {"kind": coded.idf_kind})
+    return out
+
+
+def org_codes(nodes: pd.DataFrame) -> np.ndarray:
+    """Org code per account (-1: none), for the same-org discount."""
+    return _codes(nodes["org_id"])[0]
+
+
+def account_ip_features(coded: CodedLinks) -> dict[str, np.ndarray]:
+    """Per account: uses a proxy / datacenter IP, requests, requests over flagged infrastructure."""
+    n = len(coded.nodes)
+    out = {"uses_proxy": np.zeros(n, dtype=bool), "uses_datacenter": np.zeros(n, dtype=bool),
+           "requests": np.zeros(n), "infra_requests": np.zeros(n)}
     if len(coded.ip_acct):
         tcode, acct, proxy, dc = coded.ip_thing, coded.ip_acct, coded.proxy, coded.datacenter
-        uses_proxy[acct[proxy[tcode]]] = True
-        uses_dc[acct[dc[tcode]]] = True
+        out["uses_proxy"][acct[proxy[tcode]]] = True
+        out["uses_datacenter"][acct[dc[tcode]]] = True
         req = coded.ip_requests
-        requests += np.bincount(acct, weights=req, minlength=n)
+        out["requests"] += np.bincount(acct, weights=req, minlength=n)
         # Traffic over flagged infrastructure (a named proxy OR a datacenter):
         # what matters is hosting, not whose name the feed happens to know.
         flagged = proxy[tcode] | dc[tcode]
-        infra_requests += np.bincount(acct, weights=np.where(flagged, req, 0.0), minlength=n)
-        pr = project(tcode, acct, coded.n_ip, org, config)
-        k = pr.sharers[pr.thing]
-        w = config.w_ip * _rarity(k, config.rarity_exp_ip)
-        is_p, is_d = proxy[pr.thing], dc[pr.thing]
-        w = np.where(is_p, w * config.proxy_boost, np.where(is_d, w * config.datacenter_boost, w))
-        w = np.where(pr.same_org[pr.thing], w * config.same_org_discount, w)
-        b = IP | np.where(is_p, PROXY, 0) | np.where(is_d, DATACENTER, 0)
-        add("ip", pr.src, pr.dst, w, b)
-        stats["things_capped_ip"] = pr.capped
-        stats["things_dropped_ip"] = pr.dropped
+        out["infra_requests"] += np.bincount(acct, weights=np.where(flagged, req, 0.0), minlength=n)
+    return out
 
-    # -- other identifiers ---------------------------------------------------------
-    if len(coded.idf_acct):
-        tcode, acct = coded.idf_thing, coded.idf_acct
-        names = coded.idf_kind_names
-        base_per_kind = np.array([config.identifier_weight(kk) for kk in names])
-        bit_per_kind = np.array([DEVICE if kk == "device" else IDENTIFIER for kk in names])
-        thing_base = base_per_kind[coded.idf_kind]
-        thing_bit = bit_per_kind[coded.idf_kind].astype(np.int32)
-        pr = project(tcode, acct, coded.n_idf, org, config)
-        k = pr.sharers[pr.thing]
-        w = thing_base[pr.thing] * _rarity(k, config.rarity_exp_identifier)
-        w = np.where(pr.same_org[pr.thing], w * config.same_org_discount, w)
-        add("identifier", pr.src, pr.dst, w, thing_bit[pr.thing])
-        stats["things_capped_identifier"] = pr.capped
 
-    # -- behavioural similarity ----------------------------------------------------
-    if len(coded.sim_a):
-        ia, ib = coded.sim_a, coded.sim_b
-        keep = (ia >= 0) & (ib >= 0) & (ia != ib)
-        ia, ib = ia[keep].astype(np.int64), ib[keep].astype(np.int64)
-        add("similarity", np.minimum(ia, ib), np.maximum(ia, ib),
-            config.w_similarity * coded.sim_score[keep], coded.sim_bits[keep])
+def similarity_edges(coded: CodedLinks, config: DetectionConfig) -> KindEdges:
+    """Behavioural-similarity pairs as edges (``w_similarity x score`` per signal)."""
+    ia, ib = coded.sim_a, coded.sim_b
+    keep = (ia >= 0) & (ib >= 0) & (ia != ib)
+    ia, ib = ia[keep].astype(np.int64), ib[keep].astype(np.int64)
+    return KindEdges(np.minimum(ia, ib), np.maximum(ia, ib), config.w_similarity * coded.sim_score[keep],
+                     coded.sim_bits[keep].astype(np.int32), 0, 0)
 
-    src, dst, weight, bits = _aggregate(parts_src, parts_dst, parts_w, parts_b, n)
+
+def keep_mask(weight: np.ndarray, bits: np.ndarray, config: DetectionConfig) -> np.ndarray:
+    """Summed pairs kept: above ``min_edge_weight``, and IP-only pairs above ``min_ip_only_weight``."""
     ip_only = (bits & ~(IP | PROXY | DATACENTER)) == 0
-    strong = (weight >= config.min_edge_weight) & (~ip_only | (weight >= config.min_ip_only_weight))
+    return (weight >= config.min_edge_weight) & (~ip_only | (weight >= config.min_ip_only_weight))
+
+
+def graph_from_codes(coded: CodedLinks, config: DetectionConfig = DetectionConfig()) -> AccountGraph:
+    """The projection proper: :func:`kind_edges` per kind, similarity, summed per pair."""
+    nodes = coded.nodes.copy()
+    n = len(nodes)
+    org = org_codes(nodes)
+    parts: list[KindEdges] = []
+    stats: dict[str, int] = {}
+    for kind, (thing, acct, nt, attrs) in thing_tables(coded).items():
+        e = kind_edges(kind, thing, acct, nt, org, attrs, config, coded.idf_kind_names)
+        parts.append(e)
+        stats[f"edges_{kind}"] = len(e.src)
+        stats[f"things_capped_{kind}"] = e.capped
+        if kind == "ip":
+            stats["things_dropped_ip"] = e.dropped
+    if len(coded.sim_a):
+        e = similarity_edges(coded, config)
+        parts.append(e)
+        stats["edges_similarity"] = len(e.src)
+    src, dst, weight, bits = _aggregate([p.src for p in parts], [p.dst for p in parts],
+                                        [p.weight for p in parts], [p.bits for p in parts], n)
+    strong = keep_mask(weight, bits, config)
     stats["edges_below_min_weight"] = int((~strong).sum())
     src, dst, weight, bits = src[strong], dst[strong], weight[strong], bits[strong]
-    nodes["uses_proxy"] = uses_proxy
-    nodes["uses_datacenter"] = uses_dc
-    nodes["requests"] = requests
-    nodes["infra_requests"] = infra_requests
+    for col, values in account_ip_features(coded).items():
+        nodes[col] = values
     stats["edges"] = len(src)
     return AccountGraph(nodes=nodes, src=src, dst=dst, weight=weight, bits=bits, stats=stats)
 
