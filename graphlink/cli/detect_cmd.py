@@ -27,7 +27,8 @@ def detect(
     objective: str = typer.Option("cpm", "--objective", help="Leiden objective: cpm or modularity."),
     resolution: float = typer.Option(None, "--resolution", help="Resolution (CPM: density threshold on the link-weight scale)."),
     seed: int = typer.Option(None, "--seed", help="Random seed (same data + seed -> same clusters)."),
-    engine: str = typer.Option("igraph", "--engine", help="igraph (fast, default) or leidenalg."),
+    engine: str = typer.Option("igraph", "--engine", help="igraph (fast, default), leidenalg, or spark (projection and per-component Leiden as Spark jobs; needs the 'spark' extra)."),
+    master: str = typer.Option("local[*]", "--master", help="With --engine spark: the Spark master URL (default local[*])."),
     top: int = typer.Option(10, "--top", help="How many of the riskiest clusters to show."),
     bin_table: Path = typer.Option(None, "--bin-table", help="Operator's prepaid BIN table (one prefix a line, or CSV with a 'bin' column). Default: GRAPHLINK_BIN_TABLE, else none."),
     entry_plans: str = typer.Option(None, "--entry-plans", help="Comma-separated plans abuse enters by (operator knowledge). Default: GRAPHLINK_ENTRY_PLANS, else none."),
@@ -40,9 +41,16 @@ def detect(
 
     if objective not in ("cpm", "modularity"):
         raise InputError(f"--objective must be cpm or modularity, not {objective!r}")
-    if engine not in ("igraph", "leidenalg"):
-        raise InputError(f"--engine must be igraph or leidenalg, not {engine!r}")
-    changes: dict[str, object] = {"objective": objective, "engine": engine}
+    if engine not in ("igraph", "leidenalg", "spark"):
+        raise InputError(f"--engine must be igraph, leidenalg or spark, not {engine!r}")
+    spark_master = master if engine == "spark" else None
+    if spark_master is not None:
+        try:
+            import pyspark  # noqa: F401
+        except ImportError as e:
+            raise InputError("--engine spark needs PySpark: pip install 'graphlink[spark]'") from e
+    changes: dict[str, object] = {"objective": objective,
+                                  "engine": "igraph" if engine == "spark" else engine}
     if resolution is not None:
         changes["resolution"] = resolution
     elif objective == "modularity":
@@ -71,7 +79,8 @@ def detect(
             bar.update(task, description=names.get(stage, stage))
 
         result = run_detection(store, config, seed=DEFAULT_SEED if seed is None else seed,
-                               progress=progress, batch_size=s.batch_size, model=model)
+                               progress=progress, batch_size=s.batch_size, model=model,
+                               spark_master=spark_master)
 
     times = Table(title=f"detection run {result.run_id}", show_edge=False)
     times.add_column("stage")

@@ -227,6 +227,7 @@ def run_detection(
     batch_size: int = 10_000,
     model: RiskModel | None = None,
     columnar: bool = True,
+    spark_master: str | None = None,
 ) -> DetectionResult:
     """Read the graph, detect, write the run back and make it current.
 
@@ -234,6 +235,8 @@ def run_detection(
     (:mod:`graphlink.detect.readout`); ``False`` takes the older row-dict
     read-out (:func:`graphlink.detect.source.read_links`), kept as the
     benchmark's baseline.  Both project through the same link weights.
+    ``spark_master`` (e.g. ``local[*]``) clusters on Spark
+    (:mod:`graphlink.detect.spark_engine`); scoring and write-back as always.
 
     >>> res = run_detection(store, DetectionConfig(resolution=0.05), seed=42)  # doctest: +SKIP
     >>> current_run(store)["run_id"] == res.run_id                              # doctest: +SKIP
@@ -254,8 +257,16 @@ def run_detection(
     prev_members = writeback.read_members(store, prev["run_id"]) if prev else None
     max_number = writeback.max_cluster_number(store)
     read_s = time.perf_counter() - t
+    clustering = None
+    if spark_master is not None:
+        from graphlink.detect import spark_engine
+        from graphlink.detect.linking import encode_links
+
+        coded = links if isinstance(links, CodedLinks) else encode_links(links, config)
+        clustering = spark_engine.cluster_accounts_spark(coded, config, seed=seed,
+                                                         master=spark_master)
     result = detect_links(
-        links, config, seed=seed, previous_members=prev_members,
+        links, config, seed=seed, previous_members=prev_members, clustering=clustering,
         previous_run_id=prev["run_id"] if prev else None, max_cluster_number=max_number,
         progress=progress, model=model,
     )
