@@ -12,9 +12,10 @@ What runs where, and why:
 * **components** - connected components of the kept edges (scipy on the
   driver: the kept edge list is two int arrays, ~70 MB at 1M accounts; see
   ``docs/scale.md`` for the distributed replacement beyond one machine).
-* **Leiden** - per component on the executors (``groupBy(component)
-  .applyInPandas``, igraph in each task, same config and seed), so a community
-  never spans two components; components of one vertex skip Leiden.
+* **Leiden** - on the executors, one task per bucket of whole components
+  (``groupBy(bucket).applyInPandas``, igraph in each task, same config and
+  seed); Leiden's communities are connected, so one never spans two
+  components; vertices without an edge skip Leiden.
 * **pruning, scoring, lineage, write-back** - on the driver, the in-process
   engine's functions (:func:`graphlink.detect.pipeline.detect_links` with a
   ready :class:`~graphlink.detect.pipeline.Clustering`).
@@ -181,15 +182,22 @@ def components(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
 
 
 def leiden_spark(spark: Any, n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray,
-                 comp: np.ndarray, config: DetectionConfig, *, seed: int) -> np.ndarray:
-    """Leiden per connected component on the executors; a label per account (canonical)."""
-    frame = pd.DataFrame({"comp": comp[src], "src": src, "dst": dst, "weight": weight})
-    labels = (spark.createDataFrame(frame).groupBy("comp")
+                 comp: np.ndarray, config: DetectionConfig, *, seed: int,
+                 buckets: int = 32) -> np.ndarray:
+    """Leiden on the executors, one task per bucket of whole components; a label per account.
+
+    Components are dealt into ``buckets`` (a task per component was measured
+    far too slow: tens of thousands of two-account components, each a Python
+    call).  Leiden's communities are connected, so a community never spans two
+    components even when they share a task.  Vertices without an edge stay alone.
+    """
+    frame = pd.DataFrame({"bucket": comp[src] % buckets, "src": src, "dst": dst, "weight": weight})
+    labels = (spark.createDataFrame(frame).groupBy("bucket")
               .applyInPandas(_leiden_udf(config, seed), LABEL_SCHEMA).toPandas())
     node, lab = labels["node"].to_numpy(np.int64), labels["label"].to_numpy(np.int64)
-    membership = np.arange(n, dtype=np.int64) + n  # vertices without an edge: alone
-    # (component, local label) -> one global label; local labels are < the component's size <= n.
-    membership[node] = comp[node] * (n + 1) + lab
+    membership = np.arange(n, dtype=np.int64) + n * (buckets + 1)  # vertices without an edge: alone
+    # (bucket, local label) -> one global label; local labels are < the bucket's size <= n.
+    membership[node] = (comp[node] % buckets) * (n + 1) + lab
     return communities._canonical(np.unique(membership, return_inverse=True)[1].astype(np.int64))
 
 
