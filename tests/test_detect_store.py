@@ -194,3 +194,23 @@ def test_cli_detect_and_export_clusters_csv(store: GraphStore, tmp_path: Path, e
     assert csv["cluster_id"].str.match(r"^c-\d{6}$").all()
     sizes = csv.groupby("cluster_id").size()
     assert (csv["cluster_size"] == csv["cluster_id"].map(sizes)).all()
+
+
+def test_columnar_read_out_gives_the_graph_of_the_row_read_out(store: GraphStore, tmp_path: Path):
+    """Node-id arrays (readout) and row dicts (source) must project to the same weighted graph."""
+    import numpy as np
+
+    from graphlink.detect import readout
+    from graphlink.detect.linking import build_account_graph
+
+    load(store, tmp_path, "snap", ring_sizes=(40, 20))
+    cfg = DetectionConfig()
+    old = build_account_graph(read_links(store), cfg)
+    new = build_account_graph(readout.read_coded(store, cfg), cfg)
+    assert new.n == old.n > 600 and new.n_edges == old.n_edges > 0
+    assert np.array_equal(new.src, old.src) and np.array_equal(new.dst, old.dst)
+    assert np.allclose(new.weight, old.weight, rtol=1e-12) and np.array_equal(new.bits, old.bits)
+    # proxy and device evidence came through
+    assert (new.bits & 0x8).any() and (new.bits & 0x20).any()
+    for col in old.nodes.columns:
+        assert new.nodes[col].equals(old.nodes[col]), col

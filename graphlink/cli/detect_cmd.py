@@ -33,7 +33,14 @@ def detect(
     seed: int = typer.Option(
         None, "--seed", help="Random seed (same data + seed -> same clusters)."
     ),
-    engine: str = typer.Option("igraph", "--engine", help="igraph (fast, default) or leidenalg."),
+    engine: str = typer.Option(
+        "igraph", "--engine",
+        help="igraph (fast, default), leidenalg, or spark (projection and per-component "
+             "Leiden as Spark jobs; needs the 'spark' extra).",
+    ),
+    master: str = typer.Option(
+        "local[*]", "--master", help="With --engine spark: the Spark master URL (default local[*])."
+    ),
     top: int = typer.Option(10, "--top", help="How many of the riskiest clusters to show."),
     bin_table: Path = typer.Option(
         None,
@@ -62,9 +69,16 @@ def detect(
 
     if objective not in ("cpm", "modularity"):
         raise InputError(f"--objective must be cpm or modularity, not {objective!r}")
-    if engine not in ("igraph", "leidenalg"):
-        raise InputError(f"--engine must be igraph or leidenalg, not {engine!r}")
-    changes: dict[str, object] = {"objective": objective, "engine": engine}
+    if engine not in ("igraph", "leidenalg", "spark"):
+        raise InputError(f"--engine must be igraph, leidenalg or spark, not {engine!r}")
+    spark_master = master if engine == "spark" else None
+    if spark_master is not None:
+        try:
+            import pyspark  # noqa: F401
+        except ImportError as e:
+            raise InputError("--engine spark needs PySpark: pip install 'graphlink[spark]'") from e
+    changes: dict[str, object] = {"objective": objective,
+                                  "engine": "igraph" if engine == "spark" else engine}
     if resolution is not None:
         changes["resolution"] = resolution
     elif objective == "modularity":
@@ -105,6 +119,7 @@ def detect(
             progress=progress,
             batch_size=s.batch_size,
             model=model,
+            spark_master=spark_master,
         )
 
     times = Table(title=f"detection run {result.run_id}", show_edge=False)

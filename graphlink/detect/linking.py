@@ -260,7 +260,133 @@ def _build_nodes(links: Links) -> pd.DataFrame:
     return nodes.reset_index(drop=True)
 
 
-def build_account_graph(links: Links, config: DetectionConfig = DetectionConfig()) -> AccountGraph:
+@dataclass
+class CodedLinks:
+    """Links as integer arrays: what the projection needs, no strings.
+
+    ``nodes`` as in :class:`AccountGraph` (sorted by ``account_id``); every
+    ``*_acct`` is a row index into it, every ``*_thing`` a thing code
+    ``0 .. n_*-1`` (any numbering: :func:`project` does not depend on it).
+    Per-thing attributes are indexed by thing code.  Two readers make one:
+    :func:`encode_links` from :class:`Links` frames, and
+    :func:`graphlink.detect.readout.read_coded` straight from Neo4j with node
+    ids instead of strings; both feed the same :func:`graph_from_codes`, so a
+    link weight has one definition whichever path (or engine) read the links.
+    """
+
+    nodes: pd.DataFrame
+    pay_acct: np.ndarray
+    pay_thing: np.ndarray
+    n_pay: int
+    prepaid: np.ndarray          # per instrument
+    ip_acct: np.ndarray
+    ip_thing: np.ndarray
+    n_ip: int
+    proxy: np.ndarray            # per IP: a named proxy provider
+    datacenter: np.ndarray       # per IP
+    ip_requests: np.ndarray      # per (account, IP) link
+    idf_acct: np.ndarray
+    idf_thing: np.ndarray
+    n_idf: int
+    idf_kind: np.ndarray         # per identifier: code into idf_kind_names
+    idf_kind_names: list[str]    # lower-case kinds
+    sim_a: np.ndarray
+    sim_b: np.ndarray
+    sim_score: np.ndarray
+    sim_bits: np.ndarray
+
+    @property
+    def has_similarity(self) -> bool:
+        return len(self.sim_a) > 0
+
+
+def prepaid_rows(kind: pd.Series, bins: pd.Series | None, config: DetectionConfig) -> np.ndarray:
+    """Is an instrument prepaid: its kind is a prepaid kind or its BIN has a configured prefix."""
+    kind = kind.astype("string").str.lower().fillna("")
+    out = np.array(kind.isin(list(config.prepaid_kinds)), dtype=bool)
+    if config.prepaid_bins and bins is not None:
+        b = bins.astype("string").fillna("")
+        for prefix in config.prepaid_bins:  # a handful of configured prefixes
+            out |= b.str.startswith(prefix).to_numpy(dtype=bool)
+    return out
+
+
+def signal_bits(signal: pd.Series | np.ndarray) -> np.ndarray:
+    """Evidence bits of behavioural-similarity pairs by their signal name."""
+    s = pd.Series(signal, dtype=object).astype(str).str.lower().to_numpy()
+    bits = np.full(len(s), SIMILAR, dtype=np.int32)
+    for name, bit in _SIGNAL_BITS.items():  # three known signals
+        bits[s == name] |= bit
+    return bits
+
+
+def _per_thing(tcode: np.ndarray, n_things: int, row_flag: np.ndarray) -> np.ndarray:
+    out = np.zeros(n_things, dtype=bool)
+    out[tcode[row_flag]] = True
+    return out
+
+
+_E = np.array([], dtype=np.int64)
+
+
+def encode_links(links: Links, config: DetectionConfig = DetectionConfig(),
+                 nodes: pd.DataFrame | None = None) -> CodedLinks:
+    """:class:`Links` frames to :class:`CodedLinks` (links to unknown accounts dropped)."""
+    nodes = _build_nodes(links) if nodes is None else nodes
+    ids = pa.array(nodes["account_id"].to_numpy(), type=pa.string())
+
+    def known(frame: pd.DataFrame, col: str = "account_id") -> tuple[pd.DataFrame, np.ndarray]:
+        idx = _index_of(frame[col], ids)
+        keep = idx >= 0
+        return frame[keep], idx[keep].astype(np.int64)
+
+    c: dict[str, object] = dict(
+        pay_acct=_E, pay_thing=_E, n_pay=0, prepaid=np.zeros(0, bool),
+        ip_acct=_E, ip_thing=_E, n_ip=0, proxy=np.zeros(0, bool), datacenter=np.zeros(0, bool),
+        ip_requests=np.zeros(0), idf_acct=_E, idf_thing=_E, n_idf=0, idf_kind=_E, idf_kind_names=[],
+        sim_a=_E, sim_b=_E, sim_score=np.zeros(0), sim_bits=np.zeros(0, np.int32),
+    )
+    pay = links.payments
+    if len(pay):
+        pay, acct = known(pay)
+        tcode, nt, _ = _codes(pay["instrument_id"])
+        kind = pay["kind"] if "kind" in pay else pd.Series("", index=pay.index)
+        prepaid = _per_thing(tcode, nt, prepaid_rows(kind, pay["bin"] if "bin" in pay else None,
+                                                     config))
+        c.update(pay_acct=acct, pay_thing=tcode, n_pay=nt, prepaid=prepaid)
+    ips = links.ips
+    if len(ips):
+        ips, acct = known(ips)
+        tcode, nt, _ = _codes(ips["ip"])
+        proxy_row = _nonempty(ips["proxy_provider"]) if "proxy_provider" in ips \
+            else np.zeros(len(ips), bool)
+        dc_row = _truthy(ips["is_datacenter"]) if "is_datacenter" in ips \
+            else np.zeros(len(ips), bool)
+        req = pd.to_numeric(ips["requests"], errors="coerce").fillna(0).to_numpy(np.float64) \
+            if "requests" in ips else np.zeros(len(ips))
+        c.update(ip_acct=acct, ip_thing=tcode, n_ip=nt, proxy=_per_thing(tcode, nt, proxy_row),
+                 datacenter=_per_thing(tcode, nt, dc_row), ip_requests=req)
+    idf = links.identifiers
+    if len(idf):
+        idf, acct = known(idf)
+        kinds = pc.utf8_lower(_arrow_strings(idf["kind"]))
+        tcode, nt, _ = _codes(pc.binary_join_element_wise(kinds, _arrow_strings(idf["value"]), ":"))
+        kind_codes, _, kind_names = _codes(kinds)
+        thing_kind = np.zeros(nt, dtype=np.int64)
+        thing_kind[tcode] = kind_codes
+        c.update(idf_acct=acct, idf_thing=tcode, n_idf=nt, idf_kind=thing_kind,
+                 idf_kind_names=[str(k) for k in kind_names])
+    sim = links.similarity
+    if len(sim):
+        ia = _index_of(sim["account_a"], ids)
+        ib = _index_of(sim["account_b"], ids)
+        score = pd.to_numeric(sim["score"], errors="coerce").fillna(0).to_numpy(np.float64)
+        c.update(sim_a=ia, sim_b=ib, sim_score=score, sim_bits=signal_bits(sim["signal"]))
+    return CodedLinks(nodes=nodes, **c)  # type: ignore[arg-type]
+
+
+def build_account_graph(links: Links | CodedLinks,
+                        config: DetectionConfig = DetectionConfig()) -> AccountGraph:
     """Project all links onto one weighted account graph.
 
     >>> import pandas as pd
@@ -273,141 +399,141 @@ def build_account_graph(links: Links, config: DetectionConfig = DetectionConfig(
     >>> g.n, g.n_edges, float(g.weight[0])
     (3, 1, 1.0)
     """
-    nodes = _build_nodes(links)
-    n = len(nodes)
-    ids = pa.array(nodes["account_id"].to_numpy(), type=pa.string())
-    org_codes, _, _ = _codes(nodes["org_id"])  # NA -> -1
-    org = org_codes
+    coded = links if isinstance(links, CodedLinks) else encode_links(links, config)
+    return graph_from_codes(coded, config)
 
-    parts_src: list[np.ndarray] = []
-    parts_dst: list[np.ndarray] = []
-    parts_w: list[np.ndarray] = []
-    parts_b: list[np.ndarray] = []
-    stats: dict[str, int] = {}
 
-    def add(kind: str, src: np.ndarray, dst: np.ndarray, w: np.ndarray, b: np.ndarray) -> None:
-        parts_src.append(src)
-        parts_dst.append(dst)
-        parts_w.append(w.astype(np.float64))
-        parts_b.append(b.astype(np.int32))
-        stats[f"edges_{kind}"] = len(src)
+@dataclass
+class KindEdges:
+    """Edges one kind of shared thing gives (before pairs are summed over kinds)."""
 
-    def known(frame: pd.DataFrame, col: str = "account_id") -> tuple[pd.DataFrame, np.ndarray]:
-        idx = _index_of(frame[col], ids)
-        keep = idx >= 0
-        return frame[keep], idx[keep].astype(np.int64)
+    src: np.ndarray
+    dst: np.ndarray
+    weight: np.ndarray
+    bits: np.ndarray
+    capped: int
+    dropped: int
 
-    uses_proxy = np.zeros(n, dtype=bool)
-    uses_dc = np.zeros(n, dtype=bool)
-    requests = np.zeros(n, dtype=np.float64)
-    infra_requests = np.zeros(n, dtype=np.float64)
 
-    # -- payment instruments -------------------------------------------------------
-    pay = links.payments
-    if len(pay):
-        pay, acct = known(pay)
-        tcode, nt, _ = _codes(pay["instrument_id"])
-        kind = (
-            pay["kind"].astype("string").str.lower().fillna("")
-            if "kind" in pay
-            else pd.Series("", index=pay.index, dtype="string")
-        )
-        prepaid_row = np.array(kind.isin(list(config.prepaid_kinds)), dtype=bool)
-        if config.prepaid_bins and "bin" in pay:
-            bins = pay["bin"].astype("string").fillna("")
-            for prefix in config.prepaid_bins:  # a handful of configured prefixes
-                prepaid_row |= bins.str.startswith(prefix).to_numpy(dtype=bool)
-        prepaid = np.zeros(nt, dtype=bool)
-        prepaid[tcode[prepaid_row]] = True
-        pr = project(tcode, acct, nt, org, config)
-        k = pr.sharers[pr.thing]
+def kind_edges(kind: str, thing: np.ndarray, acct: np.ndarray, n_things: int, org: np.ndarray,
+               attrs: dict[str, np.ndarray], config: DetectionConfig,
+               kind_names: list[str] | None = None) -> KindEdges:
+    """THE link weight: edges and weights of the things of one kind.
+
+    Kinds: ``payment``, ``ip``, ``identifier``.
+
+    ``attrs`` are per-thing arrays (``prepaid``; ``proxy``, ``datacenter``;
+    ``kind`` codes into ``kind_names``).  A thing's edges depend on its own
+    members only, so this runs on all things at once (in-process engine) or on
+    any partition of things (the Spark engine's executors) with the same result.
+    """
+    pr = project(thing, acct, n_things, org, config)
+    k = pr.sharers[pr.thing]
+    if kind == "payment":
+        prepaid = attrs["prepaid"][pr.thing]
         w = config.w_payment * _rarity(k, config.rarity_exp_payment)
-        w = np.where(prepaid[pr.thing], w * config.prepaid_boost, w)
-        w = np.where(pr.same_org[pr.thing], w * config.same_org_discount, w)
-        b = np.where(prepaid[pr.thing], PAYMENT | PREPAID, PAYMENT)
-        add("payment", pr.src, pr.dst, w, b)
-        stats["things_capped_payment"] = pr.capped
-
-    # -- IPs -----------------------------------------------------------------------
-    ips = links.ips
-    if len(ips):
-        ips, acct = known(ips)
-        tcode, nt, _ = _codes(ips["ip"])
-        proxy_row = (
-            _nonempty(ips["proxy_provider"])
-            if "proxy_provider" in ips
-            else np.zeros(len(ips), bool)
-        )
-        dc_row = (
-            _truthy(ips["is_datacenter"]) if "is_datacenter" in ips else np.zeros(len(ips), bool)
-        )
-        proxy = np.zeros(nt, dtype=bool)
-        proxy[tcode[proxy_row]] = True
-        dc = np.zeros(nt, dtype=bool)
-        dc[tcode[dc_row]] = True
-        uses_proxy[acct[proxy[tcode]]] = True
-        uses_dc[acct[dc[tcode]]] = True
-        if "requests" in ips:
-            req = pd.to_numeric(ips["requests"], errors="coerce").fillna(0).to_numpy(np.float64)
-            requests += np.bincount(acct, weights=req, minlength=n)
-            # Traffic over flagged infrastructure (a named proxy OR a datacenter):
-            # what matters is hosting, not whose name the feed happens to know.
-            flagged = proxy[tcode] | dc[tcode]
-            infra_requests += np.bincount(acct, weights=np.where(flagged, req, 0.0), minlength=n)
-        pr = project(tcode, acct, nt, org, config)
-        k = pr.sharers[pr.thing]
+        w = np.where(prepaid, w * config.prepaid_boost, w)
+        b = np.where(prepaid, PAYMENT | PREPAID, PAYMENT)
+    elif kind == "ip":
+        is_p, is_d = attrs["proxy"][pr.thing], attrs["datacenter"][pr.thing]
         w = config.w_ip * _rarity(k, config.rarity_exp_ip)
-        is_p, is_d = proxy[pr.thing], dc[pr.thing]
         w = np.where(is_p, w * config.proxy_boost, np.where(is_d, w * config.datacenter_boost, w))
-        w = np.where(pr.same_org[pr.thing], w * config.same_org_discount, w)
         b = IP | np.where(is_p, PROXY, 0) | np.where(is_d, DATACENTER, 0)
-        add("ip", pr.src, pr.dst, w, b)
-        stats["things_capped_ip"] = pr.capped
-        stats["things_dropped_ip"] = pr.dropped
+    elif kind == "identifier":
+        names = kind_names or []
+        base_per_kind = np.array([config.identifier_weight(kk) for kk in names] or [0.0])
+        bit_per_kind = np.array([DEVICE if kk == "device" else IDENTIFIER for kk in names] or [0])
+        kc = attrs["kind"][pr.thing]
+        w = base_per_kind[kc] * _rarity(k, config.rarity_exp_identifier)
+        b = bit_per_kind[kc]
+    else:
+        raise ValueError(f"unknown kind of thing: {kind!r}")
+    w = np.where(pr.same_org[pr.thing], w * config.same_org_discount, w)
+    return KindEdges(pr.src, pr.dst, np.asarray(w, np.float64), np.asarray(b, np.int32),
+                     pr.capped, pr.dropped)
 
-    # -- other identifiers ---------------------------------------------------------
-    idf = links.identifiers
-    if len(idf):
-        idf, acct = known(idf)
-        kinds = pc.utf8_lower(_arrow_strings(idf["kind"]))
-        tcode, nt, _ = _codes(pc.binary_join_element_wise(kinds, _arrow_strings(idf["value"]), ":"))
-        kind_codes, _, kind_names = _codes(kinds)
-        base_per_kind = np.array([config.identifier_weight(kk) for kk in kind_names])
-        bit_per_kind = np.array([DEVICE if kk == "device" else IDENTIFIER for kk in kind_names])
-        thing_base = np.zeros(nt)
-        thing_bit = np.zeros(nt, dtype=np.int32)
-        thing_base[tcode] = base_per_kind[kind_codes]
-        thing_bit[tcode] = bit_per_kind[kind_codes]
-        pr = project(tcode, acct, nt, org, config)
-        k = pr.sharers[pr.thing]
-        w = thing_base[pr.thing] * _rarity(k, config.rarity_exp_identifier)
-        w = np.where(pr.same_org[pr.thing], w * config.same_org_discount, w)
-        add("identifier", pr.src, pr.dst, w, thing_bit[pr.thing])
-        stats["things_capped_identifier"] = pr.capped
 
-    # -- behavioural similarity ----------------------------------------------------
-    sim = links.similarity
-    if len(sim):
-        ia = _index_of(sim["account_a"], ids)
-        ib = _index_of(sim["account_b"], ids)
-        keep = (ia >= 0) & (ib >= 0) & (ia != ib)
-        ia, ib = ia[keep].astype(np.int64), ib[keep].astype(np.int64)
-        score = pd.to_numeric(sim["score"], errors="coerce").fillna(0).to_numpy(np.float64)[keep]
-        signal = sim["signal"].astype(str).str.lower().to_numpy()[keep]
-        bits = np.full(len(ia), SIMILAR, dtype=np.int32)
-        for name, bit in _SIGNAL_BITS.items():  # three known signals
-            bits[signal == name] |= bit
-        add("similarity", np.minimum(ia, ib), np.maximum(ia, ib), config.w_similarity * score, bits)
+ThingTable = tuple[np.ndarray, np.ndarray, int, dict[str, np.ndarray]]
 
-    src, dst, weight, bits = _aggregate(parts_src, parts_dst, parts_w, parts_b, n)
+
+def thing_tables(coded: CodedLinks) -> dict[str, ThingTable]:
+    """Per kind of thing: ``(thing, acct, n_things, attrs)`` as :func:`kind_edges` takes them."""
+    out = {}
+    if len(coded.pay_acct):
+        out["payment"] = (coded.pay_thing, coded.pay_acct, coded.n_pay, {"prepaid": coded.prepaid})
+    if len(coded.ip_acct):
+        out["ip"] = (coded.ip_thing, coded.ip_acct, coded.n_ip,
+                     {"proxy": coded.proxy, "datacenter": coded.datacenter})
+    if len(coded.idf_acct):
+        out["identifier"] = (coded.idf_thing, coded.idf_acct, coded.n_idf, {"kind": coded.idf_kind})
+    return out
+
+
+def org_codes(nodes: pd.DataFrame) -> np.ndarray:
+    """Org code per account (-1: none), for the same-org discount."""
+    return _codes(nodes["org_id"])[0]
+
+
+def account_ip_features(coded: CodedLinks) -> dict[str, np.ndarray]:
+    """Per account: uses a proxy / datacenter IP, requests, requests over flagged infrastructure."""
+    n = len(coded.nodes)
+    out = {"uses_proxy": np.zeros(n, dtype=bool), "uses_datacenter": np.zeros(n, dtype=bool),
+           "requests": np.zeros(n), "infra_requests": np.zeros(n)}
+    if len(coded.ip_acct):
+        tcode, acct, proxy, dc = coded.ip_thing, coded.ip_acct, coded.proxy, coded.datacenter
+        out["uses_proxy"][acct[proxy[tcode]]] = True
+        out["uses_datacenter"][acct[dc[tcode]]] = True
+        req = coded.ip_requests
+        out["requests"] += np.bincount(acct, weights=req, minlength=n)
+        # Traffic over flagged infrastructure (a named proxy OR a datacenter):
+        # what matters is hosting, not whose name the feed happens to know.
+        flagged = proxy[tcode] | dc[tcode]
+        out["infra_requests"] += np.bincount(acct, weights=np.where(flagged, req, 0.0), minlength=n)
+    return out
+
+
+def similarity_edges(coded: CodedLinks, config: DetectionConfig) -> KindEdges:
+    """Behavioural-similarity pairs as edges (``w_similarity x score`` per signal)."""
+    ia, ib = coded.sim_a, coded.sim_b
+    keep = (ia >= 0) & (ib >= 0) & (ia != ib)
+    ia, ib = ia[keep].astype(np.int64), ib[keep].astype(np.int64)
+    return KindEdges(np.minimum(ia, ib), np.maximum(ia, ib),
+                     config.w_similarity * coded.sim_score[keep],
+                     coded.sim_bits[keep].astype(np.int32), 0, 0)
+
+
+def keep_mask(weight: np.ndarray, bits: np.ndarray, config: DetectionConfig) -> np.ndarray:
+    """Summed pairs kept: above ``min_edge_weight``; IP-only pairs above ``min_ip_only_weight``."""
     ip_only = (bits & ~(IP | PROXY | DATACENTER)) == 0
-    strong = (weight >= config.min_edge_weight) & (~ip_only | (weight >= config.min_ip_only_weight))
+    return (weight >= config.min_edge_weight) & (~ip_only | (weight >= config.min_ip_only_weight))
+
+
+def graph_from_codes(coded: CodedLinks, config: DetectionConfig = DetectionConfig()
+                     ) -> AccountGraph:
+    """The projection proper: :func:`kind_edges` per kind, similarity, summed per pair."""
+    nodes = coded.nodes.copy()
+    n = len(nodes)
+    org = org_codes(nodes)
+    parts: list[KindEdges] = []
+    stats: dict[str, int] = {}
+    for kind, (thing, acct, nt, attrs) in thing_tables(coded).items():
+        e = kind_edges(kind, thing, acct, nt, org, attrs, config, coded.idf_kind_names)
+        parts.append(e)
+        stats[f"edges_{kind}"] = len(e.src)
+        stats[f"things_capped_{kind}"] = e.capped
+        if kind == "ip":
+            stats["things_dropped_ip"] = e.dropped
+    if len(coded.sim_a):
+        e = similarity_edges(coded, config)
+        parts.append(e)
+        stats["edges_similarity"] = len(e.src)
+    src, dst, weight, bits = _aggregate([p.src for p in parts], [p.dst for p in parts],
+                                        [p.weight for p in parts], [p.bits for p in parts], n)
+    strong = keep_mask(weight, bits, config)
     stats["edges_below_min_weight"] = int((~strong).sum())
     src, dst, weight, bits = src[strong], dst[strong], weight[strong], bits[strong]
-    nodes["uses_proxy"] = uses_proxy
-    nodes["uses_datacenter"] = uses_dc
-    nodes["requests"] = requests
-    nodes["infra_requests"] = infra_requests
+    for col, values in account_ip_features(coded).items():
+        nodes[col] = values
     stats["edges"] = len(src)
     return AccountGraph(nodes=nodes, src=src, dst=dst, weight=weight, bits=bits, stats=stats)
 

@@ -24,7 +24,7 @@ import pandas as pd
 
 from graphlink.detect import communities, lineage, scoring
 from graphlink.detect.config import DetectionConfig
-from graphlink.detect.linking import AccountGraph, build_account_graph
+from graphlink.detect.linking import AccountGraph, CodedLinks, build_account_graph
 from graphlink.detect.riskmodel import RiskModel, default_model
 from graphlink.model import Links
 
@@ -84,7 +84,7 @@ class Clustering:
     seconds: dict[str, float]
 
 
-def cluster_accounts(links: Links, config: DetectionConfig = DetectionConfig(), *,
+def cluster_accounts(links: Links | CodedLinks, config: DetectionConfig = DetectionConfig(), *,
                      seed: int = DEFAULT_SEED, progress: Progress | None = None) -> Clustering:
     """Projection, Leiden and periphery pruning (timed as ``projection`` and ``leiden``)."""
     say = progress or (lambda _s: None)
@@ -106,7 +106,7 @@ def cluster_accounts(links: Links, config: DetectionConfig = DetectionConfig(), 
 
 
 def detect_links(
-    links: Links,
+    links: Links | CodedLinks,
     config: DetectionConfig = DetectionConfig(),
     *,
     seed: int = DEFAULT_SEED,
@@ -142,7 +142,7 @@ def detect_links(
 
     say("scoring")
     t = time.perf_counter()
-    model = model or default_model(has_similarity=len(links.similarity) > 0)
+    model = model or default_model(has_similarity=_has_similarity(links))
     scored = scoring.score_clusters(g, membership, config, model)
     all_clusters = len(scored.clusters)
     kept = scored.clusters[scored.clusters["risk"] >= config.min_write_risk].reset_index(drop=True)
@@ -207,6 +207,10 @@ def detect_links(
         stats=stats,
         previous_run_id=previous_run_id,
     )
+
+
+def _has_similarity(links: Links | CodedLinks) -> bool:
+    return links.has_similarity if isinstance(links, CodedLinks) else len(links.similarity) > 0
 
 
 def _campaigns(

@@ -1,0 +1,293 @@
+"""Detection's clustering on Apache Spark (``graphlink detect --engine spark``).
+
+What runs where, and why:
+
+* **projection** - the (thing, account) links become a Spark DataFrame,
+  repartitioned by thing; each partition calls the in-process engine's
+  :func:`graphlink.detect.linking.kind_edges` (``applyInPandas``).  A thing's
+  edges depend on its own members only, so any partition of things gives the
+  same edges: ONE definition of a link weight for both engines.  Pairs are
+  then summed over kinds (``groupBy(src, dst)``: sum of weights, OR of bits)
+  and thinned by :func:`graphlink.detect.linking.keep_mask`, also in Spark.
+* **components** - connected components of the kept edges (scipy on the
+  driver: the kept edge list is two int arrays, ~70 MB at 1M accounts; see
+  ``docs/scale.md`` for the distributed replacement beyond one machine).
+* **Leiden** - on the executors, one task per bucket of whole components
+  (``groupBy(bucket).applyInPandas``, igraph in each task, same config and
+  seed); Leiden's communities are connected, so one never spans two
+  components; vertices without an edge skip Leiden.
+* **pruning, scoring, lineage, write-back** - on the driver, the in-process
+  engine's functions (:func:`graphlink.detect.pipeline.detect_links` with a
+  ready :class:`~graphlink.detect.pipeline.Clustering`).
+
+The input is :class:`~graphlink.detect.linking.CodedLinks` (the columnar
+read-out from Neo4j, or encoded frames), shipped to Spark through Arrow.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from graphlink.detect import communities
+from graphlink.detect.config import DetectionConfig
+from graphlink.detect.linking import (
+    AccountGraph,
+    CodedLinks,
+    account_ip_features,
+    keep_mask,
+    kind_edges,
+    org_codes,
+    similarity_edges,
+    thing_tables,
+)
+
+if TYPE_CHECKING:
+    from graphlink.detect.pipeline import Clustering
+
+EDGE_SCHEMA = "src long, dst long, weight double, bits int"
+LABEL_SCHEMA = "node long, label long"
+KINDS = {"payment": 0, "ip": 1, "identifier": 2}
+
+
+@contextmanager
+def spark_session(
+    master: str = "local[*]", *, app: str = "graphlink-detect", conf: dict[str, str] | None = None
+) -> Iterator[Any]:
+    """A SparkSession for detection (Arrow on: frames cross the JVM boundary as columns)."""
+    from pyspark.sql import SparkSession
+
+    b = (
+        SparkSession.builder.master(master)
+        .appName(app)
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.ui.enabled", "false")
+    )
+    if master.startswith("local"):  # stay on loopback, as the local Neo4j does; workers: our Python
+        b = (
+            b.config("spark.driver.host", "127.0.0.1")
+            .config("spark.driver.bindAddress", "127.0.0.1")
+            .config("spark.pyspark.python", sys.executable)
+        )
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    for k, v in (conf or {}).items():
+        b = b.config(k, v)
+    spark = b.getOrCreate()
+    try:
+        yield spark
+    finally:
+        pass  # getOrCreate: a caller's session outlives us (tests share one); the CLI stops it
+
+
+def _links_frame(coded: CodedLinks, org: np.ndarray) -> pd.DataFrame:
+    """All (thing, account) links of all kinds in one frame, per-thing attributes on each row."""
+    parts = []
+    for kind, (thing, acct, _nt, attrs) in thing_tables(coded).items():
+        a = np.zeros(len(thing), np.int64)
+        b = np.zeros(len(thing), np.int64)
+        if kind == "payment":
+            a = attrs["prepaid"][thing].astype(np.int64)
+        elif kind == "ip":
+            a = attrs["proxy"][thing].astype(np.int64)
+            b = attrs["datacenter"][thing].astype(np.int64)
+        else:
+            a = attrs["kind"][thing].astype(np.int64)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "kind": KINDS[kind],
+                    "thing": thing.astype(np.int64),
+                    "acct": acct.astype(np.int64),
+                    "org": org[acct].astype(np.int64),
+                    "a": a,
+                    "b": b,
+                }
+            )
+        )
+    if not parts:
+        return pd.DataFrame(
+            {c: pd.Series(dtype=np.int64) for c in ["kind", "thing", "acct", "org", "a", "b"]}
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def _edges_udf(config: DetectionConfig, kind_names: list[str]) -> Any:
+    names = {v: k for k, v in KINDS.items()}
+
+    def fn(pdf: pd.DataFrame) -> pd.DataFrame:
+        kind = names[int(pdf["kind"].iat[0])]
+        things, local = np.unique(pdf["thing"].to_numpy(), return_inverse=True)
+        accts, aloc = np.unique(pdf["acct"].to_numpy(), return_inverse=True)
+        org = np.full(len(accts), -1, np.int64)
+        org[aloc] = pdf["org"].to_numpy()
+        nt = len(things)
+        a = np.zeros(nt, np.int64)
+        b = np.zeros(nt, np.int64)
+        a[local] = pdf["a"].to_numpy()
+        b[local] = pdf["b"].to_numpy()
+        attrs = {
+            "prepaid": a.astype(bool),
+            "proxy": a.astype(bool),
+            "datacenter": b.astype(bool),
+            "kind": a,
+        }
+        # project() salts its shuffle with account ids: keep the global ids (not local ones)
+        # so each thing's circulant is the one the in-process engine draws.
+        e = kind_edges(
+            kind, local, accts[aloc], nt, _SparseOrg(accts, org),  # type: ignore[arg-type]
+            attrs, config, kind_names
+        )
+        return pd.DataFrame({"src": e.src, "dst": e.dst, "weight": e.weight, "bits": e.bits})
+
+    return fn
+
+
+class _SparseOrg:
+    """``org[acct]`` for global account ids, backed by the partition's own accounts only."""
+
+    def __init__(self, accts: np.ndarray, org: np.ndarray) -> None:
+        self.accts, self.org = accts, org
+
+    def __getitem__(self, idx: np.ndarray) -> np.ndarray:
+        return self.org[np.searchsorted(self.accts, idx)]
+
+    def __len__(self) -> int:
+        return int(self.accts.max()) + 1 if len(self.accts) else 0
+
+
+def _leiden_udf(config: DetectionConfig, seed: int) -> Any:
+    def fn(pdf: pd.DataFrame) -> pd.DataFrame:
+        src, dst = pdf["src"].to_numpy(), pdf["dst"].to_numpy()
+        nodes, inv = np.unique(np.r_[src, dst], return_inverse=True)
+        ls, ld = inv[: len(src)], inv[len(src) :]
+        g = communities.to_igraph(len(nodes), ls, ld, pdf["weight"].to_numpy())
+        part = communities.leiden(g, config, seed=seed)
+        return pd.DataFrame({"node": nodes, "label": part.membership})
+
+    return fn
+
+
+def project_spark(
+    spark: Any, coded: CodedLinks, config: DetectionConfig, partitions: int = 8
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
+    """Linking and projection as Spark jobs; kept edges back on the driver (src < dst, sorted)."""
+    from pyspark.sql import functions as F
+
+    org = org_codes(coded.nodes)
+    links = spark.createDataFrame(_links_frame(coded, org))
+    edges = links.groupBy("kind", (F.col("thing") % partitions).alias("bucket")).applyInPandas(
+        _edges_udf(config, coded.idf_kind_names), EDGE_SCHEMA
+    )
+    sim = similarity_edges(coded, config)
+    if len(sim.src):
+        edges = edges.unionByName(
+            spark.createDataFrame(
+                pd.DataFrame(
+                    {"src": sim.src, "dst": sim.dst, "weight": sim.weight, "bits": sim.bits}
+                )
+            )
+        )
+    summed = edges.groupBy("src", "dst").agg(
+        F.sum("weight").alias("weight"), F.bit_or("bits").alias("bits")
+    )
+    out = summed.toPandas()
+    src, dst = out["src"].to_numpy(np.int64), out["dst"].to_numpy(np.int64)
+    w, b = out["weight"].to_numpy(np.float64), out["bits"].to_numpy(np.int32)
+    keep = keep_mask(w, b, config)
+    order = np.lexsort((dst[keep], src[keep]))
+    stats = {"edges_below_min_weight": int((~keep).sum()), "edges": int(keep.sum())}
+    return src[keep][order], dst[keep][order], w[keep][order], b[keep][order], stats
+
+
+def components(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Connected component label per account (scipy; see the module docstring)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    m = coo_matrix((np.ones(len(src), np.int8), (src, dst)), shape=(n, n))
+    return connected_components(m, directed=False)[1].astype(np.int64)
+
+
+def leiden_spark(
+    spark: Any,
+    n: int,
+    src: np.ndarray,
+    dst: np.ndarray,
+    weight: np.ndarray,
+    comp: np.ndarray,
+    config: DetectionConfig,
+    *,
+    seed: int,
+    buckets: int = 32,
+) -> np.ndarray:
+    """Leiden on the executors, one task per bucket of whole components; a label per account.
+
+    Components are dealt into ``buckets`` (a task per component was measured
+    far too slow: tens of thousands of two-account components, each a Python
+    call).  Leiden's communities are connected, so a community never spans two
+    components even when they share a task.  Vertices without an edge stay alone.
+    """
+    frame = pd.DataFrame({"bucket": comp[src] % buckets, "src": src, "dst": dst, "weight": weight})
+    labels = (
+        spark.createDataFrame(frame)
+        .groupBy("bucket")
+        .applyInPandas(_leiden_udf(config, seed), LABEL_SCHEMA)
+        .toPandas()
+    )
+    node, lab = labels["node"].to_numpy(np.int64), labels["label"].to_numpy(np.int64)
+    membership = np.arange(n, dtype=np.int64) + n * (buckets + 1)  # vertices without an edge: alone
+    # (bucket, local label) -> one global label; local labels are < the bucket's size <= n.
+    membership[node] = (comp[node] % buckets) * (n + 1) + lab
+    return communities._canonical(np.unique(membership, return_inverse=True)[1].astype(np.int64))
+
+
+def cluster_accounts_spark(
+    coded: CodedLinks,
+    config: DetectionConfig = DetectionConfig(),
+    *,
+    seed: int,
+    spark: Any | None = None,
+    master: str = "local[*]",
+) -> Clustering:
+    """The Spark engine's :class:`~graphlink.detect.pipeline.Clustering` of ``coded``."""
+    from graphlink.detect.pipeline import Clustering
+
+    with spark_session(master) if spark is None else _given(spark) as sp, warnings.catch_warnings():
+        # PySpark 4.x warns on pandas 3 (not "fully supported"); what we use of it
+        # (Arrow transfer of int/float columns, applyInPandas) is covered by the tests.
+        warnings.filterwarnings(
+            "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
+        )
+        warnings.filterwarnings("ignore", message="The copy keyword is deprecated")  # its toPandas
+        secs: dict[str, float] = {}
+        t = time.perf_counter()
+        src, dst, w, b, stats = project_spark(sp, coded, config)
+        nodes = coded.nodes.copy()
+        for col, values in account_ip_features(coded).items():
+            nodes[col] = values
+        g = AccountGraph(nodes=nodes, src=src, dst=dst, weight=w, bits=b, stats=stats)
+        secs["projection"] = time.perf_counter() - t
+        t = time.perf_counter()
+        comp = components(g.n, src, dst)
+        g.stats["components"] = int(len(np.unique(comp[src]))) if len(src) else 0
+        membership = leiden_spark(sp, g.n, src, dst, w, comp, config, seed=seed)
+        membership, detached = communities.prune_periphery(membership, src, dst, w, b, config)
+        secs["leiden"] = time.perf_counter() - t
+    return Clustering(g, membership, detached, float("nan"), secs)
+
+
+@contextmanager
+def _given(spark: Any) -> Iterator[Any]:
+    yield spark
+
+
+__all__ = ["cluster_accounts_spark", "components", "leiden_spark", "project_spark", "spark_session"]
