@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from typer.testing import CliRunner
 
+from graphlink.similarity import DERIVATION_VERSION
 from graphlink.store import GraphStore
 from ingest.job import run_ingest
 
@@ -98,7 +99,7 @@ def test_requests_table_derives_pairs_and_rejects_bad_rows(store: GraphStore, tm
     d = report.table("behaviour_similarity_derived")
     assert d.loaded > 0 and d.loaded + d.rejected == d.read and d.rejected == 0
     pairs = pd.read_csv(d.file)
-    assert set(pairs.source) == {"derived"} and set(pairs.derivation) == {"v1"}
+    assert set(pairs.source) == {"derived"} and set(pairs.derivation) == {DERIVATION_VERSION}
     sim = store.query(
         "MATCH (a:Account)-[s:SIMILAR_TO]->(b:Account) "
         "RETURN a.account_id AS a, b.account_id AS b, s.signal AS signal, s.score AS score"

@@ -19,6 +19,7 @@ numbered in order of first appearance.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -106,6 +107,14 @@ class Aggregates:
     @property
     def n_accounts(self) -> int:
         return len(self.account_ids)
+
+    @cached_property
+    def fingerprints(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(distinct fingerprint hashes, each ``fp_*`` row's fingerprint code, accounts per
+        fingerprint): computed once, read by prompt_template and by model_pivot's
+        corroboration (one sort of the largest array, not two)."""
+        uniq, code, df = unique(self.fp_hash, inverse=True, counts=True)
+        return uniq, code, df
 
 
 class RequestAccumulator:
