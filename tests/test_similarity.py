@@ -329,3 +329,30 @@ def test_no_model_column_no_pivots() -> None:
 def test_bucket_seconds_must_be_positive(bad: int) -> None:
     with pytest.raises(ValueError):
         RequestAccumulator(bucket_seconds=bad)
+
+
+def test_accumulator_gives_the_same_facts_whatever_the_batching_and_is_spent_after() -> None:
+    """Compaction (geometric, many merges with a small ``compact_rows``) changes nothing:
+    one batch and 40 small ones give identical aggregates; finish() hands them over once."""
+    rng = np.random.default_rng(5)
+    n = 20_000
+    ids = np.array([f"u{k}" for k in rng.integers(0, 700, n)], dtype=object)
+    ts = T0 + rng.integers(0, 30 * DAY_MS, n)
+    models = np.array(["m1", "m2", None], dtype=object)[rng.integers(0, 3, n)]
+    fps = np.array([f"f{k}" for k in rng.integers(0, 3_000, n)], dtype=object)
+    whole = RequestAccumulator(bucket_seconds=60)
+    whole.add(ids, ts, models, fps)
+    a = whole.finish()
+    small = RequestAccumulator(bucket_seconds=60, compact_rows=300)
+    for lo in range(0, n, 500):
+        small.add(ids[lo:lo + 500], ts[lo:lo + 500], models[lo:lo + 500], fps[lo:lo + 500])
+    b = small.finish()
+    # account codes follow first appearance, identical for the same row order
+    for f in ("fp_account", "fp_hash", "fp_count", "bucket_account", "bucket", "mh_account",
+              "mh_model", "mh_hour", "mh_count", "first_account", "first_model", "first_ms"):
+        assert np.array_equal(getattr(a, f), getattr(b, f)), f
+    assert a.fp_count.sum() == n and a.mh_count.sum() == n
+    with pytest.raises(RuntimeError):
+        small.add(ids[:5], ts[:5], models[:5], fps[:5])
+    with pytest.raises(RuntimeError):
+        small.finish()

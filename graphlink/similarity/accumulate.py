@@ -150,6 +150,7 @@ class RequestAccumulator:
         self._first_ms: list[np.ndarray] = []
         self._buffered = 0
         self._compacted = 0  # distinct facts after the last compaction
+        self._spent = False  # finish() hands the facts over once
 
     # -- feeding ---------------------------------------------------------------------
     def _account_codes(self, ids: np.ndarray | pd.Series) -> np.ndarray:
@@ -179,6 +180,8 @@ class RequestAccumulator:
         fingerprint: np.ndarray | pd.Series,
     ) -> None:
         """One batch of valid requests (parallel columns; ``ts_ms`` epoch milliseconds)."""
+        if self._spent:
+            raise RuntimeError("RequestAccumulator.add() after finish()")
         n = len(ts_ms)
         if n == 0:
             return
@@ -249,7 +252,15 @@ class RequestAccumulator:
 
     # -- result ----------------------------------------------------------------------
     def finish(self) -> Aggregates:
-        """The aggregates of everything added so far."""
+        """The aggregates of everything added so far; the accumulator is spent afterwards.
+
+        Why spent: the packed key buffers are not part of the aggregates (they are
+        unpacked into them), and an accumulator still referenced by its caller
+        during :func:`~graphlink.similarity.derive` would keep them alive - several
+        hundred MB at 16M requests, at the moment memory peaks.  They are dropped here.
+        """
+        if self._spent:
+            raise RuntimeError("RequestAccumulator.finish() was already called")
         if self.n_requests:
             self._compact()
         empty_u, empty_i = np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
@@ -263,7 +274,7 @@ class RequestAccumulator:
         models = [""] * len(self._models)
         for k, v in self._models.items():
             models[v] = k
-        return Aggregates(
+        agg = Aggregates(
             account_ids=ids,
             fp_account=self._fp_acc[0] if self._fp_acc else empty_i,
             fp_hash=self._fp_hash[0] if self._fp_hash else empty_u,
@@ -283,3 +294,9 @@ class RequestAccumulator:
             log_start_ms=self.log_start_ms or 0,
             log_end_ms=self.log_end_ms or 0,
         )
+        self._spent = True
+        self._ids = {}
+        for buf in (self._fp_key, self._fp_acc, self._fp_hash, self._fp_count, self._bucket_key,
+                    self._mh_key, self._mh_count, self._first_key, self._first_ms):
+            buf.clear()
+        return agg
