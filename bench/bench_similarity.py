@@ -52,8 +52,21 @@ def scenario(args: argparse.Namespace):
     return generate(args.accounts, ring_accounts=args.ring_accounts, seed=args.seed)
 
 
+def generator_version() -> str:
+    """A digest of the generator's source: a cached log or truth made by another version of
+    ``graphlink.synth`` names other accounts than today's scenario (a stale cache once
+    paired a log with a newer scenario's truth), so it is never reused."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for f in sorted((REPO / "graphlink" / "synth").rglob("*.py")):
+        h.update(f.read_bytes())
+    return h.hexdigest()[:10]
+
+
 def log_path(args: argparse.Namespace, n: int, fmt: str) -> Path:
-    return CACHE / f"requests-{args.accounts}-{args.ring_accounts}-{n}-s{args.seed}.{fmt}"
+    return (CACHE / f"requests-{args.accounts}-{args.ring_accounts}-{n}-s{args.seed}"
+                    f"-g{generator_version()}.{fmt}")
 
 
 def ensure_logs(args: argparse.Namespace, sizes: list[tuple[int, str]]) -> None:
@@ -77,7 +90,8 @@ def ensure_logs(args: argparse.Namespace, sizes: list[tuple[int, str]]) -> None:
 
 
 def truth_path(args: argparse.Namespace) -> Path:
-    return CACHE / f"truth-{args.accounts}-{args.ring_accounts}-s{args.seed}.csv"
+    name = f"truth-{args.accounts}-{args.ring_accounts}-s{args.seed}-g{generator_version()}.csv"
+    return CACHE / name
 
 
 # -- one derivation, in its own process ---------------------------------------------------
@@ -105,6 +119,17 @@ def worker(path: Path, out: Path, naive: bool, sample: float) -> None:
     w2, c2 = time.perf_counter(), time.process_time()
     pairs_file = out.with_suffix(".pairs.parquet")
     d.pairs.to_parquet(pairs_file)
+    # the baseline of model_pivot's corroboration, on the same aggregates: cohort pairs
+    # as derivation v1 emitted them (pivot time alone), the other signals unchanged
+    from graphlink.similarity.pairs import finalise
+    from graphlink.similarity.pivot import model_pivot_pairs
+
+    mp, _ = model_pivot_pairs(agg, cfg.with_(pivot_max_chance=1.0))
+    v1 = finalise(agg.account_ids, {"model_pivot": mp},
+                  max_pairs_per_account=cfg.max_pairs_per_account)
+    uncorroborated_file = out.with_suffix(".uncorroborated.parquet")
+    pd.concat([d.pairs[d.pairs.signal != "model_pivot"], v1], ignore_index=True).to_parquet(
+        uncorroborated_file)
     res = {
         "file": path.name,
         "rows": n_read,
@@ -115,8 +140,8 @@ def worker(path: Path, out: Path, naive: bool, sample: float) -> None:
         "derive_wall": w2 - w1,
         "derive_cpu": c2 - c1,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "stats": d.stats,
-        "pairs_file": str(pairs_file),
+        "stats": d.stats, "pairs_file": str(pairs_file),
+        "uncorroborated_file": str(uncorroborated_file),
     }
     if naive:
         res["naive"] = naive_baselines(agg, cfg, sample=sample)
@@ -221,7 +246,8 @@ def exact_set_quality(groups: list[list[str]], truth: pd.DataFrame) -> dict:
 # -- detection with upstream vs derived pairs -------------------------------------------------
 
 
-def evaluate_twice(args: argparse.Namespace, pairs_file: Path) -> list[dict]:
+def evaluate_twice(args: argparse.Namespace, pairs_file: Path,
+                   baseline_file: Path | None = None) -> list[dict]:
     from dataclasses import replace
 
     from graphlink.banwave import DEFAULT_MIN_RISK
@@ -231,35 +257,26 @@ def evaluate_twice(args: argparse.Namespace, pairs_file: Path) -> list[dict]:
     sc = scenario(args)
     truth = sc.truth
     up = sc.links()
-    derived = pd.read_parquet(pairs_file)[["account_a", "account_b", "score", "signal"]]
+    cols = ["account_a", "account_b", "score", "signal"]
+    runs = [("upstream pairs", up),
+            ("request log only", replace(up, similarity=pd.read_parquet(pairs_file)[cols]))]
+    if baseline_file is not None:
+        runs.append(("log, pivot uncorroborated (v1)",
+                     replace(up, similarity=pd.read_parquet(baseline_file)[cols])))
     rows = []
-    for label, links in (
-        ("upstream pairs", up),
-        ("request log only", replace(up, similarity=derived)),
-    ):
+    for label, links in runs:
         t = time.perf_counter()
         res = detect_links(links, DetectionConfig(), seed=DEFAULT_SEED)
         flagged = res.members.loc[
             res.members["cluster_risk"] >= DEFAULT_MIN_RISK, ["account_id", "cluster_id"]
         ]
         m = evaluate_flags(flagged, truth, method=label, seconds=time.perf_counter() - t)
-        rows.append(
-            {
-                "label": label,
-                "similarity_pairs": len(links.similarity),
-                "precision": m.precision,
-                "recall": m.recall,
-                "flagged": m.n_flagged,
-                "whole_groups_banned": sum(m.whole_groups_banned.values()),
-                "false_bans": m.false_bans_per_segment,
-                "seconds": m.seconds,
-            }
-        )
-        print(
-            f"  {label:<18} P={m.precision:.4f} R={m.recall:.4f} flagged={m.n_flagged:,} "
-            f"false bans {m.false_bans_per_segment} ({m.seconds:.0f}s)",
-            flush=True,
-        )
+        rows.append({"label": label, "similarity_pairs": len(links.similarity),
+                     "precision": m.precision, "recall": m.recall, "flagged": m.n_flagged,
+                     "whole_groups_banned": sum(m.whole_groups_banned.values()),
+                     "false_bans": m.false_bans_per_segment, "seconds": m.seconds})
+        print(f"  {label:<31} P={m.precision:.4f} R={m.recall:.4f} flagged={m.n_flagged:,} "
+              f"false bans {m.false_bans_per_segment} ({m.seconds:.0f}s)", flush=True)
     return rows
 
 
@@ -355,10 +372,16 @@ def main() -> None:
         q = pair_quality(g.account_a.to_numpy(), g.account_b.to_numpy(), truth)
         q["seconds"] = main_r["stats"][signal]["seconds"]
         quality[signal] = q
-        print(
-            f"{'derived ' + signal:<34} {q['pairs']:>10,} {q['precision']:>10.4f} "
-            f"{q['ring_recall']:>12.4f} {q['campus_pairs']:>13,} {q['seconds']:>9.1f}"
-        )
+        print(f"{'derived ' + signal:<34} {q['pairs']:>10,} {q['precision']:>10.4f} "
+              f"{q['ring_recall']:>12.4f} {q['campus_pairs']:>13,} {q['seconds']:>9.1f}")
+    base = pd.read_parquet(main_r["uncorroborated_file"])
+    g = base[base.signal == "model_pivot"]
+    q = pair_quality(g.account_a.to_numpy(), g.account_b.to_numpy(), truth)
+    quality["model_pivot_uncorroborated"] = q
+    st = main_r["stats"]["model_pivot"]
+    print(f"{'  model_pivot uncorroborated (v1)':<34} {q['pairs']:>10,} {q['precision']:>10.4f} "
+          f"{q['ring_recall']:>12.4f} {q['campus_pairs']:>13,}   "
+          f"(cohort pairs {st['cohort_pairs']:,}, refused {st['uncorroborated']:,})")
     q = pair_quality(pairs.account_a.to_numpy(), pairs.account_b.to_numpy(), truth)
     quality["all"] = q
     print(
@@ -394,7 +417,8 @@ def main() -> None:
     evaluation = None
     if args.evaluate:
         print("\ndetection (core) + graphlink.evaluate figures, same scenario:")
-        evaluation = evaluate_twice(args, Path(main_r["pairs_file"]))
+        evaluation = evaluate_twice(args, Path(main_r["pairs_file"]),
+                                    Path(main_r["uncorroborated_file"]))
     if args.json:
         for r in results.values():
             r.pop("naive", None)

@@ -26,9 +26,14 @@ CACHE = Path("/tmp/graphlink-bench-validate")
 WORKER = """
 import sys, time
 from pathlib import Path
-from ingest import read
-from ingest.tables import TABLES, DERIVED_FROM
-from ingest.validate import validate
+try:  # the package layout, or a baseline commit's top-level ingest/
+    from graphlink.ingest import read
+    from graphlink.ingest.tables import TABLES, DERIVED_FROM
+    from graphlink.ingest.validate import validate
+except ImportError:
+    from ingest import read
+    from ingest.tables import TABLES, DERIVED_FROM
+    from ingest.validate import validate
 snap = Path(sys.argv[1])
 t = time.perf_counter()
 rows = 0

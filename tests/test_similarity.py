@@ -266,8 +266,9 @@ def test_a_bucket_with_50000_accounts_does_not_blow_up() -> None:
 # -- model_pivot ----------------------------------------------------------------------------
 
 
-def test_pivot_within_a_day_is_caught_a_week_later_is_not() -> None:
-    rng = np.random.default_rng(7)
+def _pivot_log(rng: np.random.Generator) -> tuple[Log, int]:
+    """Background, a new model's first appearance, and one fleet moved at once on day one
+    and another a week later; each fleet sends some of its script's templates."""
     log = Log()
     background(log, rng, n=150)
     release = T0 + 10 * DAY_MS + 15 * 3_600_000
@@ -280,14 +281,25 @@ def test_pivot_within_a_day_is_caught_a_week_later_is_not() -> None:
             for r in range(60):
                 ts = T0 + rng.integers(0, 20 * DAY_MS)
                 model = "new-1" if ts >= switch and rng.random() < 0.9 else "old-1"
-                log.add(acct, ts, f"{acct}-{r}", model)
+                # a quarter of the fleet's traffic is its script's 12 templates
+                fp = f"{name}-tpl{rng.integers(0, 12)}" if r % 4 == 0 else f"{acct}-{r}"
+                log.add(acct, ts, fp, model)
             log.add(acct, switch, f"{acct}-switch", "new-1")
-    # an early adopter on its own, hours away from the fleet
-    for r in range(60):
+    return log, release
+
+
+def _adopter(log: Log, name: str, switch: int, rng: np.random.Generator, n: int = 60) -> None:
+    """A benign account moving to the new model at ``switch``, with prompts of its own."""
+    for r in range(n):
         ts = T0 + rng.integers(0, 20 * DAY_MS)
-        switch = release + 14 * 3_600_000
-        log.add("adopter", ts, f"adopter-{r}", "new-1" if ts >= switch else "old-1")
-    log.add("adopter", switch, "adopter-switch", "new-1")
+        log.add(name, ts, f"{name}-{r}", "new-1" if ts >= switch else "old-1")
+    log.add(name, switch, f"{name}-switch", "new-1")
+
+
+def test_pivot_within_a_day_is_caught_a_week_later_is_not() -> None:
+    rng = np.random.default_rng(7)
+    log, release = _pivot_log(rng)
+    _adopter(log, "adopter", release + 14 * 3_600_000, rng)  # early, alone, hours away
     pairs = log.derive().pairs
     mp = pairs[pairs.signal == "model_pivot"]
     involved = set(mp.account_a) | set(mp.account_b)
@@ -295,6 +307,28 @@ def test_pivot_within_a_day_is_caught_a_week_later_is_not() -> None:
     assert not any(a.startswith("late") for a in involved)
     assert "adopter" not in involved and "first-user" not in involved
     assert (mp.score > 0.5).all()
+
+
+def test_a_benign_pivot_inside_a_fleets_minute_is_not_paired() -> None:
+    """On a busy release day a benign early adopter switches inside some fleet's window by
+    chance: the same pivot time, but nothing else in common, so no pair."""
+    rng = np.random.default_rng(11)
+    log, release = _pivot_log(rng)
+    fleet_minute = release + 3 * 3_600_000
+    _adopter(log, "coincident", fleet_minute + 20_000, rng)
+    # a heavy user too: many prompts, a few of them popular ones everybody sends
+    for r in range(600):
+        ts = T0 + rng.integers(0, 20 * DAY_MS)
+        fp = f"pop{rng.integers(0, 5)}" if r % 10 == 0 else f"heavy-{r}"
+        log.add("heavy", ts, fp, "new-1" if ts >= fleet_minute + 30_000 else "old-1")
+    log.add("heavy", fleet_minute + 30_000, "heavy-switch", "new-1")
+    d = log.derive()
+    mp = d.pairs[d.pairs.signal == "model_pivot"]
+    involved = set(mp.account_a) | set(mp.account_b)
+    assert {f"fast{k}" for k in range(6)} <= involved
+    assert "coincident" not in involved and "heavy" not in involved
+    # they were in the cohort's window: refused for want of corroboration, not for timing
+    assert d.stats["model_pivot"]["uncorroborated"] > 0
 
 
 def test_no_model_column_no_pivots() -> None:
@@ -311,3 +345,30 @@ def test_no_model_column_no_pivots() -> None:
 def test_bucket_seconds_must_be_positive(bad: int) -> None:
     with pytest.raises(ValueError):
         RequestAccumulator(bucket_seconds=bad)
+
+
+def test_accumulator_gives_the_same_facts_whatever_the_batching_and_is_spent_after() -> None:
+    """Compaction (geometric, many merges with a small ``compact_rows``) changes nothing:
+    one batch and 40 small ones give identical aggregates; finish() hands them over once."""
+    rng = np.random.default_rng(5)
+    n = 20_000
+    ids = np.array([f"u{k}" for k in rng.integers(0, 700, n)], dtype=object)
+    ts = T0 + rng.integers(0, 30 * DAY_MS, n)
+    models = np.array(["m1", "m2", None], dtype=object)[rng.integers(0, 3, n)]
+    fps = np.array([f"f{k}" for k in rng.integers(0, 3_000, n)], dtype=object)
+    whole = RequestAccumulator(bucket_seconds=60)
+    whole.add(ids, ts, models, fps)
+    a = whole.finish()
+    small = RequestAccumulator(bucket_seconds=60, compact_rows=300)
+    for lo in range(0, n, 500):
+        small.add(ids[lo:lo + 500], ts[lo:lo + 500], models[lo:lo + 500], fps[lo:lo + 500])
+    b = small.finish()
+    # account codes follow first appearance, identical for the same row order
+    for f in ("fp_account", "fp_hash", "fp_count", "bucket_account", "bucket", "mh_account",
+              "mh_model", "mh_hour", "mh_count", "first_account", "first_model", "first_ms"):
+        assert np.array_equal(getattr(a, f), getattr(b, f)), f
+    assert a.fp_count.sum() == n and a.mh_count.sum() == n
+    with pytest.raises(RuntimeError):
+        small.add(ids[:5], ts[:5], models[:5], fps[:5])
+    with pytest.raises(RuntimeError):
+        small.finish()

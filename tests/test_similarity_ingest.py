@@ -11,6 +11,7 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from graphlink.ingest.job import run_ingest
+from graphlink.similarity import DERIVATION_VERSION
 from graphlink.store import GraphStore
 
 T0 = pd.Timestamp("2026-01-05T00:00:00Z")
@@ -157,7 +158,7 @@ def test_requests_table_derives_pairs_and_rejects_bad_rows(
     d = report.table("behaviour_similarity_derived")
     assert d.loaded > 0 and d.loaded + d.rejected == d.read and d.rejected == 0
     pairs = pd.read_csv(d.file)
-    assert set(pairs.source) == {"derived"} and set(pairs.derivation) == {"v1"}
+    assert set(pairs.source) == {"derived"} and set(pairs.derivation) == {DERIVATION_VERSION}
     sim = store.query(
         "MATCH (a:Account)-[s:SIMILAR_TO]->(b:Account) "
         "RETURN a.account_id AS a, b.account_id AS b, s.signal AS signal, s.score AS score"

@@ -18,7 +18,7 @@ from typing import Any
 #: Written beside every derived pair (``derivation`` column): bump it when a
 #: default below or the scoring changes, so pairs from two versions are never
 #: mistaken for one another.
-DERIVATION_VERSION = "v1"
+DERIVATION_VERSION = "v2"
 SIGNALS: tuple[str, ...] = ("prompt_template", "timing_sync", "model_pivot")
 
 
@@ -86,6 +86,11 @@ class SimilarityConfig:
     #: ...paired with at most this many time-neighbours each.
     pivot_neighbours: int = 6
     min_pivot_score: float = 0.2
+    #: A cohort pair is emitted only when its shared non-popular fingerprints are this
+    #: improbable for two independent accounts of its set sizes (Poisson tail of the
+    #: null model in :mod:`~graphlink.similarity.pivot`): at ~100,000 cohort pairs on
+    #: a busy release day, ~10 chance corroborations, each still needing the pivot.
+    pivot_max_chance: float = 1e-4
 
     # -- output ------------------------------------------------------------------------
     #: Most pairs one account keeps per signal (its best-scoring ones).

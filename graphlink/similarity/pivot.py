@@ -19,16 +19,36 @@ scores ``min(share_a, share_b) x min(density_a, density_b)`` where an account's
 density is ``1 - expected / observed`` pivots in its ±window, ``expected`` being
 the *median* hourly pivot rate of the model's first day (a robust background:
 the cohorts themselves do not raise it).  Lone adopters score 0 and drop out.
+
+Co-location in time is not enough on its own at scale: on a busy release day
+(tens of thousands of pivots, cohorts every few minutes) a benign early
+adopter - typically a heavy user - switches inside some fleet's window by
+chance.  So a pivot pair is emitted only when the two accounts' prompt
+traffic corroborates it: they share more non-popular fingerprints than a null
+model of independent accounts predicts *given their set sizes*.  Under that
+model account ``b`` holds each fingerprint ``f`` with probability
+``n_b x df_f / T`` (``n_b`` its distinct fingerprints, ``df_f`` the accounts
+using ``f``, ``T`` all (account, fingerprint) incidences of the log), so the
+expected overlap is ``E = n_b x sum_{f in a} (df_f - 1) / T`` (the larger of
+the two directions), and the shared count ``S`` must be improbable under
+Poisson(E): ``P(X >= S) <= pivot_max_chance``.  A heavy user with thousands of
+fingerprints has a large ``E`` and needs a large ``S``; fleet mates sharing a
+campaign's templates pass by orders of magnitude.  The corroboration is much
+weaker than the prompt_template signal's own bar (a few shared templates, no
+minimum weighted Jaccard), which is what the pivot adds: fleet mates whose
+scripted share of traffic is too small for prompt_template alone.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.stats import poisson
 
 from graphlink.similarity.accumulate import Aggregates
 from graphlink.similarity.config import SimilarityConfig
-from graphlink.similarity.templates import _empty
+from graphlink.similarity.minhash import csr, row_dot
+from graphlink.similarity.templates import _empty, popular_cut
 
 _HOUR_MS = 3_600_000
 
@@ -72,8 +92,37 @@ def pivoters(agg: Aggregates, cfg: SimilarityConfig, model: int, release_ms: int
     return acc[ok], t[ok], share[ok]
 
 
+def chance_of_overlap(agg: Aggregates, cfg: SimilarityConfig, a: np.ndarray, b: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(shared non-popular fingerprints S, expected by chance E, Poisson ``P(X >= S | E)``)
+    of account pairs ``a[i], b[i]``: the null model of the module docstring."""
+    if not len(a):
+        z = np.zeros(0)
+        return z, z.copy(), z.copy()
+    _, fcode, df = agg.fingerprints
+    n_users = int((np.bincount(agg.fp_account, minlength=agg.n_accounts) > 0).sum())
+    ok = df <= popular_cut(n_users, cfg)
+    rows = ok[fcode]
+    acct, fc = agg.fp_account[rows], fcode[rows]
+    total = float(df[ok].sum())
+    size = np.bincount(acct, minlength=agg.n_accounts).astype(np.float64)
+    others = np.bincount(acct, weights=(df[fc] - 1).astype(np.float64), minlength=agg.n_accounts)
+    # only the accounts of the pairs go into the matrix (a few thousand, not all)
+    members = np.unique(np.r_[a, b])
+    local = np.full(agg.n_accounts, -1, dtype=np.int64)
+    local[members] = np.arange(len(members))
+    mine = local[acct] >= 0
+    m = csr(local[acct[mine]], fc[mine], len(members), len(df))
+    m.data[:] = 1.0
+    shared = row_dot(m, m, local[a], local[b])
+    expected = np.maximum(size[b] * others[a], size[a] * others[b]) / max(total, 1.0)
+    chance = poisson.sf(shared - 1, np.maximum(expected, 1e-12))
+    return shared, expected, chance
+
+
 def model_pivot_pairs(agg: Aggregates, cfg: SimilarityConfig) -> tuple[pd.DataFrame, dict]:
-    stats: dict = {"new_models": 0, "pivoting_accounts": 0}
+    stats: dict = {"new_models": 0, "pivoting_accounts": 0, "cohort_pairs": 0,
+                   "uncorroborated": 0}
     frames = []
     models = new_models(agg, cfg)
     stats["new_models"] = len(models)
@@ -101,7 +150,13 @@ def model_pivot_pairs(agg: Aggregates, cfg: SimilarityConfig) -> tuple[pd.DataFr
         i, j = i[near], j[near]
         score = np.minimum(share[i], share[j]) * np.minimum(density[i], density[j])
         ok = score >= cfg.min_pivot_score
-        frames.append(pd.DataFrame({"a": acc[i[ok]], "b": acc[j[ok]], "score": score[ok]}))
+        a, b, score = acc[i[ok]], acc[j[ok]], score[ok]
+        _, _, chance = chance_of_overlap(agg, cfg, a, b)
+        corroborated = chance <= cfg.pivot_max_chance
+        stats["cohort_pairs"] += len(a)
+        stats["uncorroborated"] += int((~corroborated).sum())
+        frames.append(pd.DataFrame({"a": a[corroborated], "b": b[corroborated],
+                                    "score": score[corroborated]}))
     if not frames:
         return _empty(), stats
     return pd.concat(frames, ignore_index=True), stats

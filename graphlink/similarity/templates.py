@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from graphlink.similarity.accumulate import Aggregates, unique
+from graphlink.similarity.accumulate import Aggregates
 from graphlink.similarity.config import SimilarityConfig
 from graphlink.similarity.minhash import (
     compact_rows,
@@ -48,6 +48,11 @@ def _empty() -> pd.DataFrame:
                          "score": np.zeros(0, np.float64)})
 
 
+def popular_cut(n_users: int, cfg: SimilarityConfig) -> float:
+    """Accounts above which a fingerprint is generic (a share of the log's accounts, a floor)."""
+    return max(cfg.popular_share * n_users, cfg.popular_min_accounts)
+
+
 def prompt_template_pairs(agg: Aggregates, cfg: SimilarityConfig) -> tuple[pd.DataFrame, dict]:
     """``(pairs a, b, score over account codes, stats)``."""
     acct, fph = agg.fp_account, agg.fp_hash
@@ -55,10 +60,9 @@ def prompt_template_pairs(agg: Aggregates, cfg: SimilarityConfig) -> tuple[pd.Da
                    "candidates": 0}
     if len(acct) == 0:
         return _empty(), stats
-    uniq, fcode, df = unique(fph, inverse=True, counts=True)
+    uniq, fcode, df = agg.fingerprints
     n_users = int((np.bincount(acct, minlength=agg.n_accounts) > 0).sum())
-    cut = max(cfg.popular_share * n_users, cfg.popular_min_accounts)
-    popular = df > cut
+    popular = df > popular_cut(n_users, cfg)
     stats["fingerprints"] = len(uniq)
     stats["popular_fingerprints"] = int(popular.sum())
     keep = ~popular[fcode]
