@@ -490,9 +490,13 @@ class BanWaveRequest(BaseModel):
         },
     )
 
-    commit: bool = Field(False, description="record the wave (default: dry run, nothing written)")
-    min_risk: float = Field(DEFAULT_MIN_RISK, ge=0, le=1)
-    verified_org_min_risk: float = Field(DEFAULT_VERIFIED_ORG_MIN_RISK, ge=0, le=1)
+    # strict: a JSON true is not the number 1 and "1" is not a boolean (what the schema
+    # calls invalid, the API refuses; an integer is still a valid number)
+    commit: bool = Field(
+        False, strict=True, description="record the wave (default: dry run, nothing written)"
+    )
+    min_risk: float = Field(DEFAULT_MIN_RISK, ge=0, le=1, strict=True)
+    verified_org_min_risk: float = Field(DEFAULT_VERIFIED_ORG_MIN_RISK, ge=0, le=1, strict=True)
     allowlist: list[Text] = Field(
         default_factory=list, max_length=100_000, description="account ids never to ban"
     )
@@ -500,6 +504,14 @@ class BanWaveRequest(BaseModel):
     entries_limit: int = Field(
         1000, ge=0, le=100_000, description="at most this many entries in the response"
     )
+
+    @field_validator("entries_limit", mode="before")
+    @classmethod
+    def _a_number(cls, v: object) -> object:
+        # not strict=True: JSON Schema counts 100.0 as an integer, so the API must too
+        if isinstance(v, bool | str):
+            raise ValueError("must be an integer")
+        return v
 
 
 class WaveChanges(BaseModel):
