@@ -347,7 +347,7 @@ def _write(path: Path, spec: TableSpec, rows: list[dict[str, str]], fmt: str) ->
 def test_hostile_snapshot_ingests_into_neo4j(
     session_store: GraphStore, tmp_path_factory, data: st.DataObject
 ) -> None:
-    from tests.conftest import wipe
+    from conftest import wipe
 
     wipe(session_store)
     tmp = tmp_path_factory.mktemp("snap")

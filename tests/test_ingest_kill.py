@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from conftest import wipe
 from graphlink.ingest.job import run_ingest
 from graphlink.store import GraphStore
-from tests.conftest import wipe
 
 
 def _snapshot(d: Path, n: int = 600) -> Path:
