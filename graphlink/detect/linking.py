@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graphlink.detect.config import DetectionConfig
+from graphlink.hashing import GOLDEN_GAMMA, mix64
 from graphlink.model import Links
 
 # Evidence bits on an edge (OR-ed over everything two accounts share).
@@ -95,11 +96,8 @@ class AccountGraph:
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser: a fast, seedless integer hash for deterministic shuffles."""
-    z = x.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
+    """splitmix64 (increment, then finaliser): a seedless hash for deterministic shuffles."""
+    return mix64(x.astype(np.uint64) + GOLDEN_GAMMA)
 
 
 @dataclass

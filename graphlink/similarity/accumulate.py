@@ -24,6 +24,8 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from graphlink.hashing import mix64
+
 _HOUR_MS = 3_600_000
 _MODEL_BITS = 11  # up to 2,047 distinct model names
 _HOUR_BITS = 21  # hours since 1970 up to year 2209
@@ -34,18 +36,6 @@ def _hash_strings(values: np.ndarray | pd.Series) -> np.ndarray:
     codes, uniq = pd.factorize(pd.Series(values), sort=False)
     hashed = pd.util.hash_array(np.asarray(uniq, dtype=object)).astype(np.uint64)
     return hashed[codes]
-
-
-def _mix(x: np.ndarray) -> np.ndarray:
-    """A 64-bit finaliser (splitmix64): spreads a combined key over all bits."""
-    x = x.astype(np.uint64, copy=True)
-    with np.errstate(over="ignore"):
-        x ^= x >> np.uint64(30)
-        x *= np.uint64(0xBF58476D1CE4E5B9)
-        x ^= x >> np.uint64(27)
-        x *= np.uint64(0x94D049BB133111EB)
-        x ^= x >> np.uint64(31)
-    return x
 
 
 def unique(keys: np.ndarray, *, counts: bool = False, first: bool = False,
@@ -193,7 +183,7 @@ class RequestAccumulator:
         self.log_end_ms = hi if self.log_end_ms is None else max(self.log_end_ms, hi)
 
         fph = _hash_strings(fingerprint)
-        key = _mix(_mix(acc) ^ fph)
+        key = mix64(mix64(acc) ^ fph)
         key, first, fcount = unique(key, first=True, counts=True)
         self._fp_key.append(key)
         self._fp_acc.append(acc[first].astype(np.int64))

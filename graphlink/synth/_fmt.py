@@ -47,15 +47,6 @@ def ipv6(groups: np.ndarray) -> pa.Array:
     return join(*(_HEX.take(g[:, j]) for j in range(8)), sep=":")
 
 
-def mix64(x: np.ndarray) -> np.ndarray:
-    """A bijective 64-bit mixer (splitmix64 finaliser): distinct in, distinct out."""
-    z = np.asarray(x, dtype=np.uint64).copy()
-    z ^= z >> np.uint64(30)
-    z *= np.uint64(0xBF58476D1CE4E5B9)
-    z ^= z >> np.uint64(27)
-    z *= np.uint64(0x94D049BB133111EB)
-    z ^= z >> np.uint64(31)
-    return z
 
 
 def hex64(values: np.ndarray, prefix: str) -> pa.Array:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from graphlink.hashing import mix64
 from graphlink.synth import _fmt
 from graphlink.synth.params import (
     CLOUD_ASNS,
@@ -90,7 +91,7 @@ class Tokens:
     """
 
     def __init__(self, seed: int):
-        self.salt = int(_fmt.mix64(np.array([seed + 0x5EED]))[0]) & 0xFFFFFFFF
+        self.salt = int(mix64(np.array([seed + 0x5EED]))[0]) & 0xFFFFFFFF
         self.next: dict[str, int] = defaultdict(int)
 
     def take(self, prefix: str, n: int) -> pa.Array:
@@ -99,7 +100,7 @@ class Tokens:
         tag = sum(prefix.encode()) * 0x1000003
         base = ((self.salt ^ tag) & 0xFFFFFFFF) << 32
         return _fmt.hex64(
-            _fmt.mix64(np.arange(start, start + n, dtype=np.uint64) + np.uint64(base)), prefix
+            mix64(np.arange(start, start + n, dtype=np.uint64) + np.uint64(base)), prefix
         )
 
 

@@ -45,6 +45,7 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
+from graphlink.hashing import mix64
 from graphlink.synth import _fmt
 from graphlink.synth.write import FORMATS, Format, as_text
 
@@ -89,7 +90,7 @@ def _mix(family: int, *parts: np.ndarray, salt: int = 0) -> np.ndarray:
     for p, bits in zip(parts, (28, 20, 8)):
         key |= (np.asarray(p, dtype=np.uint64) & np.uint64((1 << bits) - 1)) << np.uint64(shift)
         shift += bits
-    return _fmt.mix64(key ^ np.uint64(salt))
+    return mix64(key ^ np.uint64(salt))
 
 
 @dataclass
@@ -239,7 +240,7 @@ def _plan(scenario: Any, n_requests: int, seed: int, p: RequestParams) -> _Plan:
         p_model_b=rng.beta(2, 3, n), adopt=adopt, new_share=new_share, cls=cls,
         class_days=class_days, class_hour=class_hour, sess_start=sess_start, sess_len=sess_len,
         n_sess=n_sess, pool=pool, ip_start=ip_start, ip_count=ip_count, ips=ips,
-        salt=int(_fmt.mix64(np.array([seed + 0xF1], dtype=np.uint64))[0]),
+        salt=int(mix64(np.array([seed + 0xF1], dtype=np.uint64))[0]),
     )
 
 
@@ -296,7 +297,7 @@ def _chunk(pl: _Plan, accounts: np.ndarray, rng: np.random.Generator, p: Request
         size = np.maximum(pl.pool[g], 1)
         slot = (rng.random(len(a)) * size).astype(np.int64)
         for _ in range(3):  # each account uses its own ~70% of the pool
-            used = (_fmt.mix64((a.astype(np.uint64) << np.uint64(16)) | slot.astype(np.uint64))
+            used = (mix64((a.astype(np.uint64) << np.uint64(16)) | slot.astype(np.uint64))
                     % np.uint64(1000)) < np.uint64(int(1000 * p.ring_account_template_rate))
             slot = np.where(used, slot, (rng.random(len(a)) * size).astype(np.int64))
         shared = slot < (size * 3) // 5  # the first three fifths: campaign-wide templates
@@ -306,7 +307,7 @@ def _chunk(pl: _Plan, accounts: np.ndarray, rng: np.random.Generator, p: Request
         sync = rng.random(len(a)) < p.ring_sync_share
         s_idx = (rng.random(len(a)) * np.maximum(pl.n_sess[g], 1)).astype(np.int64)
         for _ in range(3):  # sessions the account joins (the same ones every time)
-            joined = (_fmt.mix64((a.astype(np.uint64) << np.uint64(8)) | s_idx.astype(np.uint64)
+            joined = (mix64((a.astype(np.uint64) << np.uint64(8)) | s_idx.astype(np.uint64)
                                  ^ np.uint64(0xABCD)) % np.uint64(1000)
                       ) < np.uint64(int(1000 * p.ring_session_join))
             s_idx = np.where(joined, s_idx,
