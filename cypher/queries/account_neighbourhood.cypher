@@ -13,6 +13,7 @@
 // Nodes with more than $max_fanout links (a CGNAT IP, a big provider's exit) are
 // reported but not expanded through.
 MATCH (a:Account {account_id: $account_id})
+USING INDEX a:Account(account_id)
 CALL (a) {
   WITH a WHERE $k <= 2
   MATCH p = ANY SHORTEST (a)

@@ -5,6 +5,7 @@
 // example: graphlink query account_profile --param account_id=r01
 // One row; each list entry says how many accounts share the thing.
 MATCH (a:Account {account_id: $account_id})
+USING INDEX a:Account(account_id)
 OPTIONAL MATCH (a)-[:IN_ORG]->(o:Org)
 CALL (a) {
   OPTIONAL MATCH (a)-[:PAID_WITH]->(p:PaymentInstrument)

@@ -4,6 +4,7 @@
 // anchor: BanWave(wave_id)
 // example: graphlink query banwave_changes --param wave_id=wave-0002
 MATCH (w:BanWave {wave_id: $wave_id})
+USING INDEX w:BanWave(wave_id)
 OPTIONAL MATCH (w)-[:PREVIOUS]->(prev:BanWave)
 CALL (w, prev) {
   MATCH (w)-[i:INCLUDES]->(a:Account)

@@ -6,6 +6,7 @@
 // One row per piece of evidence (a shared card, IP, identifier or a similarity
 // link), with how many cluster members share it and a sample of them.
 MATCH (w:BanWave {wave_id: $wave_id})-[i:INCLUDES]->(a:Account {account_id: $account_id})
+USING INDEX a:Account(account_id)
 OPTIONAL MATCH (a)-[m:MEMBER_OF]->(c:Cluster {cluster_key: w.run_id + '/' + i.cluster_id})
 CALL (a, c) {
   MATCH (a)-[:PAID_WITH|USED_IP|HAS_IDENTIFIER]->(x)<-[:PAID_WITH|USED_IP|HAS_IDENTIFIER]-(b:Account)-[:MEMBER_OF]->(c)

@@ -10,6 +10,7 @@ CALL () {
   LIMIT 1
 }
 MATCH (c:Cluster {run_id: run_id})<-[:MEMBER_OF]-(a:Account)-[:USED_IP]->(ip:IP)
+USING INDEX c:Cluster(run_id)
 WITH ip, collect(DISTINCT c.cluster_id) AS clusters, collect(DISTINCT a.account_id) AS accounts
 WHERE size(clusters) >= $min_clusters
 RETURN ip.ip AS ip, ip.asn AS asn, ip.proxy_provider AS proxy_provider, ip.is_datacenter AS is_datacenter,

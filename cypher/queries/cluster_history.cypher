@@ -7,6 +7,7 @@
 // every cluster carrying this id, so merged-in and split-off clusters show too;
 // runs still in progress are left out.
 MATCH (c0:Cluster {cluster_id: $cluster_id})
+USING INDEX c0:Cluster(cluster_id)
 CALL (c0) {
   MATCH (c0)-[:CONTINUES*0..20]->(x:Cluster)
   RETURN x

@@ -14,6 +14,7 @@ CALL () {
   LIMIT 1
 }
 MATCH (c:Cluster {cluster_key: run_id + '/' + $cluster_id})<-[m:MEMBER_OF]-(a:Account)
+USING INDEX c:Cluster(cluster_key)
 CALL (a, c) {
   OPTIONAL MATCH (a)-[:PAID_WITH|USED_IP|HAS_IDENTIFIER]->(x)<-[:PAID_WITH|USED_IP|HAS_IDENTIFIER]-(b:Account)-[:MEMBER_OF]->(c)
   WHERE b <> a

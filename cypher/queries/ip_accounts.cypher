@@ -10,6 +10,7 @@ CALL () {
   LIMIT 1
 }
 MATCH (ip:IP {ip: $ip})<-[u:USED_IP]-(a:Account)
+USING INDEX ip:IP(ip)
 OPTIONAL MATCH (a)-[:MEMBER_OF {run_id: run_id}]->(c:Cluster)
 RETURN ip.ip AS ip, ip.proxy_provider AS proxy_provider, ip.is_datacenter AS is_datacenter,
        a.account_id AS account_id, a.created_at AS created_at, u.first_seen AS first_seen,

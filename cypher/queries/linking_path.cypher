@@ -6,6 +6,8 @@
 // Each row is a node on the path and the relationship leading to the next one;
 // include_similarity=false keeps to hard links (cards, IPs, identifiers).
 MATCH (a:Account {account_id: $account_a}), (b:Account {account_id: $account_b})
+USING INDEX a:Account(account_id)
+USING INDEX b:Account(account_id)
 MATCH p = SHORTEST 1 (a)
   (()-[r:PAID_WITH|USED_IP|HAS_IDENTIFIER|SIMILAR_TO WHERE $include_similarity OR type(r) <> 'SIMILAR_TO']-()){1,8}
   (b)

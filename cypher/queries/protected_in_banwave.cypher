@@ -4,6 +4,7 @@
 // anchor: BanWave(wave_id)
 // example: graphlink query protected_in_banwave --param wave_id=wave-0002
 MATCH (w:BanWave {wave_id: $wave_id})-[i:INCLUDES]->(a:Account)
+USING INDEX w:BanWave(wave_id)
 OPTIONAL MATCH (a)-[:IN_ORG]->(o:Org)
 WITH w, i, a, o
 WHERE o IS NOT NULL OR a.org_id IS NOT NULL

@@ -9,7 +9,8 @@ CALL () {
   ORDER BY r.created_at DESC
   LIMIT 1
 }
-MATCH (:ProxyProvider {name: $provider})<-[:VIA_PROVIDER]-(ip:IP)<-[u:USED_IP]-(a:Account)
+MATCH (pp:ProxyProvider {name: $provider})<-[:VIA_PROVIDER]-(ip:IP)<-[u:USED_IP]-(a:Account)
+USING INDEX pp:ProxyProvider(name)
 WITH run_id, a, count(DISTINCT ip) AS n_ips, sum(u.requests) AS requests,
      min(u.first_seen) AS first_seen, max(u.last_seen) AS last_seen
 OPTIONAL MATCH (a)-[:MEMBER_OF {run_id: run_id}]->(c:Cluster)

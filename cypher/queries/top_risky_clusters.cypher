@@ -10,6 +10,7 @@ CALL () {
   LIMIT 1
 }
 MATCH (c:Cluster {run_id: run_id})
+USING INDEX c:Cluster(run_id)
 WHERE c.risk >= $min_risk
 WITH run_id, c
 ORDER BY c.risk DESC, c.size DESC
