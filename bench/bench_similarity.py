@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -97,26 +98,62 @@ def truth_path(args: argparse.Namespace) -> Path:
 # -- one derivation, in its own process ---------------------------------------------------
 
 
-def worker(path: Path, out: Path, naive: bool, sample: float) -> None:
+class RssSampler:
+    """Peak resident memory per stage, sampled every 50 ms from /proc (a thread)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.stage = "start"
+        self.peaks: dict[str, float] = {}
+        threading.Thread(target=self._run, daemon=True).start()
+
+    @staticmethod
+    def rss_mb() -> float:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+
+    def _run(self) -> None:
+        while True:
+            r, s = self.rss_mb(), self.stage
+            self.peaks[s] = max(self.peaks.get(s, 0.0), r)
+            time.sleep(0.05)
+
+
+def worker(path: Path, out: Path, naive: bool, sample: float, memory_mb: float | None) -> None:
+    import graphlink.similarity as sim
     from graphlink.ingest import read
     from graphlink.ingest.tables import REQUESTS
     from graphlink.ingest.validate import validate
     from graphlink.similarity import RequestAccumulator, SimilarityConfig, derive
     from graphlink.similarity.run import accumulate_checked, requests_file
 
+    rss = RssSampler()
+    # stage names for the sampler: each signal of derive() as it runs
+    for name in ("prompt_template_pairs", "timing_sync_pairs", "model_pivot_pairs", "finalise"):
+        def staged(*a, _f=getattr(sim, name), _n=name, **k):
+            rss.stage = _n.removesuffix("_pairs")
+            return _f(*a, **k)
+        setattr(sim, name, staged)
     cfg = SimilarityConfig()
+    load0 = os.getloadavg()[0]
     w0, c0 = time.perf_counter(), time.process_time()
-    acc = RequestAccumulator(bucket_seconds=cfg.bucket_seconds)
+    acc = RequestAccumulator(bucket_seconds=cfg.bucket_seconds, memory_mb=memory_mb)
     n_read = n_rej = 0
+    rss.stage = "read+validate+accumulate"
     for raw in read.iter_batches(requests_file(path), REQUESTS, batch_size=500_000):
         checked = validate(REQUESTS, raw)
         n_read += checked.n_read
         n_rej += checked.n_rejected
         accumulate_checked(acc, checked)
+    rss.stage = "finish"
     agg = acc.finish()
+    spills = acc.facts.spills
+    del acc
     w1, c1 = time.perf_counter(), time.process_time()
     d = derive(agg, cfg)
     w2, c2 = time.perf_counter(), time.process_time()
+    rss.stage = "after"
     pairs_file = out.with_suffix(".pairs.parquet")
     d.pairs.to_parquet(pairs_file)
     # the baseline of model_pivot's corroboration, on the same aggregates: cohort pairs
@@ -140,11 +177,16 @@ def worker(path: Path, out: Path, naive: bool, sample: float) -> None:
         "derive_wall": w2 - w1,
         "derive_cpu": c2 - c1,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "stage_peak_mb": dict(rss.peaks),
+        "spills": spills,
+        "memory_mb": memory_mb,
+        "load": [load0, os.getloadavg()[0]],
         "stats": d.stats, "pairs_file": str(pairs_file),
         "uncorroborated_file": str(uncorroborated_file),
     }
     if naive:
         res["naive"] = naive_baselines(agg, cfg, sample=sample)
+    agg.close()
     out.write_text(json.dumps(res, default=float))
 
 
@@ -152,14 +194,18 @@ def naive_baselines(agg, cfg, *, sample: float) -> dict:
     """Exact-equal fingerprint sets; all pairs within buckets on a sample of accounts."""
     out: dict = {}
     # 1. exact-equal sets: an order-free hash of each account's set of fingerprints
+    # (an account with a one-off prompt has a set nobody else has: only accounts without
+    # one-offs can be equal, and their sets are in the shared facts)
     t = time.perf_counter()
-    h = (agg.fp_hash * np.uint64(0x9E3779B97F4A7C15)) ^ (agg.fp_hash >> np.uint64(29))
+    pr = agg.prompts
+    h = (pr.fp_hash * np.uint64(0x9E3779B97F4A7C15)) ^ (pr.fp_hash >> np.uint64(29))
     set_hash = np.zeros(agg.n_accounts, dtype=np.uint64)
-    np.add.at(set_hash, agg.fp_account, h)
-    size = np.bincount(agg.fp_account, minlength=agg.n_accounts)
+    np.add.at(set_hash, pr.fp_account, h)
+    size = np.bincount(pr.fp_account, minlength=agg.n_accounts)
     key = pd.Series(set_hash).astype(str) + "/" + pd.Series(size).astype(str)
     codes, _ = pd.factorize(key)
-    groups = pd.Series(codes).value_counts()
+    codes[(pr.oneoff_fps > 0) | (size == 0)] = -1
+    groups = pd.Series(codes[codes >= 0]).value_counts()
     big = groups[groups >= 2]
     member = np.flatnonzero(np.isin(codes, big.index.to_numpy()))
     out["exact_sets"] = {
@@ -175,8 +221,9 @@ def naive_baselines(agg, cfg, *, sample: float) -> dict:
     t = time.perf_counter()
     rng = np.random.default_rng(0)
     chosen = rng.random(agg.n_accounts) < sample
-    rows = chosen[agg.bucket_account]
-    a, b = agg.bucket_account[rows], agg.bucket[rows]
+    parts = [(acct[chosen[acct]], bucket[chosen[acct]]) for acct, bucket in agg.bucket_parts()]
+    a = np.concatenate([p[0] for p in parts])
+    b = np.concatenate([p[1] for p in parts])
     order = np.argsort(b, kind="stable")
     a, b = a[order], b[order]
     starts = np.r_[0, np.flatnonzero(b[1:] != b[:-1]) + 1, len(b)]
@@ -247,7 +294,8 @@ def exact_set_quality(groups: list[list[str]], truth: pd.DataFrame) -> dict:
 
 
 def evaluate_twice(args: argparse.Namespace, pairs_file: Path,
-                   baseline_file: Path | None = None) -> list[dict]:
+                   baseline_file: Path | None = None,
+                   other_pairs: Path | None = None) -> list[dict]:
     from dataclasses import replace
 
     from graphlink.banwave import DEFAULT_MIN_RISK
@@ -263,6 +311,9 @@ def evaluate_twice(args: argparse.Namespace, pairs_file: Path,
     if baseline_file is not None:
         runs.append(("log, pivot uncorroborated (v1)",
                      replace(up, similarity=pd.read_parquet(baseline_file)[cols])))
+    if other_pairs is not None:
+        runs.append(("log, --baseline-pairs file",
+                     replace(up, similarity=pd.read_parquet(other_pairs)[cols])))
     rows = []
     for label, links in runs:
         t = time.perf_counter()
@@ -280,7 +331,7 @@ def evaluate_twice(args: argparse.Namespace, pairs_file: Path,
     return rows
 
 
-def run_worker(path: Path, naive: bool, sample: float) -> dict:
+def run_worker(path: Path, naive: bool, sample: float, memory_mb: float | None) -> dict:
     out = CACHE / f"result-{path.name}.json"
     cmd = [
         sys.executable,
@@ -291,6 +342,8 @@ def run_worker(path: Path, naive: bool, sample: float) -> dict:
         str(out),
         "--sample",
         str(sample),
+        "--memory-mb",
+        "none" if memory_mb is None else str(memory_mb),
     ] + (["--naive"] if naive else [])
     w = time.perf_counter()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -318,13 +371,19 @@ def main() -> None:
     ap.add_argument(
         "--evaluate", action="store_true", help="detection with upstream vs derived pairs"
     )
+    ap.add_argument("--memory-mb", type=lambda v: None if v == "none" else float(v),
+                    default=256.0, help="the accumulator's budget (default: that of "
+                    "GRAPHLINK_SIMILARITY_MEMORY_MB); 'none': never spill")
+    ap.add_argument("--baseline-pairs", type=Path,
+                    help="pairs another revision derived from the same log (e.g. main's): the "
+                         "difference from today's, and its detection figures beside them")
     ap.add_argument("--json", type=Path, help="also write every figure here")
     ap.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--naive", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        worker(args.worker, args.out, args.naive, args.sample)
+        worker(args.worker, args.out, args.naive, args.sample, args.memory_mb)
         return
 
     fmts = args.formats.split(",")
@@ -336,12 +395,14 @@ def main() -> None:
     for i, fmt in enumerate(fmts):
         print(f"deriving from {log_path(args, args.requests, fmt).name} ...", flush=True)
         results[fmt] = run_worker(
-            log_path(args, args.requests, fmt), naive=i == 0, sample=args.sample
+            log_path(args, args.requests, fmt), naive=i == 0, sample=args.sample,
+            memory_mb=args.memory_mb,
         )
     if not args.no_flat:
         print(f"deriving from the quarter-size log ({quarter:,} rows) ...", flush=True)
         results["quarter"] = run_worker(
-            log_path(args, quarter, fmts[0]), naive=False, sample=args.sample
+            log_path(args, quarter, fmts[0]), naive=False, sample=args.sample,
+            memory_mb=args.memory_mb,
         )
 
     print()
@@ -351,14 +412,17 @@ def main() -> None:
     )
     print(
         f"{'input':<12} {'wall s':>8} {'cpu s':>8} {'read+acc s':>11} {'derive s':>9} "
-        f"{'peak RSS MB':>12} {'rows':>12} {'rejected':>9}"
+        f"{'peak RSS MB':>12} {'rows':>12} {'rejected':>9} {'spills':>7} {'load avg':>10}"
     )
     for name, r in results.items():
         print(
             f"{name:<12} {r['wall']:>8.1f} {r['cpu']:>8.1f} {r['read_wall']:>11.1f} "
             f"{r['derive_wall']:>9.1f} {r['peak_rss_mb']:>12.0f} {r['rows']:>12,} "
-            f"{r['rejected']:>9,}"
+            f"{r['rejected']:>9,} {r['spills']:>7} {r['load'][0]:>4.1f}-{r['load'][1]:<4.1f}"
         )
+    print(f"budget GRAPHLINK_SIMILARITY_MEMORY_MB={args.memory_mb}; peak RSS MB per stage:")
+    for name, r in results.items():
+        print(f"  {name:<10} " + ", ".join(f"{s} {v:,.0f}" for s, v in r["stage_peak_mb"].items()))
     main_r = results[fmts[0]]
     pairs = pd.read_parquet(main_r["pairs_file"])
     print()
@@ -414,11 +478,28 @@ def main() -> None:
             f"{main_r['peak_rss_mb']:,.0f} MB at {args.requests:,} "
             f"(x{main_r['peak_rss_mb'] / results['quarter']['peak_rss_mb']:.2f} for x4 rows)"
         )
+    if args.baseline_pairs:
+        other = pd.read_parquet(args.baseline_pairs)
+        key = ["account_a", "account_b", "signal"]
+        m = pairs.merge(other, on=key, how="outer", suffixes=("", "_base"), indicator=True)
+        both = m["_merge"] == "both"
+        print(f"\nagainst {args.baseline_pairs.name}: {len(other):,} pairs there, {len(pairs):,} "
+              f"here; only here {int((m['_merge'] == 'left_only').sum()):,}, only there "
+              f"{int((m['_merge'] == 'right_only').sum()):,}, common pairs with another score "
+              f"{int((m.score[both] != m.score_base[both]).sum()):,}")
+        for signal, g in m[~both].groupby("signal"):
+            print(f"  {signal}: only here {int((g['_merge'] == 'left_only').sum())}, only there "
+                  f"{int((g['_merge'] == 'right_only').sum())}")
+        qo = pair_quality(other.account_a.to_numpy(), other.account_b.to_numpy(), truth)
+        print(f"  baseline pairs: precision {qo['precision']:.4f}, ring recall "
+              f"{qo['ring_recall']:.4f} (here {quality['all']['precision']:.4f}, "
+              f"{quality['all']['ring_recall']:.4f})")
+        quality["baseline_pairs"] = qo
     evaluation = None
     if args.evaluate:
         print("\ndetection (core) + graphlink.evaluate figures, same scenario:")
         evaluation = evaluate_twice(args, Path(main_r["pairs_file"]),
-                                    Path(main_r["uncorroborated_file"]))
+                                    Path(main_r["uncorroborated_file"]), args.baseline_pairs)
     if args.json:
         for r in results.values():
             r.pop("naive", None)

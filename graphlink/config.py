@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     pagecache: str = Field(default="6g", alias="GRAPHLINK_NEO4J_PAGECACHE")
 
     batch_size: int = Field(default=20_000, alias="GRAPHLINK_BATCH_SIZE", gt=0)
+    #: MB of request-log facts the similarity derivation buffers before spilling them
+    #: to disk (``graphlink similarity`` and a snapshot's ``requests`` table): bounds
+    #: its memory whatever the log's size; the pairs do not depend on it.
+    similarity_memory_mb: int = Field(default=256, alias="GRAPHLINK_SIMILARITY_MEMORY_MB", gt=0)
 
     #: Operator data for detection (``graphlink.detect.operator_data``), empty by
     #: default: an issuer BIN table of prepaid cards, and the plans abuse is

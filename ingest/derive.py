@@ -30,6 +30,7 @@ from graphlink.similarity import (
     derive,
     write_pairs,
 )
+from graphlink.similarity.accumulate import DEFAULT_MEMORY_MB
 from graphlink.similarity.run import accumulate_checked
 from graphlink.store import GraphStore
 
@@ -49,12 +50,13 @@ def derive_similarity(
     out_dir: Path,
     stamp: str,
     config: SimilarityConfig | None = None,
+    memory_mb: float | None = DEFAULT_MEMORY_MB,
 ) -> None:
     """Validate ``tf`` (the requests log), derive pairs, load them; account for every row."""
     cfg = config or SimilarityConfig()
     t0 = time.perf_counter()
     tr = report.table(REQUESTS.name)
-    acc = RequestAccumulator(bucket_seconds=cfg.bucket_seconds)
+    acc = RequestAccumulator(bucket_seconds=cfg.bucket_seconds, memory_mb=memory_mb)
     progress.table_started(REQUESTS.name, read.total_rows(tf))
 
     def feed(checked: Checked) -> None:
@@ -68,7 +70,11 @@ def derive_similarity(
     tr.message = "validated, not stored: derives behaviour_similarity pairs"
     progress.table_finished(REQUESTS.name)
     t_read = time.perf_counter()
-    derived = derive(acc.finish(), cfg)
+    agg = acc.finish()
+    try:
+        derived = derive(agg, cfg)
+    finally:
+        agg.close()  # spilled facts: removed now, not when collected
     t_derive = time.perf_counter()
     tr.seconds = round(t_derive - t0, 3)
 

@@ -65,6 +65,7 @@ from graphlink.ingest.stream import (
 from graphlink.ingest.tables import DERIVED_FROM, TABLES
 from graphlink.ingest.validate import Checked
 from graphlink.neo4j_local import LocalNeo4j
+from graphlink.similarity.accumulate import DEFAULT_MEMORY_MB
 from graphlink.store import GraphStore
 
 # The stream's names stay importable from here (older callers, other branches).
@@ -130,13 +131,16 @@ def run_ingest(
     bulk: LocalNeo4j | None = None,
     progress: Progress | None = None,
     report_dir: Path | None = None,
+    similarity_memory_mb: float | None = DEFAULT_MEMORY_MB,
 ) -> IngestReport:
     """Load a snapshot into the store and write its report and rejects file.
 
     ``bulk``: the local server to fill with the offline importer (first load
     into an empty database only; the server is stopped and restarted).  If the
     database already holds data the ingest falls back to the incremental path
-    and says so in ``report.notes``.  ``report_dir`` defaults to
+    and says so in ``report.notes``.  ``similarity_memory_mb``
+    bounds the request log's buffered facts (see
+    :class:`~graphlink.similarity.RequestAccumulator`).  ``report_dir`` defaults to
     ``<snapshot_dir>/../reports``; the CLI passes ``<GRAPHLINK_HOME>/reports``.
 
     >>> report = run_ingest(store, Path("snap"), batch_size=20_000)  # doctest: +SKIP
@@ -214,6 +218,7 @@ def run_ingest(
                 progress=progress,
                 out_dir=report_dir,
                 stamp=stamp,
+                memory_mb=similarity_memory_mb,
             )
     finally:
         rejects.close()

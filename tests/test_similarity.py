@@ -43,7 +43,8 @@ class Log:
     def derive(self, cfg: SimilarityConfig | None = None, *, batch: int = 7_000):
         cfg = cfg or SimilarityConfig()
         f = self.frame()
-        acc = RequestAccumulator(bucket_seconds=cfg.bucket_seconds, compact_rows=20_000)
+        # a small budget: the known-answer logs go through spills to disk too
+        acc = RequestAccumulator(bucket_seconds=cfg.bucket_seconds, memory_mb=0.5)
         for lo in range(0, len(f), batch):  # several batches: the streamed path
             b = f.iloc[lo:lo + batch]
             acc.add(
@@ -347,27 +348,50 @@ def test_bucket_seconds_must_be_positive(bad: int) -> None:
         RequestAccumulator(bucket_seconds=bad)
 
 
+def _facts(agg) -> dict[str, np.ndarray]:
+    """Every fact of the aggregates, read through the part-by-part interface."""
+    pr = agg.prompts
+    buckets = list(agg.bucket_parts())
+    out = {f: getattr(pr, f) for f in ("fp_account", "fp_hash", "fp_count", "uniq", "fcode",
+                                       "df", "oneoff_fps", "oneoff_requests")}
+    out["bucket_account"] = np.concatenate([b[0] for b in buckets])
+    out["bucket"] = np.concatenate([b[1] for b in buckets])
+    for name, v in zip(("mh_account", "mh_model", "mh_hour", "mh_count"), agg.hourly(),
+                       strict=True):
+        out[name] = v
+    for f in ("first_account", "first_model", "first_ms"):
+        out[f] = getattr(agg, f)
+    return out
+
+
 def test_accumulator_gives_the_same_facts_whatever_the_batching_and_is_spent_after() -> None:
-    """Compaction (geometric, many merges with a small ``compact_rows``) changes nothing:
-    one batch and 40 small ones give identical aggregates; finish() hands them over once."""
+    """Batching and spilling (a budget so small that every batch is spilled to disk, each
+    part deduplicated again on reading) change nothing: one batch in memory and 40 small
+    spilled ones give identical facts; finish() hands them over once."""
     rng = np.random.default_rng(5)
     n = 20_000
     ids = np.array([f"u{k}" for k in rng.integers(0, 700, n)], dtype=object)
     ts = T0 + rng.integers(0, 30 * DAY_MS, n)
     models = np.array(["m1", "m2", None], dtype=object)[rng.integers(0, 3, n)]
     fps = np.array([f"f{k}" for k in rng.integers(0, 3_000, n)], dtype=object)
-    whole = RequestAccumulator(bucket_seconds=60)
+    fps[rng.random(n) < 0.2] = "one-off"  # a fingerprint of many accounts
+    fps[:500] = [f"solo{k}" for k in range(500)]  # and 500 used once
+    whole = RequestAccumulator(bucket_seconds=60, memory_mb=None)
     whole.add(ids, ts, models, fps)
     a = whole.finish()
-    small = RequestAccumulator(bucket_seconds=60, compact_rows=300)
+    small = RequestAccumulator(bucket_seconds=60, memory_mb=0.001)
     for lo in range(0, n, 500):
         small.add(ids[lo:lo + 500], ts[lo:lo + 500], models[lo:lo + 500], fps[lo:lo + 500])
+    assert small.facts.spills == n // 500 and whole.facts.spills == 0
     b = small.finish()
     # account codes follow first appearance, identical for the same row order
-    for f in ("fp_account", "fp_hash", "fp_count", "bucket_account", "bucket", "mh_account",
-              "mh_model", "mh_hour", "mh_count", "first_account", "first_model", "first_ms"):
-        assert np.array_equal(getattr(a, f), getattr(b, f)), f
-    assert a.fp_count.sum() == n and a.mh_count.sum() == n
+    fa, fb = _facts(a), _facts(b)
+    for f in fa:
+        assert np.array_equal(fa[f], fb[f]), f
+    pr = a.prompts
+    assert pr.fp_count.sum() + pr.oneoff_requests.sum() == n and fa["mh_count"].sum() == n
+    assert pr.oneoff_fps.sum() == pr.oneoff_requests[pr.oneoff_fps > 0].sum() >= 500
+    assert (pr.df >= 2).all() and pr.n_fingerprints == len(set(fps))
     with pytest.raises(RuntimeError):
         small.add(ids[:5], ts[:5], models[:5], fps[:5])
     with pytest.raises(RuntimeError):

@@ -21,18 +21,49 @@ def scenario() -> synth.Scenario:
     return synth.generate(4_000, ring_accounts=300, seed=3)
 
 
+def _accumulate(scenario: synth.Scenario, *, batch: int = 60_000,
+                memory_mb: float | None = None) -> RequestAccumulator:
+    acc = RequestAccumulator(bucket_seconds=60, memory_mb=memory_mb)
+    # the generator's rows depend on its chunk size: always 60,000, fed in ``batch`` rows
+    for t in iter_requests(scenario, 250_000, seed=3, chunk_rows=60_000):
+        for lo in range(0, t.num_rows, batch):
+            f = t.slice(lo, batch).to_pandas()
+            acc.add(
+                f["account_id"],
+                f["ts"].dt.tz_convert(None).to_numpy().astype("datetime64[ms]").astype(np.int64),
+                f["model"],
+                f["prompt_fingerprint"],
+            )
+    return acc
+
+
 @pytest.fixture(scope="module")
 def derived(scenario: synth.Scenario):
-    acc = RequestAccumulator(bucket_seconds=60)
-    for t in iter_requests(scenario, 250_000, seed=3, chunk_rows=60_000):
-        f = t.to_pandas()
-        acc.add(
-            f["account_id"],
-            f["ts"].dt.tz_convert(None).to_numpy().astype("datetime64[ms]").astype(np.int64),
-            f["model"],
-            f["prompt_fingerprint"],
-        )
+    # no memory limit: every fact stays in memory, never spilled
+    acc = _accumulate(scenario, memory_mb=None)
+    assert acc.facts.spills == 0
     return derive(acc.finish())
+
+
+def test_a_tiny_memory_budget_gives_exactly_the_same_pairs(scenario: synth.Scenario,
+                                                           derived) -> None:
+    """Spilling to disk after every batch (a 0.1 MB budget: 25 spills of hash-partitioned
+    facts, each part deduplicated again on reading) changes no pair and no score."""
+    acc = _accumulate(scenario, batch=10_000, memory_mb=0.1)
+    assert acc.facts.spills >= 20
+    agg = acc.finish()
+    spill_dir = agg.facts._tmp.name if agg.facts._tmp else None
+    d = derive(agg)
+    agg.close()
+    assert spill_dir is not None and not Path(spill_dir).exists()
+    assert len(derived.pairs) > 100 and set(derived.pairs.signal) == {
+        "prompt_template", "timing_sync", "model_pivot"}
+    pd.testing.assert_frame_equal(d.pairs, derived.pairs)
+    assert d.stats.keys() == derived.stats.keys()
+    for signal, st in derived.stats.items():
+        st2 = dict(d.stats[signal])
+        st2["seconds"] = st["seconds"]
+        assert st2 == st, signal
 
 
 def test_log_is_consistent_with_the_scenario(scenario: synth.Scenario) -> None:
@@ -79,16 +110,7 @@ def test_rings_paired_campus_classes_alike_but_not_rings(scenario: synth.Scenari
 def test_campus_scores_lower_than_rings_everywhere(scenario: synth.Scenario) -> None:
     from graphlink.similarity import SimilarityConfig
 
-    acc = RequestAccumulator(bucket_seconds=60)
-    for t in iter_requests(scenario, 250_000, seed=3, chunk_rows=60_000):
-        f = t.to_pandas()
-        acc.add(
-            f["account_id"],
-            f["ts"].dt.tz_convert(None).to_numpy().astype("datetime64[ms]").astype(np.int64),
-            f["model"],
-            f["prompt_fingerprint"],
-        )
-    d = derive(acc.finish(), SimilarityConfig(min_template_score=1e-6))
+    d = derive(_accumulate(scenario).finish(), SimilarityConfig(min_template_score=1e-6))
     truth = scenario.truth.set_index("account_id")
     p = d.pairs[d.pairs.signal == "prompt_template"]
     ga = truth.group.reindex(p.account_a).to_numpy()

@@ -106,6 +106,7 @@ def ingest(
             bulk=local,
             progress=_RichProgress(bars),
             report_dir=report_dir,
+            similarity_memory_mb=s.similarity_memory_mb,
         )
 
     table = Table(title=f"ingest {report.mode}: {report.snapshot}", show_footer=True)

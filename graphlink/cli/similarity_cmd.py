@@ -56,6 +56,7 @@ def similarity(
                                            help="Most pairs an account keeps per signal.")] = 30,
 ) -> None:
     """Derive prompt_template, timing_sync and model_pivot pairs (streamed, never all pairs)."""
+    from graphlink.cli._app import settings
     from graphlink.ingest.read import total_rows
     from graphlink.ingest.report import RejectsWriter
     from graphlink.similarity import DERIVATION_VERSION, SimilarityConfig, write_pairs
@@ -76,6 +77,7 @@ def similarity(
             derived, counts = derive_from_file(
                 tf.path, cfg, batch_size=batch_size, rejects=rejects,
                 on_rows=lambda n: bars.advance(task, n),
+                memory_mb=settings().similarity_memory_mb,
             )
     finally:
         rejects.close()

@@ -65,21 +65,35 @@ def new_models(agg: Aggregates, cfg: SimilarityConfig) -> dict[int, int]:
     return out
 
 
-def pivoters(agg: Aggregates, cfg: SimilarityConfig, model: int, release_ms: int
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(accounts, pivot time ms, share of traffic on the model) of the accounts that pivot."""
+Hourly = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def early_users(agg: Aggregates, cfg: SimilarityConfig, model: int, release_ms: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """(accounts, first use ms) of the accounts using ``model`` within the horizon."""
     sel = agg.first_model == model
     acc, t = agg.first_account[sel], agg.first_ms[sel]
     early = t - release_ms <= cfg.pivot_horizon_s * 1000
-    acc, t = acc[early], t[early]
+    return acc[early], t[early]
+
+
+def pivoters(agg: Aggregates, cfg: SimilarityConfig, model: int, release_ms: int,
+             hourly: Hourly | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(accounts, pivot time ms, share of traffic on the model) of the accounts that pivot.
+
+    ``hourly``: :meth:`Aggregates.hourly` of (at least) the early users; read here if
+    not given.
+    """
+    acc, t = early_users(agg, cfg, model, release_ms)
     if not len(acc):
         z = np.zeros(0, dtype=np.int64)
         return z, z.copy(), np.zeros(0)
     t_of = np.full(agg.n_accounts, -1, dtype=np.int64)
     t_of[acc] = t
-    rows = t_of[agg.mh_account] >= 0
-    ra, rm, rh, rc = (agg.mh_account[rows], agg.mh_model[rows], agg.mh_hour[rows],
-                      agg.mh_count[rows])
+    if hourly is None:
+        hourly = agg.hourly(t_of >= 0)
+    rows = t_of[hourly[0]] >= 0
+    ra, rm, rh, rc = (x[rows] for x in hourly)
     release_h = release_ms // _HOUR_MS
     before = np.bincount(ra, weights=rc * ((rh < release_h) & (rm != model)),
                          minlength=agg.n_accounts)
@@ -99,13 +113,15 @@ def chance_of_overlap(agg: Aggregates, cfg: SimilarityConfig, a: np.ndarray, b: 
     if not len(a):
         z = np.zeros(0)
         return z, z.copy(), z.copy()
-    _, fcode, df = agg.fingerprints
-    n_users = int((np.bincount(agg.fp_account, minlength=agg.n_accounts) > 0).sum())
-    ok = df <= popular_cut(n_users, cfg)
+    pr = agg.prompts
+    fcode, df = pr.fcode, pr.df
+    ok = df <= popular_cut(pr.n_users, cfg)
     rows = ok[fcode]
-    acct, fc = agg.fp_account[rows], fcode[rows]
-    total = float(df[ok].sum())
-    size = np.bincount(acct, minlength=agg.n_accounts).astype(np.float64)
+    acct, fc = pr.fp_account[rows], fcode[rows]
+    # a one-off (df = 1, never popular) counts in T and in its account's size, and adds
+    # df - 1 = 0 to ``others``
+    total = float(df[ok].sum() + pr.oneoff_fps.sum())
+    size = (np.bincount(acct, minlength=agg.n_accounts) + pr.oneoff_fps).astype(np.float64)
     others = np.bincount(acct, weights=(df[fc] - 1).astype(np.float64), minlength=agg.n_accounts)
     # only the accounts of the pairs go into the matrix (a few thousand, not all)
     members = np.unique(np.r_[a, b])
@@ -126,8 +142,13 @@ def model_pivot_pairs(agg: Aggregates, cfg: SimilarityConfig) -> tuple[pd.DataFr
     frames = []
     models = new_models(agg, cfg)
     stats["new_models"] = len(models)
+    # the hourly counts of every new model's early users, in one pass over the facts
+    early = np.zeros(agg.n_accounts, dtype=bool)
+    for model, release in models.items():
+        early[early_users(agg, cfg, model, release)[0]] = True
+    hourly = agg.hourly(early) if models else None
     for model, release in sorted(models.items()):
-        acc, t, share = pivoters(agg, cfg, model, release)
+        acc, t, share = pivoters(agg, cfg, model, release, hourly)
         stats["pivoting_accounts"] += len(acc)
         if len(acc) < 2:
             continue

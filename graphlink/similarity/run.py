@@ -20,6 +20,7 @@ from graphlink.ingest.report import RejectsWriter
 from graphlink.ingest.tables import REQUESTS
 from graphlink.ingest.validate import Checked, validate
 from graphlink.similarity import Derived, RequestAccumulator, SimilarityConfig, derive
+from graphlink.similarity.accumulate import DEFAULT_MEMORY_MB
 
 
 @dataclass
@@ -60,14 +61,16 @@ def derive_from_file(
     batch_size: int = 500_000,
     rejects: RejectsWriter | None = None,
     on_rows: Callable[[int], None] | None = None,
+    memory_mb: float | None = DEFAULT_MEMORY_MB,
 ) -> tuple[Derived, LogCounts]:
     """Validate and reduce the log in one streamed pass, then derive the pairs.
 
-    Rejected rows go to ``rejects`` (line and reason) when given.
+    Rejected rows go to ``rejects`` (line and reason) when given; ``memory_mb``
+    bounds the buffered facts (:class:`~graphlink.similarity.RequestAccumulator`).
     """
     cfg = config or SimilarityConfig()
     tf = requests_file(path)
-    acc = RequestAccumulator(bucket_seconds=cfg.bucket_seconds)
+    acc = RequestAccumulator(bucket_seconds=cfg.bucket_seconds, memory_mb=memory_mb)
     counts = LogCounts()
     for raw in read.iter_batches(tf, REQUESTS, batch_size=batch_size):
         checked = validate(REQUESTS, raw)
@@ -83,4 +86,8 @@ def derive_from_file(
         accumulate_checked(acc, checked)
         if on_rows:
             on_rows(checked.n_read)
-    return derive(acc.finish(), cfg), counts
+    agg = acc.finish()
+    try:
+        return derive(agg, cfg), counts
+    finally:
+        agg.close()

@@ -55,32 +55,31 @@ def popular_cut(n_users: int, cfg: SimilarityConfig) -> float:
 
 def prompt_template_pairs(agg: Aggregates, cfg: SimilarityConfig) -> tuple[pd.DataFrame, dict]:
     """``(pairs a, b, score over account codes, stats)``."""
-    acct, fph = agg.fp_account, agg.fp_hash
+    pr = agg.prompts
     stats: dict = {"fingerprints": 0, "popular_fingerprints": 0, "accounts_compared": 0,
                    "candidates": 0}
-    if len(acct) == 0:
+    if pr.n_users == 0:
         return _empty(), stats
-    uniq, fcode, df = agg.fingerprints
-    n_users = int((np.bincount(acct, minlength=agg.n_accounts) > 0).sum())
+    # only shared fingerprints are facts here (df >= 2); one-offs are per-account counts
+    acct, fph, uniq, fcode, df = pr.fp_account, pr.fp_hash, pr.uniq, pr.fcode, pr.df
+    n_users = pr.n_users
     popular = df > popular_cut(n_users, cfg)
-    stats["fingerprints"] = len(uniq)
+    stats["fingerprints"] = pr.n_fingerprints
     stats["popular_fingerprints"] = int(popular.sum())
     keep = ~popular[fcode]
     acct, fcode, fph = acct[keep], fcode[keep], fph[keep]
-    shared = df[fcode] >= 2
-    n_shared = np.bincount(acct[shared], minlength=agg.n_accounts)
+    n_shared = np.bincount(acct, minlength=agg.n_accounts)
     eligible = n_shared >= cfg.min_shared_fingerprints
     accounts, local, (fcode, fph, fp_count) = compact_rows(eligible, acct, fcode, fph,
-                                                          agg.fp_count[keep])
+                                                          pr.fp_count[keep])
     stats["accounts_compared"] = len(accounts)
     if len(accounts) < 2:
         return _empty(), stats
     # MinHash sees the shared fingerprints only: a one-off prompt can never be in
     # common, it would only lower every Jaccard the LSH bands have to catch.
     # (It still counts in the exact score below.)
-    sh = df[fcode] >= 2
-    indptr = np.r_[0, np.cumsum(np.bincount(local[sh], minlength=len(accounts)))]
-    sig = signatures(indptr, (fph[sh] & np.uint64(0xFFFFFFFF)).astype(np.uint32),
+    indptr = np.r_[0, np.cumsum(np.bincount(local, minlength=len(accounts)))]
+    sig = signatures(indptr, (fph & np.uint64(0xFFFFFFFF)).astype(np.uint32),
                      num_perm=cfg.num_perm, seed=cfg.seed)
     i, j = lsh_candidates(sig, bands=cfg.lsh_bands, rows=cfg.lsh_rows, seed=cfg.seed,
                           max_bucket=cfg.max_bucket, degree=cfg.bucket_degree)
@@ -88,11 +87,17 @@ def prompt_template_pairs(agg: Aggregates, cfg: SimilarityConfig) -> tuple[pd.Da
     if not len(i):
         return _empty(), stats
     # a fingerprint nobody else uses says nothing about who is alike, but it is part
-    # of the account's behaviour: it weighs like the rarest shared one (df = 2)
+    # of the account's behaviour: it weighs like the rarest shared one (df = 2).  An
+    # account's one-offs are in no other account's row, so they are one column of its
+    # own (their summed mass): the same |x_a - x_b| as one column each.
     idf = np.log(max(n_users, 2) / np.maximum(df, 2).astype(np.float64))
     mass = fp_count * idf[fcode]
-    share = mass / np.bincount(local, weights=mass, minlength=len(accounts))[local]
-    x = csr(local, fcode, len(accounts), len(uniq), share)
+    own = pr.oneoff_requests[accounts] * np.log(max(n_users, 2) / 2.0)
+    norm = np.bincount(local, weights=mass, minlength=len(accounts)) + own
+    has_own = np.flatnonzero(own > 0)
+    x = csr(np.r_[local, has_own], np.r_[fcode, len(uniq) + has_own],
+            len(accounts), len(uniq) + len(accounts),
+            np.r_[mass / norm[local], own[has_own] / norm[has_own]])
     binary = csr(local, fcode, len(accounts), len(uniq))
     common = row_dot(binary, binary, i, j)
     score = ruzicka(x, i, j)

@@ -48,30 +48,85 @@ def _per_account_distinct(acct: np.ndarray, value: np.ndarray, n: int) -> np.nda
     return np.bincount(key // (int(value.max(initial=0)) + 1), minlength=n)
 
 
-def timing_sync_pairs(agg: Aggregates, cfg: SimilarityConfig) -> tuple[pd.DataFrame, dict]:
-    acct, bucket = agg.bucket_account, agg.bucket
-    stats: dict = {"accounts_compared": 0, "candidates": 0}
-    if len(acct) == 0:
-        return _empty(), stats
+def _bucket_elements(bucket: np.ndarray) -> np.ndarray:
+    return ((bucket.astype(np.uint64) * np.uint64(0x9E3779B1)) & np.uint64(0xFFFFFFFF)).astype(
+        np.uint32)
+
+
+def _signed_accounts(agg: Aggregates, cfg: SimilarityConfig
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """(eligible accounts ascending, their MinHash signatures, buckets per account, the
+    smallest bucket of an eligible account), one part of the facts at a time: a part
+    holds whole accounts, and a signature needs only its account's buckets."""
     bs = agg.bucket_seconds
-    day = bucket * bs // _DAY
-    n_b = np.bincount(acct, minlength=agg.n_accounts)
-    n_days = _per_account_distinct(acct, day - day.min(), agg.n_accounts)
-    eligible = (n_b >= cfg.min_co_buckets) & (n_days >= cfg.min_co_days)
-    accounts, local, (bucket, day) = compact_rows(eligible, acct, bucket, day)
+    n_b = np.zeros(agg.n_accounts, dtype=np.int64)
+    accs: list[np.ndarray] = []
+    sigs: list[np.ndarray] = []
+    b0 = -1
+    for acct, bucket in agg.bucket_parts():
+        if not len(acct):
+            continue
+        day = bucket * bs // _DAY
+        nb = np.bincount(acct, minlength=agg.n_accounts)
+        n_b += nb
+        n_days = _per_account_distinct(acct, day - day.min(), agg.n_accounts)
+        eligible = (nb >= cfg.min_co_buckets) & (n_days >= cfg.min_co_days)
+        accounts, local, (bk,) = compact_rows(eligible, acct, bucket)
+        if not len(accounts):
+            continue
+        b0 = int(bk.min()) if b0 < 0 else min(b0, int(bk.min()))
+        indptr = np.r_[0, np.cumsum(np.bincount(local, minlength=len(accounts)))]
+        accs.append(accounts)
+        sigs.append(signatures(indptr, _bucket_elements(bk), num_perm=cfg.num_perm,
+                               seed=cfg.seed))
+    if not accs:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, cfg.num_perm), np.uint32), n_b, 0
+    accounts = np.concatenate(accs)
+    order = np.argsort(accounts, kind="stable")
+    return accounts[order], np.concatenate(sigs)[order], n_b, b0
+
+
+def _buckets_of(agg: Aggregates, accounts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(row in ``accounts``, bucket) of the buckets of ``accounts`` (ascending codes)."""
+    want = np.zeros(agg.n_accounts, dtype=bool)
+    want[accounts] = True
+    rows: list[np.ndarray] = []
+    buckets: list[np.ndarray] = []
+    for acct, bucket in agg.bucket_parts():
+        keep = want[acct]
+        rows.append(np.searchsorted(accounts, acct[keep]))
+        buckets.append(bucket[keep])
+    if not rows:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z.copy()
+    return np.concatenate(rows), np.concatenate(buckets)
+
+
+def timing_sync_pairs(agg: Aggregates, cfg: SimilarityConfig) -> tuple[pd.DataFrame, dict]:
+    """``(pairs a, b, score over account codes, stats)``.
+
+    Two passes over the (account, bucket) facts, part by part: signatures of the
+    eligible accounts, then the buckets of the candidates only (memory follows
+    the accounts compared, not the log).
+    """
+    stats: dict = {"accounts_compared": 0, "candidates": 0}
+    bs = agg.bucket_seconds
+    accounts, sig, n_b, b0 = _signed_accounts(agg, cfg)
     stats["accounts_compared"] = len(accounts)
     if len(accounts) < 2:
         return _empty(), stats
-    indptr = np.r_[0, np.cumsum(np.bincount(local, minlength=len(accounts)))]
-    elem = (bucket.astype(np.uint64) * np.uint64(0x9E3779B1)) & np.uint64(0xFFFFFFFF)
-    sig = signatures(indptr, elem.astype(np.uint32), num_perm=cfg.num_perm, seed=cfg.seed)
     i, j = lsh_candidates(sig, bands=cfg.lsh_bands, rows=cfg.lsh_rows, seed=cfg.seed,
                           max_bucket=cfg.max_bucket, degree=cfg.bucket_degree)
+    del sig
     stats["candidates"] = len(i)
     if not len(i):
         return _empty(), stats
 
-    b0 = int(bucket.min())
+    # the candidates' buckets; pairs renumbered into them
+    cand = np.unique(np.r_[i, j])
+    i, j = np.searchsorted(cand, i), np.searchsorted(cand, j)
+    accounts = accounts[cand]
+    local, bucket = _buckets_of(agg, accounts)
     col = bucket - b0
     m = csr(local, col, len(accounts), int(col.max()) + 1)
     overlap = row_dot(m, m, i, j)
@@ -96,7 +151,7 @@ def timing_sync_pairs(agg: Aggregates, cfg: SimilarityConfig) -> tuple[pd.DataFr
         expected = row_dot(h, h, i, j) / per_hour
     else:
         expected = np.zeros(len(i))
-    n_loc = np.diff(indptr).astype(np.float64)
+    n_loc = n_b[accounts].astype(np.float64)
     union = n_loc[i] + n_loc[j] - overlap
     score = np.divide(overlap - expected, union, out=np.zeros_like(overlap), where=union > 0)
     ok = (overlap >= cfg.min_co_buckets) & (co_days >= cfg.min_co_days)
