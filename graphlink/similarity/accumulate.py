@@ -126,6 +126,17 @@ def _reduce(kind: str, c: Cols) -> Cols:
     return {"key": key[keep], "ms": ms[keep]}
 
 
+def _release_arrow_memory() -> None:
+    """Hand the memory Arrow's allocator keeps for reuse back to the system.
+
+    Why: reading and validating the log goes through Arrow (Parquet/CSV reader,
+    text columns), whose pool (mimalloc) keeps what it freed: measured at the end
+    of a 16M-request read, 500 MB of a 957 MB RSS was such retained memory, with
+    every fact already on disk, and the signals' peak came on top of it.
+    """
+    pa.default_memory_pool().release_unused()
+
+
 class FactStore:
     """Facts hash-partitioned into ``partitions`` parts, in memory or spilled to disk.
 
@@ -449,6 +460,7 @@ class RequestAccumulator:
         self._buffered_bytes = 0
         if to_disk:
             self.facts.spills += 1
+        _release_arrow_memory()
 
     # -- result ----------------------------------------------------------------------
     def finish(self) -> Aggregates:
