@@ -121,3 +121,39 @@ def test_generated_scenario_rings_found_and_look_alikes_spared():
     assert precision >= 0.95 and recall >= 0.25, (precision, recall, by_segment.to_dict())
     assert by_segment.get("campus", 0) == 0 and by_segment.get("company", 0) == 0
     assert by_segment.get("cgnat", 0) <= 2
+
+
+def test_leiden_on_linked_accounts_only_drops_nobody_who_could_cluster():
+    """``leiden_linked_only`` skips accounts without an edge before Leiden.
+
+    Such an account is alone in the full run too (checked here, not assumed),
+    so skipping it cannot take anybody out of a cluster of two or more; what
+    changes is Leiden's random run over the rest, so the two clusterings
+    agree as closely as the full run agrees with itself under another seed,
+    and the planted rings' ban wave is the same.
+    """
+    import numpy as np
+    from sklearn.metrics import adjusted_rand_score
+
+    from graphlink.detect.linking import encode_links
+    from graphlink.detect.pipeline import cluster_accounts
+    from graphlink.synth import generate
+
+    cfg = DetectionConfig()
+    coded = encode_links(generate(3000, seed=5).links(), cfg)
+    on = cfg.with_(leiden_linked_only=True)
+    skip = cluster_accounts(coded, on, seed=42)
+    full = cluster_accounts(coded, cfg, seed=42)
+    other_seed = cluster_accounts(coded, cfg, seed=43)
+    g = skip.graph
+    unlinked = (np.bincount(g.src, minlength=g.n) + np.bincount(g.dst, minlength=g.n)) == 0
+    assert unlinked.sum() > g.n // 2  # most generated accounts share nothing
+    for m in (skip.membership, full.membership):
+        assert (np.bincount(m)[m][unlinked] == 1).all()
+    self_agreement = adjusted_rand_score(full.membership, other_seed.membership)
+    assert adjusted_rand_score(skip.membership, full.membership) >= min(0.99, self_agreement - 0.02)
+
+    links, _ = make_links(n_benign=2000, ring_sizes=(60, 25), seed=3)
+    a = detect_links(links, on, seed=11)
+    b = detect_links(links, cfg, seed=11)
+    assert a.flagged_accounts() == b.flagged_accounts() and len(a.flagged_accounts()) == 85

@@ -41,6 +41,11 @@ def detect(
     master: str = typer.Option(
         "local[*]", "--master", help="With --engine spark: the Spark master URL (default local[*])."
     ),
+    linked_only: bool = typer.Option(
+        False, "--leiden-linked-only",
+        help="Run Leiden only on accounts with a link (faster at scale; another random run, "
+             "so clusters move by Leiden's seed-to-seed noise: docs/scale.md).",
+    ),
     top: int = typer.Option(10, "--top", help="How many of the riskiest clusters to show."),
     bin_table: Path = typer.Option(
         None,
@@ -78,7 +83,8 @@ def detect(
         except ImportError as e:
             raise InputError("--engine spark needs PySpark: pip install 'graphlink[spark]'") from e
     changes: dict[str, object] = {"objective": objective,
-                                  "engine": "igraph" if engine == "spark" else engine}
+                                  "engine": "igraph" if engine == "spark" else engine,
+                                  "leiden_linked_only": linked_only}
     if resolution is not None:
         changes["resolution"] = resolution
     elif objective == "modularity":

@@ -92,13 +92,11 @@ def cluster_accounts(links: Links | CodedLinks, config: DetectionConfig = Detect
     say("projection")
     t = time.perf_counter()
     g = build_account_graph(links, config)
-    ig_graph = communities.to_igraph(g.n, g.src, g.dst, g.weight)
     secs["projection"] = time.perf_counter() - t
 
     say("leiden")
     t = time.perf_counter()
-    part = communities.leiden(ig_graph, config, seed=seed)
-    del ig_graph
+    part = communities.leiden_linked(g.n, g.src, g.dst, g.weight, config, seed=seed)
     membership, detached = communities.prune_periphery(part.membership, g.src, g.dst, g.weight,
                                                        g.bits, config)
     secs["leiden"] = time.perf_counter() - t

@@ -9,7 +9,9 @@ hashing them back to integer codes.  Here every link travels as two node ids
 string property is read once per *node* (accounts only: the projection needs
 no thing's name, only its kind, BIN, proxy and datacenter flags), and the
 join happens in numpy (``searchsorted`` over node ids).  All reads run in one
-read transaction so the node ids agree.
+read transaction so the node ids agree.  Instruments and identifiers are read
+only when shared (two or more links, a degree count on the server): one holder
+gives no edge, and their links to unread things fall out of the join here.
 
 The output is :class:`graphlink.detect.linking.CodedLinks`, projected by the
 same :func:`graphlink.detect.linking.graph_from_codes` as the frame path, so

@@ -87,7 +87,9 @@ def read_members(store: GraphStore, run_id: str) -> pd.DataFrame:
     Columns: ``account_id, cluster_id, account_risk, reasons`` (list),
     ``cluster_size, cluster_risk``; sorted by cluster then account.
     """
-    rows = store.read("detect/members", run_id=run_id)
+    # Raw record values (strings, floats, lists): the per-element export walk of
+    # store.read cost 7 s of client CPU for 55k members at 1M accounts.
+    rows = store.read_together(["detect/members"], run_id=run_id)["detect/members"]
     df = pd.DataFrame(rows, columns=MEMBER_COLUMNS)
     if len(df):
         df["reasons"] = df["reasons"].map(list)
