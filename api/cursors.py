@@ -28,7 +28,10 @@ from graphlink.errors import InvalidParam
 
 #: Longest text field, in base64 characters (a 256-character id in 4-byte UTF-8 fits).
 _B64_GROUPS = 342
-_B64 = rf"(?:[A-Za-z0-9_-]{{4}}){{0,{_B64_GROUPS}}}(?:[A-Za-z0-9_-]{{2,3}})?"
+#: Never empty (no listing has an empty id): schemathesis' negative mode took ``w.`` for an
+#: invalid cursor, which the pattern then accepted.
+_B64 = (rf"(?:(?:[A-Za-z0-9_-]{{4}}){{1,{_B64_GROUPS}}}(?:[A-Za-z0-9_-]{{2,3}})?"
+        r"|[A-Za-z0-9_-]{2,3})")
 _INT = r"(?:0|[1-9][0-9]{0,8})"
 
 

@@ -74,9 +74,12 @@ def test_no_input_yields_a_server_error(
     operation = api_schema[path][method]
     auth = sup.bearer(keys["all"])
 
+    # derandomize: the same examples on every run, so CI sees what the last local run saw
+    # (a random draw once found a false positive there that no run before had met).
     @given(case=operation.as_strategy(generation_mode=mode))
     @hsettings(
-        max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+        suppress_health_check=list(HealthCheck),
     )
     def run(case: Any) -> None:
         # The key goes in as a transport header, which schemathesis counts as explicit auth:
