@@ -13,10 +13,17 @@ themselves, so that the numbers compare *rankings*, not bar placement:
 * ``<archetype>``: fitted without that archetype (leave-one-archetype-out), recall on it;
 * ``mean_heldout``: mean of the held-out rows.
 
-Kinds: ``logistic`` (the shipped sign-constrained model, ``fit_risk_model``), ``gbdt``
-(monotone trees on the shipped features), ``gbdt_wide`` (monotone trees on every
-population-relative feature plus pairwise products of the evidence families), ``ensemble``
-(z-scored sum of ``gbdt_wide`` and depth-2 monotone trees with the products).
+Kinds:
+
+* ``shipped``: the shipped recipe, ``fit_risk_model``'s default (monotone trees over
+  ``MODEL_FEATURES``);
+* ``shipped_nosim``: the same without similarity features (the variant for snapshots
+  without behaviour pairs);
+* ``logistic``: the earlier sign-constrained logistic on ``LOGISTIC_FEATURES``;
+* ``gbdt``: monotone trees on those features;
+* ``gbdt_wide``: monotone trees on every population-relative feature (kind-specific
+  shares, size and raw volume included) plus pairwise products of the evidence families;
+* ``ensemble``: z-scored sum of ``gbdt_wide`` and depth-2 monotone trees with the products.
 
     .venv/bin/python bench/fit_default_model.py --table /tmp/train.parquet   # once, ~10 min
     OMP_NUM_THREADS=1 .venv/bin/python bench/bench_model_choice.py --table /tmp/train.parquet
@@ -38,7 +45,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from graphlink.detect.training import fit_risk_model  # noqa: E402
+from graphlink.detect.training import (  # noqa: E402
+    LOGISTIC_FEATURES,
+    MODEL_FEATURES,
+    fit_without_bar,
+    without_similarity,
+)
 
 Scorer = Callable[[pd.DataFrame], np.ndarray]
 #: Evidence families whose pairwise products the wide models see.
@@ -75,10 +87,14 @@ def _trees(d: pd.DataFrame, **kw: int | float) -> Scorer:
 
 
 def fit(kind: str, d: pd.DataFrame) -> Scorer:
+    if kind == "shipped":
+        return fit_without_bar(d, MODEL_FEATURES, "gbdt", 0.5, "bench")[0].logit
+    if kind == "shipped_nosim":
+        return fit_without_bar(d, without_similarity(MODEL_FEATURES), "gbdt", 0.5, "bench")[0].logit
     if kind == "logistic":
-        return fit_risk_model(d).logit
+        return fit_without_bar(d, LOGISTIC_FEATURES, "logistic", 0.5, "bench")[0].logit
     if kind == "gbdt":
-        return fit_risk_model(d, kind="gbdt").logit
+        return fit_without_bar(d, LOGISTIC_FEATURES, "gbdt", 0.5, "bench")[0].logit
     if kind == "gbdt_wide":
         return _trees(d, max_iter=150, learning_rate=0.1, max_leaf_nodes=15)
     if kind == "ensemble":
@@ -106,7 +122,8 @@ def main() -> None:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--table", type=Path, required=True)
     ap.add_argument("--benign-per-seed", type=int, default=200_000)
-    ap.add_argument("--kinds", nargs="*", default=["logistic", "gbdt", "gbdt_wide", "ensemble"])
+    ap.add_argument("--kinds", nargs="*",
+                    default=["shipped", "logistic", "gbdt", "gbdt_wide", "ensemble"])
     a = ap.parse_args()
     t = pd.read_parquet(a.table)
     t["seed"] = t["scenario"].str.extract(r"seed(\d+)", expand=False).astype(int)

@@ -20,13 +20,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import pandas as pd  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from graphlink.detect.training import (  # noqa: E402
+    LOGISTIC_FEATURES,
     MODEL_FEATURES,
-    SIMILARITY_FEATURES,
     fit_risk_model,
+    without_similarity,
 )
 from graphlink.holdout import training_tables  # noqa: E402
 
@@ -44,20 +46,29 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="*", default=list(TRAIN_SEEDS))
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--table", type=Path, help="also save the training table (parquet)")
+    ap.add_argument("--from-table", type=Path,
+                    help="fit on a table an earlier --table run saved (same seeds), skip "
+                    "generating and clustering")
     ap.add_argument(
         "--kind",
         choices=["logistic", "gbdt"],
-        default="logistic",
-        help="logistic (shipped: generalizes better leave-one-archetype-out) or "
-        "monotone gradient-boosted trees",
+        default="gbdt",
+        help="gbdt (shipped: monotone gradient-boosted trees, see bench/bench_model_choice.py) "
+        "or the earlier sign-constrained logistic",
     )
     a = ap.parse_args()
-    table = training_tables(a.accounts, a.seeds, progress=lambda s: console.print(f"[dim]{s}[/]"))
+    if a.from_table:
+        table = pd.read_parquet(a.from_table)
+    else:
+        table = training_tables(a.accounts, a.seeds,
+                                progress=lambda s: console.print(f"[dim]{s}[/]"))
     if a.table:
         table.to_parquet(a.table)
+    feats = MODEL_FEATURES if a.kind == "gbdt" else LOGISTIC_FEATURES
     model = fit_risk_model(
         table,
         kind=a.kind,
+        features=feats,
         trained_on={
             "scenarios": f"graphlink synth, {a.accounts:,} benign accounts, seeds {a.seeds}, "
             "every second one without behaviour_similarity",
@@ -70,17 +81,19 @@ def main() -> None:
         table,
         kind=a.kind,
         prefix="synth-nosim",
-        features=[f for f in MODEL_FEATURES if f not in SIMILARITY_FEATURES],
+        features=without_similarity(feats),
         trained_on=model.trained_on | {"variant": "no similarity features"},
     )
     plain.save(a.out.with_name(a.out.stem + "_no_similarity.json"))
-    t = Table(title=f"risk model {model.version} -> {a.out}", title_justify="left")
-    t.add_column("feature")
-    t.add_column("coef (per std)", justify="right")
-    for f, c in sorted(zip(model.features, model.coef), key=lambda x: -abs(x[1])):
-        t.add_row(f, f"{c:+.3f}")
-    console.print(t)
-    console.print(model.trained_on)
+    for m in (model, plain):
+        t = Table(title=f"risk model {m.version} ({m.kind}, {len(m.features)} features)",
+                  title_justify="left")
+        for col in ("train recall (out of fold)", "false bans", "benign in clusters", "bar on"):
+            t.add_column(col, justify="right")
+        info = m.trained_on
+        t.add_row(f"{info['train_recall']:.4f}", f"{info['train_false_bans']:,}",
+                  f"{info['train_benign_in_clusters']:,}", str(info["bar_on"]))
+        console.print(t)
 
 
 if __name__ == "__main__":

@@ -587,12 +587,22 @@ def training_set(decisions: pd.DataFrame, features: Sequence[str]) -> TrainingSe
 
 
 def _standardise(X: pd.DataFrame, prior: RiskModel) -> np.ndarray:
+    """The calibration design: the prior's standardised features (products derived), and
+    for a tree prior one more column, the trees' sum, whose coefficient is the trees'
+    weight (1 in the prior).  A feature a snapshot lacks counts as the mean."""
     mean = np.asarray(prior.mean, dtype=float)
     scale = np.asarray(prior.scale, dtype=float)
     scale = np.where(scale > 0, scale, 1.0)
-    A = X.loc[:, list(prior.features)].to_numpy(np.float64) if len(X) else np.zeros((0, len(mean)))
-    A = np.where(np.isnan(A), mean, A)  # a feature a snapshot lacks counts as the mean
-    return (A - mean) / scale
+    A = prior.matrix(X) if len(X) else np.zeros((0, len(mean)))
+    A = np.where(np.isnan(A), mean, A)
+    Z = (A - mean) / scale
+    return np.column_stack([Z, prior.tree_sum(A)]) if prior.kind == "gbdt" else Z
+
+
+def _prior_coef(prior: RiskModel) -> np.ndarray:
+    """The prior's coefficients over the calibration design (:func:`_standardise`)."""
+    c = np.asarray(prior.coef, dtype=float)
+    return np.r_[c, prior.tree_weight] if prior.kind == "gbdt" else c
 
 
 def prior_anchors(
@@ -604,7 +614,7 @@ def prior_anchors(
     ``z* +- e_j`` for every feature j (weight ``prior_weight / 2`` each, p =
     the prior's risk there).  Fitted alone, they give back the prior.
     """
-    c = np.asarray(prior.coef, dtype=float)
+    c = _prior_coef(prior)
     k = len(c)
     norm2 = float(c @ c)
     zstar = -prior.intercept * c / norm2 if norm2 > 0 else np.zeros(k)
@@ -639,7 +649,9 @@ def _fit_coef(
     keep = weight > 0
     design, target, weight = design[keep], target[keep], weight[keep]
     sign = feature_signs(prior.features)
-    free = np.ones(len(prior.features), dtype=bool)
+    if prior.kind == "gbdt":
+        sign = np.r_[sign, 1.0]  # the trees' weight: never negative
+    free = np.ones(len(sign), dtype=bool)
     while True:
         coef = np.zeros(len(free))
         if not free.any():
@@ -782,7 +794,7 @@ def calibrate(
     """
     if prior_weight <= 0:
         raise InputError("the prior weight must be positive")
-    train = training_set(decisions, prior.features)
+    train = training_set(decisions, prior.inputs)
     if len(train) == 0:
         raise InputError(
             "no usable decision: label clusters (or clustered accounts) first (graphlink label)"
@@ -807,14 +819,14 @@ def calibrate(
         "prior_cv_auc": cv.prior_auc,
         "missing_features": list(train.missing_features),
     }
-    model = RiskModel(
-        version=calibrated_version(prior, coef, intercept, latest_dt),
-        features=prior.features,
-        mean=prior.mean,
-        scale=prior.scale,
+    tree_weight = prior.tree_weight
+    if prior.kind == "gbdt":
+        coef, tree_weight = coef[:-1], coef[-1]
+    model = prior.with_(
+        version=calibrated_version(prior, (*coef, tree_weight), intercept, latest_dt),
         coef=coef,
+        tree_weight=tree_weight,
         intercept=intercept,
-        threshold=prior.threshold,
         trained_on=trained_on,
     )
     return Calibration(model=model, prior=prior, train=train, cv=cv)
@@ -928,7 +940,7 @@ def review_queue(
     if limit is not None:
         q = q.head(limit)
     feats = pd.DataFrame(
-        {f: pd.to_numeric(q[f], errors="coerce") if f in q else np.nan for f in model.features},
+        {f: pd.to_numeric(q[f], errors="coerce") if f in q else np.nan for f in model.inputs},
         index=q.index,
     )
     feats = feats.fillna(dict(zip(model.features, model.mean)))  # unknown: the mean, 0 log-odds

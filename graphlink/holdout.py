@@ -34,9 +34,9 @@ from graphlink.detect.pipeline import Clustering, DetectionResult, cluster_accou
 from graphlink.detect.riskmodel import RiskModel
 from graphlink.detect.training import (
     MODEL_FEATURES,
-    SIMILARITY_FEATURES,
     fit_risk_model,
     labelled_clusters,
+    without_similarity,
 )
 from graphlink.evaluate import GROUP_SEGMENTS, Metrics, evaluate_flags
 from graphlink.model import Links
@@ -212,8 +212,7 @@ def run_loao(n: int, seed: int, *, train_n: int, train_seeds: Sequence[int],
     mc, cc_arch = wave_metrics(cc.flagged, ev.truth, method="components (hub cap 100)")
     report = LoaoReport(frame, mc, cc_arch)
     if no_similarity:
-        model = fit_risk_model(tables, features=[f for f in MODEL_FEATURES
-                                                 if f not in SIMILARITY_FEATURES])
+        model = fit_risk_model(tables, features=without_similarity(MODEL_FEATURES))
         sc = generate(n, seed=seed + 1, with_similarity=False)
         ns = prepare(f"eval{seed + 1}-nosim", links_from_scenario(sc), sc.truth)
         del sc

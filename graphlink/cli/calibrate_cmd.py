@@ -91,9 +91,14 @@ def calibrate(
         t.add_column(col, justify="left" if col == "feature" else "right")
     t.add_row("(intercept)", f"{prior.intercept:+.3f}", f"{m.intercept:+.3f}",
               f"{m.intercept - prior.intercept:+.3f}")
-    for name, c0, c1 in sorted(zip(m.features, prior.coef, m.coef),
-                               key=lambda x: -abs(x[2] - x[1])):
+    if m.kind == "gbdt":  # a tree prior: its trees' weight, then a linear correction
+        t.add_row("(trees' weight)", f"{prior.tree_weight:+.3f}", f"{m.tree_weight:+.3f}",
+                  f"{m.tree_weight - prior.tree_weight:+.3f}")
+    changes = sorted(zip(m.features, prior.coef, m.coef), key=lambda x: -abs(x[2] - x[1]))
+    for name, c0, c1 in changes[:20]:
         t.add_row(name, f"{c0:+.3f}", f"{c1:+.3f}", f"{c1 - c0:+.3f}")
+    if len(changes) > 20:
+        t.add_row(f"... {len(changes) - 20} more (smaller changes)", "", "", "")
     console.print(t)
     if out is not None:
         m.save(out)

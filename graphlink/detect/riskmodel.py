@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import resources
@@ -51,8 +52,14 @@ class RiskModel:
     * ``gbdt``: gradient-boosted trees fitted by scikit-learn's
       ``HistGradientBoostingClassifier`` with monotonic constraints (more
       evidence never lowers risk), exported as plain arrays (``trees``):
-      ``intercept + sum of the trees' leaf values``.  Stored as data, not as a
-      pickle, so a model file is readable, diffable and safe to load.
+      ``intercept + tree_weight * sum of the trees' leaf values + coef . (x -
+      mean) / scale``.  The linear part is zero as fitted; ``graphlink
+      calibrate`` refits it (and the trees' weight) on investigators'
+      decisions.  Stored as data, not as a pickle, so a model file is
+      readable, diffable and safe to load.
+
+    A feature named ``a*b`` is derived, not read: the product of ``a`` and
+    ``b``, each clipped to [0, 1] (two evidence families present together).
     """
 
     version: str
@@ -69,6 +76,8 @@ class RiskModel:
     #: ``gbdt`` only: one dict of parallel lists per tree (``feature, threshold,
     #: missing_left, left, right, leaf, value``), sklearn's node layout.
     trees: tuple[dict[str, list[Any]], ...] = ()
+    #: ``gbdt`` only: factor on the trees' sum (1 as fitted; calibration may change it).
+    tree_weight: float = 1.0
 
     def __post_init__(self) -> None:
         n = len(self.features)
@@ -77,61 +86,80 @@ class RiskModel:
         if self.kind not in ("logistic", "gbdt"):
             raise ValueError(f"unknown risk model kind {self.kind!r}")
 
-    def _matrix(self, frame: pd.DataFrame) -> np.ndarray:
-        """Feature matrix; a missing column counts as the mean, a missing value stays
-        NaN (the trees learned where missing values go)."""
-        cols = []
-        for name, mu in zip(self.features, self.mean):
-            if name in frame:
-                cols.append(pd.to_numeric(frame[name], errors="coerce").to_numpy(np.float64))
-            else:
-                cols.append(np.full(len(frame), mu))
-        return np.column_stack(cols) if cols else np.zeros((len(frame), 0))
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The columns a frame must carry: the features, products split into their factors."""
+        out: dict[str, None] = {}
+        for name in self.features:
+            for part in name.split("*"):
+                out.setdefault(part, None)
+        return tuple(out)
+
+    def matrix(self, frame: pd.DataFrame) -> np.ndarray:
+        """Feature matrix, products derived.  A missing column counts as the mean; a
+        missing value stays NaN (the trees learned where missing values go)."""
+        return feature_matrix(frame, self.features, dict(zip(self.features, self.mean)))
+
+    def tree_sum(self, X: np.ndarray) -> np.ndarray:
+        """Sum of the trees' leaf values per row of a :meth:`matrix` (zero for a logistic)."""
+        z = np.zeros(len(X))
+        for tree in self.trees:
+            z += _tree_values(tree, X)
+        return z
 
     def logit(self, frame: pd.DataFrame) -> np.ndarray:
-        """Log-odds per row of ``frame`` (missing feature columns count as the mean)."""
-        if self.kind == "gbdt":
-            X = self._matrix(frame)
-            z = np.full(len(frame), float(self.intercept))
-            for tree in self.trees:
-                z += _tree_values(tree, X)
-            return z
-        z = np.full(len(frame), float(self.intercept))
-        for name, mu, sd, c in zip(self.features, self.mean, self.scale, self.coef):
-            if name not in frame:
-                continue
-            x = pd.to_numeric(frame[name], errors="coerce").to_numpy(np.float64)
-            x = np.where(np.isnan(x), mu, x)
-            z += c * (x - mu) / (sd if sd > 0 else 1.0)
-        return z
+        """Log-odds per row of ``frame`` (a missing feature counts as the mean)."""
+        X = self.matrix(frame)
+        mean = np.asarray(self.mean, dtype=np.float64)
+        scale = np.asarray(self.scale, dtype=np.float64)
+        scale = np.where(scale > 0, scale, 1.0)
+        Z = (np.where(np.isnan(X), mean, X) - mean) / scale
+        z = float(self.intercept) + Z @ np.asarray(self.coef, dtype=np.float64)
+        if self.trees:
+            z = z + self.tree_weight * self.tree_sum(X)
+        return np.asarray(z, dtype=np.float64)
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Risk in [0, 1] per row."""
         return 1.0 / (1.0 + np.exp(-np.clip(self.logit(frame), -50, 50)))
 
     def contributions(self, row: pd.Series) -> dict[str, float]:
-        """Each feature's share of one cluster's log-odds (what the report explains).
+        """Each input's share of one cluster's log-odds (what the report explains).
 
-        For trees: how much the log-odds drop when that feature alone is set
-        back to the training population's mean (an ablation).
+        Logistic: its term.  Trees: how much the log-odds drop when that input
+        alone (and so every product it is a factor of) is set back to the
+        training population's mean (an ablation).
         """
         if self.kind == "gbdt":
-            frame = pd.DataFrame([{n: row.get(n, mu) for n, mu in zip(self.features, self.mean)}])
+            means = dict(zip(self.features, self.mean))
+            base = {n: row.get(n, means.get(n, 0.0)) for n in self.inputs}
+            frame = pd.DataFrame([base])
             full = float(self.logit(frame)[0])
             out = {}
-            for name, mu in zip(self.features, self.mean):
+            for name in self.inputs:
                 alt = frame.copy()
-                alt[name] = mu
+                alt[name] = means.get(name, 0.0)
                 out[name] = round(full - float(self.logit(alt)[0]), 4)
             return out
         out = {}
-        for name, mu, sd, c in zip(self.features, self.mean, self.scale, self.coef):
-            x = float(row.get(name, mu))
+        X = self.matrix(pd.DataFrame([row]))[0]
+        for name, x, mu, sd, c in zip(self.features, X, self.mean, self.scale, self.coef):
+            x = mu if np.isnan(x) else float(x)
             out[name] = round(c * (x - mu) / (sd if sd > 0 else 1.0), 4)
         return out
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True, indent=1)
+        """One key per line, one tree per line: diffable, and a 150-tree model stays a few
+        hundred lines instead of tens of thousands."""
+        d = asdict(self)
+        lines = []
+        for k in sorted(d):
+            if k == "trees" and d[k]:
+                body = ",\n  ".join(json.dumps(t, separators=(",", ":")) for t in d[k])
+                lines.append(f' "trees": [\n  {body}\n ]')
+            else:
+                lines.append(f" {json.dumps(k)}: {json.dumps(d[k], sort_keys=True)}")
+        return "{\n" + ",\n".join(lines) + "\n}\n"
 
     @classmethod
     def from_json(cls, text: str) -> RiskModel:
@@ -153,6 +181,28 @@ class RiskModel:
 
     def with_(self, **changes: Any) -> RiskModel:
         return replace(self, **changes)
+
+
+def feature_matrix(
+    frame: pd.DataFrame, features: Sequence[str], fill: dict[str, float] | None = None
+) -> np.ndarray:
+    """One column per feature; ``a*b`` is ``clip(a, 0, 1) * clip(b, 0, 1)``.
+
+    A column ``frame`` lacks is ``fill[name]`` (NaN when not given); a missing
+    value stays NaN.
+    """
+    fill = fill or {}
+
+    def column(name: str) -> np.ndarray:
+        if name in frame:
+            return pd.to_numeric(frame[name], errors="coerce").to_numpy(np.float64)
+        if "*" in name:
+            a, b = (np.clip(column(part), 0.0, 1.0) for part in name.split("*", 1))
+            return a * b
+        return np.full(len(frame), fill.get(name, np.nan))
+
+    cols = [column(name) for name in features]
+    return np.column_stack(cols) if cols else np.zeros((len(frame), 0))
 
 
 def _tree_values(tree: dict[str, list[Any]], X: np.ndarray) -> np.ndarray:
@@ -222,7 +272,7 @@ def fit_gbdt(
 
     cols = tuple(features)
     mono = [int((monotonic or {}).get(f, 1)) for f in cols]
-    A = X.loc[:, list(cols)].to_numpy(np.float64)
+    A = feature_matrix(X, cols)
     clf = HistGradientBoostingClassifier(
         max_iter=max_iter, learning_rate=learning_rate, max_leaf_nodes=max_leaf_nodes,
         monotonic_cst=mono, early_stopping=False, random_state=0,
@@ -242,12 +292,14 @@ def fit_gbdt(
         })
     baseline = float(np.ravel(clf._baseline_prediction)[0])
     mean = tuple(round(float(v), 6) for v in np.nanmean(A, axis=0))
+    sd = np.nanstd(A, axis=0)
+    scale = tuple(round(float(v), 6) if v > 1e-12 else 1.0 for v in sd)
     payload = {"features": cols, "trees": trees, "baseline": baseline}
+    info = dict(trained_on or {}) | {"monotonic": dict(zip(cols, mono))}
     return RiskModel(
-        version=model_version(prefix, payload), features=cols, mean=mean,
-        scale=tuple(1.0 for _ in cols), coef=tuple(float(m) for m in mono),
-        intercept=round(baseline, 9), threshold=threshold, trained_on=dict(trained_on or {}),
-        kind="gbdt", trees=tuple(trees),
+        version=model_version(prefix, payload), features=cols, mean=mean, scale=scale,
+        coef=tuple(0.0 for _ in cols), intercept=round(baseline, 9), threshold=threshold,
+        trained_on=info, kind="gbdt", trees=tuple(trees),
     )
 
 
@@ -270,7 +322,7 @@ def fit_model(
     from sklearn.linear_model import LogisticRegression
 
     cols = tuple(features or X.columns)
-    A = X.loc[:, list(cols)].to_numpy(np.float64)
+    A = feature_matrix(X, cols)
     A = np.where(np.isnan(A), 0.0, A)
     mean = A.mean(axis=0)
     scale = A.std(axis=0)
