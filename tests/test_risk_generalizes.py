@@ -86,6 +86,17 @@ def test_default_model_is_fitted_on_many_archetypes_and_uses_no_named_tactic():
     m = default_model()
     assert set(m.features) <= set(MODEL_FEATURES)
     assert len(m.trained_on.get("archetypes", [])) >= 8
-    for banned_feature in ("prepaid_share", "proxy_share", "entry_plan_share", "log10_size"):
-        assert banned_feature not in m.features
+    # no operator data, no size or raw volume, no share of one *kind* of thing (named proxy
+    # vs datacenter, device vs identifier, one behaviour signal): those taught trees the
+    # generator's tactics
+    kind_specific = ("prepaid_share", "proxy_share", "entry_plan_share", "log10_size",
+                     "log10_size_capped", "median_requests", "datacenter_share", "device_share",
+                     "identifier_share", "prompt_template_share", "timing_sync_share",
+                     "model_pivot_share", "plan_top_share", "country_top_share",
+                     "email_domain_top_share")
+    for banned_feature in kind_specific:
+        assert banned_feature not in m.inputs
+    plain = default_model(has_similarity=False)
+    assert not set(plain.inputs) & {"similarity_share", "similarity_surprise", "signal_mix"}
+    assert plain.trained_on["archetypes"] == m.trained_on["archetypes"]
     assert m.threshold == 0.9

@@ -260,10 +260,10 @@ def fit_risk_model(
     per account.  ``kind="logistic"``: the earlier sign-constrained logistic
     (pass ``features=LOGISTIC_FEATURES``).  Measured leave-one-archetype-out on
     10 seeds x 200k (``bench/bench_model_choice.py``: fit on six seeds, score
-    four, both ways round; recall at 120 false bans per 1M benign): trees 0.83
+    four, both ways round; recall at 120 false bans per 1M benign): trees 0.73
     with every archetype in training vs 0.32, mean over held-out archetypes
-    0.57 vs 0.22.  Trees are weaker than the logistic on held-out synchronized
-    datacenter groups (0.26 vs 0.57).
+    0.56 vs 0.22.  Trees are weaker than the logistic on held-out fake
+    verified orgs (0.15 vs 0.41).
 
     The bar is placed on out-of-fold scores (:func:`out_of_fold_logit`), so the
     training false-ban rate it reports is what a new snapshot of the same kind
