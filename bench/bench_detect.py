@@ -51,6 +51,12 @@ Measured on this 2-core machine (shared with other jobs), scenario seed 7:
   run after the import 150 s (read 114 s on a cold page cache), second run
   96.6 s (read 68 s, projection 9.6, Leiden 15.1, scoring 0.7, write-back 2.9;
   all 99 ids kept), peak RSS 2.3 GB; exported clusters: P 0.9992 R 0.9903.
+* 2026-11-26, the shipped risk model now monotone trees (150 trees over 38 inputs),
+  CI running alongside: pure core at 1M 41.2 s wall (projection 11.3, igraph build
+  2.8, Leiden 23.5, pruning 0.4, scoring 3.3 s: was 0.6 s with the logistic),
+  peak RSS 2.4 GB; P 0.9980 R 0.6580 (31 false bans: 22 startup, 6 ordinary, ...).
+  The generator now has nine archetypes and look-alikes, so P/R are not comparable
+  with the lines above.
 * 100k: core 3.7 s; ``graphlink detect`` 17.6 s (read 14.6 s), P 1.000 R 0.993;
   modularity P 0.81 R 0.87; leidenalg CPM: same clusters, Leiden 53 s vs 4 s.
 
