@@ -591,11 +591,9 @@ def _standardise(X: pd.DataFrame, prior: RiskModel) -> np.ndarray:
     for a tree prior one more column, the trees' sum, whose coefficient is the trees'
     weight (1 in the prior).  A feature a snapshot lacks counts as the mean."""
     mean = np.asarray(prior.mean, dtype=float)
-    scale = np.asarray(prior.scale, dtype=float)
-    scale = np.where(scale > 0, scale, 1.0)
     A = prior.matrix(X) if len(X) else np.zeros((0, len(mean)))
     A = np.where(np.isnan(A), mean, A)
-    Z = (A - mean) / scale
+    Z = prior.standardise(A)
     return np.column_stack([Z, prior.tree_sum(A)]) if prior.kind == "gbdt" else Z
 
 

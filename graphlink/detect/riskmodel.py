@@ -101,6 +101,14 @@ class RiskModel:
         missing value stays NaN (the trees learned where missing values go)."""
         return feature_matrix(frame, self.features, dict(zip(self.features, self.mean)))
 
+    def standardise(self, X: np.ndarray) -> np.ndarray:
+        """``(x - mean) / scale`` per column of a :meth:`matrix`; a missing value counts as
+        the mean (0), so the linear part never sees NaN."""
+        mean = np.asarray(self.mean, dtype=np.float64)
+        scale = np.asarray(self.scale, dtype=np.float64)
+        scale = np.where(scale > 0, scale, 1.0)
+        return (np.where(np.isnan(X), mean, X) - mean) / scale
+
     def tree_sum(self, X: np.ndarray) -> np.ndarray:
         """Sum of the trees' leaf values per row of a :meth:`matrix` (zero for a logistic)."""
         z = np.zeros(len(X))
@@ -112,11 +120,7 @@ class RiskModel:
     def logit(self, frame: pd.DataFrame) -> np.ndarray:
         """Log-odds per row of ``frame`` (a missing feature counts as the mean)."""
         X = self.matrix(frame)
-        mean = np.asarray(self.mean, dtype=np.float64)
-        scale = np.asarray(self.scale, dtype=np.float64)
-        scale = np.where(scale > 0, scale, 1.0)
-        Z = (np.where(np.isnan(X), mean, X) - mean) / scale
-        z = float(self.intercept) + Z @ np.asarray(self.coef, dtype=np.float64)
+        z = float(self.intercept) + self.standardise(X) @ np.asarray(self.coef, dtype=np.float64)
         if self.trees:
             z = z + self.tree_weight * self.tree_sum(X)
         return np.asarray(z, dtype=np.float64)
@@ -143,12 +147,8 @@ class RiskModel:
                 alt[name] = means.get(name, 0.0)
                 out[name] = round(full - float(self.logit(alt)[0]), 4)
             return out
-        out = {}
-        X = self.matrix(pd.DataFrame([row]))[0]
-        for name, x, mu, sd, c in zip(self.features, X, self.mean, self.scale, self.coef):
-            x = mu if np.isnan(x) else float(x)
-            out[name] = round(c * (x - mu) / (sd if sd > 0 else 1.0), 4)
-        return out
+        z = self.standardise(self.matrix(pd.DataFrame([row])))[0]
+        return {name: round(float(c * v), 4) for name, c, v in zip(self.features, self.coef, z)}
 
     def to_json(self) -> str:
         """One key per line, one tree per line: diffable, and a 150-tree model stays a few

@@ -192,8 +192,9 @@ def _account_weights(table: pd.DataFrame) -> np.ndarray:
     return np.where(y == 1, table["ring"], table["size"]).astype(np.float64)
 
 
-def fit_without_bar(table: pd.DataFrame, features: Sequence[str], kind: str, C: float, prefix: str
-             ) -> tuple[RiskModel, list[str]]:
+def fit_without_bar(
+    table: pd.DataFrame, features: Sequence[str], kind: str, C: float, prefix: str
+) -> tuple[RiskModel, list[str]]:
     """One fit, no bar placed: the model and the features dropped for their sign.
 
     ``gbdt``: each tree may only raise risk with a feature (lower it, for
