@@ -19,6 +19,8 @@ Kinds:
   ``MODEL_FEATURES``);
 * ``shipped_nosim``: the same without similarity features (the variant for snapshots
   without behaviour pairs);
+* ``shipped_plain``: the shipped recipe fitted on the rings as generated, without
+  ``with_ring_variants`` (each ring without one evidence family, and inside an org);
 * ``logistic``: the earlier sign-constrained logistic on ``LOGISTIC_FEATURES``;
 * ``gbdt``: monotone trees on those features;
 * ``gbdt_wide``: monotone trees on every population-relative feature (kind-specific
@@ -91,10 +93,12 @@ def fit(kind: str, d: pd.DataFrame) -> Scorer:
         return fit_without_bar(d, MODEL_FEATURES, "gbdt", 0.5, "bench")[0].logit
     if kind == "shipped_nosim":
         return fit_without_bar(d, without_similarity(MODEL_FEATURES), "gbdt", 0.5, "bench")[0].logit
+    if kind == "shipped_plain":
+        return fit_without_bar(d, MODEL_FEATURES, "gbdt_plain", 0.5, "bench")[0].logit
     if kind == "logistic":
         return fit_without_bar(d, LOGISTIC_FEATURES, "logistic", 0.5, "bench")[0].logit
     if kind == "gbdt":
-        return fit_without_bar(d, LOGISTIC_FEATURES, "gbdt", 0.5, "bench")[0].logit
+        return fit_without_bar(d, LOGISTIC_FEATURES, "gbdt_plain", 0.5, "bench")[0].logit
     if kind == "gbdt_wide":
         return _trees(d, max_iter=150, learning_rate=0.1, max_leaf_nodes=15)
     if kind == "ensemble":

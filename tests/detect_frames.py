@@ -156,14 +156,16 @@ def make_links(
 
 
 def add_dc_group(
-    links: Links, truth: pd.DataFrame, *, size: int = 36, seed: int = 5, prefix: str = "dc"
+    links: Links, truth: pd.DataFrame, *, size: int = 36, seed: int = 5, prefix: str = "dc",
+    created_over_days: int = 3, org_id: str | None = None,
 ) -> tuple[Links, pd.DataFrame]:
     """A small synchronized datacenter group of the kind no default was tuned on.
 
     An unlisted plan (``qx-api``), cards of unlisted BINs, datacenter IPs that
     no proxy feed names, two payment instruments for the whole group, a
     near-complete ``timing_sync`` clique and a shared API-key prefix; created
-    over three days.
+    over ``created_over_days`` days (aged or bought accounts: years), in
+    ``org_id`` when given (a fake "verified" org).
     """
     rng = np.random.default_rng(seed)
     members = [f"{prefix}{k:03d}" for k in range(size)]
@@ -171,11 +173,12 @@ def add_dc_group(
     acc = [
         {
             "account_id": a,
-            "created_at": start + pd.Timedelta(minutes=int(rng.integers(0, 3 * 1440))),
+            "created_at": start - pd.Timedelta(days=created_over_days - 3)
+            + pd.Timedelta(minutes=int(rng.integers(0, created_over_days * 1440))),
             "email_domain": f"{prefix}-mail.test" if k % 3 else "mail.test",
             "country": "US",
             "plan": "qx-api",
-            "org_id": None,
+            "org_id": org_id,
             "status": "active",
         }
         for k, a in enumerate(members)

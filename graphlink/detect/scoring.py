@@ -319,17 +319,26 @@ def _features(
     # Independent kinds of evidence at once: benign groups share one or two
     # things for a reason (a family's card and home, a class's schedule), rings
     # share many because they run on one infrastructure.
-    rs = config.reason_share
-    f["evidence_families"] = (
-        (f["shared_payment_share"] >= rs).astype(float)
-        + (f["device_share"] >= rs)
-        + (f["identifier_share"] >= rs)
-        + (f["infra_share"] >= rs)
-        + (f["similarity_share"] >= rs)
-        + ((f["burst_share"] >= rs) & (f["burst_surprise"] >= 0.5))
-        + (f["plan_surprise"] >= 0.5)
-    )
+    f["evidence_families"] = evidence_families(f, config.reason_share)
     return f
+
+
+def evidence_families(f: pd.DataFrame | dict[str, Any], rs: float) -> np.ndarray:
+    """How many independent kinds of evidence a cluster's features show (0-7).
+
+    A family counts when at least ``rs`` of the members share it (a burst also
+    needs its surprise, a plan only its surprise).
+    """
+    return np.asarray(
+        (np.asarray(f["shared_payment_share"]) >= rs).astype(float)
+        + (np.asarray(f["device_share"]) >= rs)
+        + (np.asarray(f["identifier_share"]) >= rs)
+        + (np.asarray(f["infra_share"]) >= rs)
+        + (np.asarray(f["similarity_share"]) >= rs)
+        + ((np.asarray(f["burst_share"]) >= rs) & (np.asarray(f["burst_surprise"]) >= 0.5))
+        + (np.asarray(f["plan_surprise"]) >= 0.5),
+        dtype=np.float64,
+    )
 
 
 def account_risk_of(cluster_risk: np.ndarray, tie: np.ndarray) -> np.ndarray:
