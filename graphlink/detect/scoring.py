@@ -67,16 +67,8 @@ FEATURES: tuple[str, ...] = (
     "datacenter_share", "burst_share", "burst_surprise", "plan_top_share", "plan_surprise",
     "country_top_share", "country_surprise", "email_domain_top_share", "email_domain_surprise",
     "entry_plan_share", "org_share", "median_requests", "volume_ratio_log10", "log10_size",
-    "log10_size_capped", "evidence_families", "linked_rich_share", "linked_rich_groups",
+    "log10_size_capped", "evidence_families",
 )
-
-#: A cluster showing at least this many evidence families is "evidence-rich" for the
-#: campaign-link features (:func:`campaign_links`).
-RICH_FAMILIES = 4
-#: Link weight between two clusters that counts them as linked groups of one campaign.
-GROUP_LINK_WEIGHT = 0.3
-#: ``linked_rich_groups`` stops growing here (log10 of 1 + 9 groups = 1).
-LINKED_GROUPS_CAP = 9
 
 
 @dataclass
@@ -331,44 +323,6 @@ def _features(
     return f
 
 
-def campaign_links(cs: np.ndarray, cd: np.ndarray, weight: np.ndarray, families: np.ndarray,
-                   n_c: int) -> dict[str, np.ndarray]:
-    """How a cluster is linked to *other* evidence-rich clusters: a campaign's structure.
-
-    A campaign is run as several groups on one infrastructure, so its groups link to
-    each other; a startup or a family is one group on its own.  Measured on a
-    generated scenario (seed 21, 200k), clusters of >= 3: ring groups link to a
-    median of 5-25 clusters showing >= 4 evidence families by a link weight of
-    >= 0.3, startups to none (74 % of them), campuses and cohorts to 0-1.
-
-    ``cs``/``cd``: cluster index of each edge's ends (-1: not in a cluster).
-    ``linked_rich_share``: share of the cluster's outside link weight that goes to
-    evidence-rich clusters.  ``linked_rich_groups``: ``log10(1 + k)``, ``k`` the
-    evidence-rich clusters it links to by at least :data:`GROUP_LINK_WEIGHT`,
-    capped at :data:`LINKED_GROUPS_CAP`.
-    """
-    rich = families >= RICH_FAMILIES
-    outside = np.zeros(n_c)
-    to_rich = np.zeros(n_c)
-    for a, b in ((cs, cd), (cd, cs)):
-        leaving = (a >= 0) & (a != b)
-        outside += np.bincount(a[leaving], weights=weight[leaving], minlength=n_c)
-        rich_end = leaving & (b >= 0)
-        rich_end[rich_end] = rich[b[rich_end]]
-        to_rich += np.bincount(a[rich_end], weights=weight[rich_end], minlength=n_c)
-    cross = (cs >= 0) & (cd >= 0) & (cs != cd)
-    lo, hi = np.minimum(cs[cross], cd[cross]), np.maximum(cs[cross], cd[cross])
-    key, inv = np.unique(lo.astype(np.int64) * n_c + hi, return_inverse=True)
-    linked = np.bincount(inv, weights=weight[cross], minlength=len(key)) >= GROUP_LINK_WEIGHT
-    a, b = key[linked] // n_c, key[linked] % n_c
-    k = (np.bincount(a[rich[b]], minlength=n_c) + np.bincount(b[rich[a]], minlength=n_c))
-    k = k.astype(np.float64)
-    return {
-        "linked_rich_share": to_rich / np.maximum(outside, 1e-12),
-        "linked_rich_groups": np.log10(1.0 + np.minimum(k, LINKED_GROUPS_CAP)),
-    }
-
-
 def evidence_families(f: pd.DataFrame | dict[str, Any], rs: float) -> np.ndarray:
     """How many independent kinds of evidence a cluster's features show (0-7).
 
@@ -451,7 +405,6 @@ def score_clusters(
     f = _features(
         g, membership, members, mc, n_c, size, mb, internal_weight, internal_edges, share, config
     )
-    f.update(campaign_links(cs, cd, g.weight, np.asarray(f["evidence_families"]), n_c))
     in_burst = f.pop("_in_burst").astype(bool)
     entry = f.pop("_entry").astype(bool)
     med = f["median_requests"]

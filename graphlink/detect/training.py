@@ -63,7 +63,7 @@ BASE_FEATURES: tuple[str, ...] = (
     "similarity_share", "similarity_surprise", "signal_mix", "infra_share",
     "infra_traffic_share", "infra_surprise", "burst_share", "burst_surprise", "plan_surprise",
     "country_surprise", "email_domain_surprise", "org_share", "volume_ratio_log10",
-    "evidence_families", "linked_rich_share", "linked_rich_groups",
+    "evidence_families",
 )
 
 #: Features the shipped model uses: the base features and the families' products.
@@ -195,7 +195,6 @@ FAMILY_COLUMNS: dict[str, tuple[str, ...]] = {
     "similarity": ("similarity_share", "similarity_surprise", "signal_mix"),
     "burst": ("burst_share", "burst_surprise"),
     "plan": ("plan_surprise",),
-    "campaign": ("linked_rich_groups", "linked_rich_share"),
 }
 
 
@@ -203,9 +202,8 @@ def with_ring_variants(table: pd.DataFrame, weight: np.ndarray,
                        rs: float = DetectionConfig().reason_share
                        ) -> tuple[pd.DataFrame, np.ndarray]:
     """The table plus variants of every ring cluster: one per evidence family it
-    shows, with that family taken away; each of those also as a campaign of one
-    group (no links to other evidence-rich clusters); and one inside a (fake)
-    verified org.  The variants of a ring share its weight between them.
+    shows, with that family taken away, and one inside a (fake) verified org.
+    The variants of a ring share its weight between them.
 
     Why: a campaign the model was not fitted on is, most often, one that lacks
     a tactic every training ring had (aged accounts: no sign-up burst; no
@@ -214,30 +212,19 @@ def with_ring_variants(table: pd.DataFrame, weight: np.ndarray,
     fitted only on the rings as generated learn "rings always have a burst"
     and "an org means a company", and score such a campaign like a startup.
     The variants teach them that the remaining families are evidence on their
-    own and that an org vouches for nobody.  The lone-group copies keep the
-    campaign-link features (:func:`graphlink.detect.scoring.campaign_links`)
-    from becoming a requirement: without them a 36-account aged datacenter
-    group on its own scored 0.52.  Measured on ``bench/bench_model_choice.py``
-    (mean recall over held-out archetypes): 0.555 without variants, 0.622 with
-    the family and org variants, 0.645 with campaign links and lone-group
-    copies (0.692 with campaign links but no lone-group copies, not shipped).
+    own and that an org vouches for nobody.  Measured on
+    ``bench/bench_model_choice.py`` (``shipped`` vs ``shipped_plain``): mean
+    recall over held-out archetypes 0.622 vs 0.555, held-out aged accounts
+    0.451 vs 0.100, fake verified org 0.483 vs 0.154.
     """
     is_ring = table["y"].to_numpy() == 1
     ring, w_ring = table[is_ring], weight[is_ring]
     variants: list[tuple[pd.DataFrame, np.ndarray]] = []
     for cols in FAMILY_COLUMNS.values():
-        if cols[0] not in ring:  # a table written before the family's features existed
-            continue
         copy = ring.copy()
         copy[[c for c in cols if c in copy]] = 0.0
         copy["evidence_families"] = evidence_families(copy, rs)
         variants.append((copy, ring[cols[0]].fillna(0).to_numpy() >= rs))
-    if "linked_rich_groups" in ring:  # each of those as a campaign of one group, too
-        camp = [c for c in FAMILY_COLUMNS["campaign"] if c in ring]
-        for copy, shown in list(variants[:-1]):
-            alone = copy.copy()
-            alone[camp] = 0.0
-            variants.append((alone, shown))
     in_org = ring.copy()
     in_org["org_share"] = np.maximum(in_org["org_share"].fillna(0), 0.9)
     variants.append((in_org, np.ones(len(ring), bool)))
@@ -325,14 +312,13 @@ def fit_risk_model(
 
     ``kind="gbdt"`` (shipped): monotone gradient-boosted trees over every
     population-relative feature and the families' products, one unit of weight
-    per account, fitted on the table plus :func:`with_ring_variants`.
-    ``kind="gbdt_plain"``: the same without the variants.  ``kind="logistic"``:
-    the earlier sign-constrained logistic (pass ``features=LOGISTIC_FEATURES``).
-    Measured leave-one-archetype-out on 10 seeds x 200k
-    (``bench/bench_model_choice.py``: fit on six seeds, score four, both ways
-    round; recall at 120 false bans per 1M benign): shipped 0.75 with every
-    archetype in training, 0.62 mean over held-out archetypes; without the
-    variants 0.73 / 0.56; logistic 0.32 / 0.22.
+    per account.  ``kind="logistic"``: the earlier sign-constrained logistic
+    (pass ``features=LOGISTIC_FEATURES``).  Measured leave-one-archetype-out on
+    10 seeds x 200k (``bench/bench_model_choice.py``: fit on six seeds, score
+    four, both ways round; recall at 120 false bans per 1M benign): trees 0.73
+    with every archetype in training vs 0.32, mean over held-out archetypes
+    0.56 vs 0.22.  Trees are weaker than the logistic on held-out fake
+    verified orgs (0.15 vs 0.41).
 
     The bar is placed on out-of-fold scores (:func:`out_of_fold_logit`), so the
     training false-ban rate it reports is what a new snapshot of the same kind
