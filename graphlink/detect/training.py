@@ -312,13 +312,15 @@ def fit_risk_model(
 
     ``kind="gbdt"`` (shipped): monotone gradient-boosted trees over every
     population-relative feature and the families' products, one unit of weight
-    per account.  ``kind="logistic"``: the earlier sign-constrained logistic
-    (pass ``features=LOGISTIC_FEATURES``).  Measured leave-one-archetype-out on
-    10 seeds x 200k (``bench/bench_model_choice.py``: fit on six seeds, score
-    four, both ways round; recall at 120 false bans per 1M benign): trees 0.73
-    with every archetype in training vs 0.32, mean over held-out archetypes
-    0.56 vs 0.22.  Trees are weaker than the logistic on held-out fake
-    verified orgs (0.15 vs 0.41).
+    per account, fitted on the table plus :func:`with_ring_variants`.
+    ``kind="gbdt_plain"``: the same without the variants.  ``kind="logistic"``:
+    the earlier sign-constrained logistic (pass ``features=LOGISTIC_FEATURES``).
+    Measured leave-one-archetype-out on 10 seeds x 200k
+    (``bench/bench_model_choice.py``: fit on six seeds, score four, both ways
+    round; recall at 120 false bans per 1M benign): shipped 0.75 with every
+    archetype in training, 0.62 mean over held-out archetypes; without the
+    variants 0.73 / 0.56; logistic 0.32 / 0.22.  At 1M on an unseen seed
+    (``docs/banwaves.md``) the held-out mean is 0.56 vs 0.47 without variants.
 
     The bar is placed on out-of-fold scores (:func:`out_of_fold_logit`), so the
     training false-ban rate it reports is what a new snapshot of the same kind
