@@ -306,7 +306,7 @@ def main() -> None:
         "--accounts", type=int, default=1_000_000, help="benign accounts of the main table"
     )
     ap.add_argument(
-        "--seed", type=int, default=101, help="evaluation seed (training seeds are 1-8)"
+        "--seed", type=int, default=101, help="evaluation seed (training seeds are 1-10)"
     )
     ap.add_argument("--min-risk", type=float, default=DEFAULT_MIN_RISK)
     ap.add_argument("--sweep-accounts", type=int, default=200_000)
