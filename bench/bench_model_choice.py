@@ -48,6 +48,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from graphlink.detect.training import (  # noqa: E402
+    FAMILIES,
     LOGISTIC_FEATURES,
     MODEL_FEATURES,
     fit_without_bar,
@@ -55,9 +56,6 @@ from graphlink.detect.training import (  # noqa: E402
 )
 
 Scorer = Callable[[pd.DataFrame], np.ndarray]
-#: Evidence families whose pairwise products the wide models see.
-FAMILIES = ("shared_payment_share", "device_or_identifier_share", "infra_share",
-            "similarity_share", "burst_surprise", "plan_surprise")
 #: Not features: truth, bookkeeping, raw size, and what needs operator data.
 NOT_FEATURES = {"label", "ring", "ring_frac", "y", "archetype", "campaign", "segment", "scenario",
                 "seed", "prepaid_share", "entry_plan_share", "proxy_link_share", "size",

@@ -185,7 +185,7 @@ def _bar_shift(
     }
 
 
-#: What each evidence family's features are, for :func:`with_family_dropout`: the
+#: What each evidence family's features are, for :func:`with_ring_variants`: the
 #: columns set back to "nothing shared" when a ring copy loses that family.
 FAMILY_COLUMNS: dict[str, tuple[str, ...]] = {
     "payment": ("shared_payment_share",),
