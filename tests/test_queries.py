@@ -28,7 +28,7 @@ from graphlink.store import GraphStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import planted_graph as pg  # noqa: E402
-from conftest import wipe  # noqa: E402
+from conftest import fresh_statistics, wipe  # noqa: E402
 
 REQUIRED = {
     "cluster_members", "account_neighbourhood", "linking_path", "proxy_provider_accounts",
@@ -123,6 +123,7 @@ def test_bind_coerces_fills_defaults_and_names_missing_params() -> None:
 def planted(session_store: GraphStore) -> Iterator[GraphStore]:
     wipe(session_store)
     pg.plant(session_store)
+    fresh_statistics(session_store)
     yield session_store
 
 
