@@ -589,10 +589,10 @@ def training_set(decisions: pd.DataFrame, features: Sequence[str]) -> TrainingSe
 def _standardise(X: pd.DataFrame, prior: RiskModel) -> np.ndarray:
     """The calibration design: the prior's standardised features (products derived), and
     for a tree prior one more column, the trees' sum, whose coefficient is the trees'
-    weight (1 in the prior).  A feature a snapshot lacks counts as the mean."""
-    mean = np.asarray(prior.mean, dtype=float)
-    A = prior.matrix(X) if len(X) else np.zeros((0, len(mean)))
-    A = np.where(np.isnan(A), mean, A)
+    weight (1 in the prior).  Missing values are treated as the prior treats them (the
+    linear part counts them as the mean, the trees send them where they learned to), so
+    the design times the prior's coefficients is the prior's own log-odds."""
+    A = prior.matrix(X) if len(X) else np.zeros((0, len(prior.mean)))
     Z = prior.standardise(A)
     return np.column_stack([Z, prior.tree_sum(A)]) if prior.kind == "gbdt" else Z
 

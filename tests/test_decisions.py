@@ -199,6 +199,23 @@ def test_calibrating_a_tree_prior_reweighs_its_trees_and_adds_a_linear_correctio
     assert np.allclose(back.logit(new), cal.model.logit(new))
 
 
+def test_calibration_design_scores_missing_values_as_the_prior_does() -> None:
+    """The refit starts from the prior's own log-odds, missing values included: the
+    trees send a NaN where they learned to (not to the mean), the linear part counts
+    it as the mean.  Filled before the trees, a cluster with a missing feature would
+    start the refit from a score the prior never gave it."""
+    prior = default_model()
+    X = pd.DataFrame([{f: 0.9 for f in prior.inputs}, {f: 0.05 for f in prior.inputs}])
+    holes = X.copy()
+    holes.loc[:, list(prior.inputs)[::2]] = np.nan
+    for frame in (X, holes):
+        design = D._standardise(frame, prior)
+        assert np.allclose(prior.intercept + design @ D._prior_coef(prior), prior.logit(frame))
+    # the holes matter to the trees: filling them with the mean gives other scores
+    filled = holes.fillna(dict(zip(prior.inputs, prior.mean)))
+    assert not np.allclose(prior.logit(filled), prior.logit(holes))
+
+
 def test_account_decisions_count_toward_their_cluster_by_share() -> None:
     X = pd.DataFrame({"a": [1.0], "b": [0.0]})
     d = pd.concat([_decisions(X, np.array([1]))] * 4, ignore_index=True)
