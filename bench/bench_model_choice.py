@@ -55,6 +55,10 @@ from graphlink.detect.training import (  # noqa: E402
     without_similarity,
 )
 
+#: Concentration of country / e-mail domain: what the generator's rings show and a
+#: reseller's world-wide pool need not (kind ``shipped_nodemo`` fits without them).
+DEMOGRAPHIC = {"country_surprise", "email_domain_surprise"}
+
 Scorer = Callable[[pd.DataFrame], np.ndarray]
 #: Not features: truth, bookkeeping, raw size, and what needs operator data.
 NOT_FEATURES = {"label", "ring", "ring_frac", "y", "archetype", "campaign", "segment", "scenario",
@@ -91,6 +95,9 @@ def fit(kind: str, d: pd.DataFrame) -> Scorer:
         return fit_without_bar(d, MODEL_FEATURES, "gbdt", 0.5, "bench")[0].logit
     if kind == "shipped_nosim":
         return fit_without_bar(d, without_similarity(MODEL_FEATURES), "gbdt", 0.5, "bench")[0].logit
+    if kind == "shipped_nodemo":
+        return fit_without_bar(d, [f for f in MODEL_FEATURES if f not in DEMOGRAPHIC], "gbdt", 0.5,
+                               "bench")[0].logit
     if kind == "shipped_plain":
         return fit_without_bar(d, MODEL_FEATURES, "gbdt_plain", 0.5, "bench")[0].logit
     if kind == "logistic":
