@@ -33,6 +33,7 @@ back to an earlier combination (A, B, A) ends on B (incremental: A).
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -370,8 +371,13 @@ def load(
     rejects: RejectsWriter,
     batch_size: int,
     progress: Progress,
+    log_path: Path | None = None,
 ) -> None:
-    """Validate ``p``'s tables into importer files, import offline, restart, finish."""
+    """Validate ``p``'s tables into importer files, import offline, restart, finish.
+
+    ``log_path``: where the importer's own log is kept (its stage times and what it
+    skipped); its stage times also go into the report's notes.
+    """
     work = local.home / "import" / f"bulk-{p.ingest_id[:16]}"
     shutil.rmtree(work, ignore_errors=True)
     files = ImportFiles(work)
@@ -430,6 +436,14 @@ def load(
     proc = local.admin(*args)
     clock("import")
     (work / "import.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")
+    if log_path is not None:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(work / "import.log", log_path)
+    stages = importer_stages(proc.stdout + proc.stderr)
+    if stages:
+        took = ", ".join(f"{k} {v:.1f}s" for k, v in stages.items())
+        where = f" (log: {log_path})" if log_path is not None else ""
+        report.notes.append(f"bulk: importer {took}{where}")
     if proc.returncode != 0:
         # The database was empty (checked before): drop the half-written store so the
         # server recreates an empty one, rather than refusing to start on it.
@@ -473,6 +487,26 @@ def load(
         )
     clock("finish")
     shutil.rmtree(work, ignore_errors=True)
+
+
+#: ``Node import COMPLETED in 1m 11s 142ms``: one line per importer stage.
+_STAGE = re.compile(
+    r"^([A-Z][a-z]+(?: [a-z]+)*) COMPLETED in ((?:\d+h )?(?:\d+m )?(?:\d+s )?\d+ms)", re.MULTILINE
+)
+
+
+def importer_stages(log: str) -> dict[str, float]:
+    """Seconds per stage from ``neo4j-admin database import`` output, in its order.
+
+    >>> importer_stages("Node import COMPLETED in 11s 142ms\\nLinking COMPLETED in 2m 3s 1ms")
+    {'node import': 11.142, 'linking': 123.001}
+    """
+    units = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+    out: dict[str, float] = {}
+    for name, took in _STAGE.findall(log):
+        secs = sum(float(num) * units[unit] for num, unit in re.findall(r"(\d+)(ms|h|m|s)", took))
+        out[name.lower()] = round(secs, 3)
+    return out
 
 
 class _Clock:

@@ -191,7 +191,8 @@ def run_ingest(
             from graphlink.ingest import bulk as bulk_path
 
             bulk_path.load(
-                store, bulk, p, report, rejects=rejects, batch_size=batch_size, progress=progress
+                store, bulk, p, report, rejects=rejects, batch_size=batch_size, progress=progress,
+                log_path=report_dir / f"neo4j-import-{stamp}.log",
             )
         else:
             t_load = time.perf_counter()

@@ -91,6 +91,10 @@ def test_bulk_builds_the_same_graph_as_incremental(
             (t.read, t.loaded, t.rejected) for t in inc.tables
         ]
         assert graph_dump(bulk_store, with_runs=False) == want
+        # the importer's own log is kept beside the report, its stage times in the notes
+        logs = list((tmp_path / "bulk").glob("neo4j-import-*.log"))
+        assert len(logs) == 1 and "IMPORT DONE" in logs[0].read_text()
+        assert any(n.startswith("bulk: importer node import ") for n in rep.notes), rep.notes
         # constraints are in place after the import
         names = {r["name"] for r in bulk_store.query("SHOW CONSTRAINTS YIELD name RETURN name")}
         assert {"account_id", "ip_addr", "identifier_key"} <= names
@@ -104,3 +108,21 @@ def test_bulk_builds_the_same_graph_as_incremental(
         assert graph_dump(bulk_store) == before
     finally:
         bulk_store.close()
+
+
+def test_importer_stage_times_are_read_from_its_output() -> None:
+    from graphlink.ingest.bulk import importer_stages
+
+    out = """(1/4) Node import 2026-11-26 16:34:23.045+0000
+Node import COMPLETED in 11s 142ms
+(2/4) Relationship import 2026-11-26 16:34:34.192+0000
+Relationship import COMPLETED in 1m 14s 979ms
+Relationship linking COMPLETED in 957ms
+Post processing COMPLETED in 1h 2m 0s 1ms
+IMPORT DONE in 33s 244ms.
+"""
+    assert importer_stages(out) == {
+        "node import": 11.142, "relationship import": 74.979, "relationship linking": 0.957,
+        "post processing": 3720.001,
+    }
+    assert importer_stages("IMPORT FAILED") == {}
