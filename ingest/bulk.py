@@ -376,7 +376,8 @@ def load(
     """Validate ``p``'s tables into importer files, import offline, restart, finish.
 
     ``log_path``: where the importer's own log is kept (its stage times and what it
-    skipped); its stage times also go into the report's notes.
+    skipped; default: the work folder, removed on success); its stage times also go
+    into the report's notes.
     """
     work = local.home / "import" / f"bulk-{p.ingest_id[:16]}"
     shutil.rmtree(work, ignore_errors=True)
@@ -435,15 +436,14 @@ def load(
     ]
     proc = local.admin(*args)
     clock("import")
-    (work / "import.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")
-    if log_path is not None:
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(work / "import.log", log_path)
-    stages = importer_stages(proc.stdout + proc.stderr)
+    output = proc.stdout + proc.stderr
+    log_file = log_path or work / "import.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    log_file.write_text(output, encoding="utf-8")
+    stages = importer_stages(output)
     if stages:
         took = ", ".join(f"{k} {v:.1f}s" for k, v in stages.items())
-        where = f" (log: {log_path})" if log_path is not None else ""
-        report.notes.append(f"bulk: importer {took}{where}")
+        report.notes.append(f"bulk: importer {took} (log: {log_file})")
     if proc.returncode != 0:
         # The database was empty (checked before): drop the half-written store so the
         # server recreates an empty one, rather than refusing to start on it.
@@ -455,8 +455,8 @@ def load(
         local.start()
         store.reconnect()
         raise IngestError(
-            f"the offline importer failed (log: {work / 'import.log'}); the database is empty "
-            "again:\n" + (proc.stdout + proc.stderr)[-3000:]
+            f"the offline importer failed (log: {log_file}); the database is empty "
+            "again:\n" + output[-3000:]
         )
     local.start()
     clock("start")
