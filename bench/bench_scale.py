@@ -20,8 +20,8 @@ because on a shared machine wall time mostly measures the neighbours.
 ``--stores`` mode: the engines side by side at several sizes, in one run.
 Each store is ``LABEL=GRAPHLINK_HOME:BOLT_PORT`` (its server already up);
 at each size the variants (default ``columnar,linked,spark``: the in-process
-engine, the same with ``leiden_linked_only``, and the Spark engine on
-``local[*]``) run once each, and the bench prints wall, CPU (this process,
+engine with Leiden over all accounts, the same with ``leiden_linked_only`` (the
+default since 2026-11-27), and the Spark engine on ``local[*]``) run once each, and the bench prints wall, CPU (this process,
 its child processes such as Spark's JVM and Python workers, and the Neo4j
 server), peak RSS (driver, and driver + children), the adjusted Rand index
 and ban-wave difference of each variant against ``columnar``, then the
@@ -77,8 +77,9 @@ def _children() -> tuple[float, float]:
 def one(variant: str, out: Path) -> None:
     """Run one detection and dump its figures + membership.
 
-    Variants: ``row`` (old read-out), ``columnar`` (default), ``linked``
-    (columnar, Leiden on linked accounts only), ``spark`` (``local[*]``).
+    Variants: ``row`` (old read-out), ``columnar`` (Leiden over all accounts),
+    ``linked`` (columnar, Leiden on linked accounts only: the default),
+    ``spark`` (``local[*]``).
     """
     from graphlink.config import get_settings
     from graphlink.detect import DetectionConfig

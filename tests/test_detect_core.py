@@ -111,16 +111,24 @@ def test_generated_scenario_rings_found_and_look_alikes_spared():
     from graphlink.synth import generate
 
     sc = generate(20_000, seed=5)
-    res = detect_links(sc.links(), DetectionConfig(), seed=42)
+    links = sc.links()
     seg = sc.truth.set_index("account_id")["segment"]
-    flagged = pd.Series(sorted(res.flagged_accounts()), dtype=object)
-    by_segment = flagged.map(seg).value_counts()
     ring = int((sc.truth["segment"] == "ring").sum())
-    precision = by_segment.get("ring", 0) / len(flagged)
-    recall = by_segment.get("ring", 0) / ring
-    assert precision >= 0.95 and recall >= 0.25, (precision, recall, by_segment.to_dict())
-    assert by_segment.get("campus", 0) == 0 and by_segment.get("company", 0) == 0
-    assert by_segment.get("cgnat", 0) <= 2
+    precisions = []
+    # Three Leiden seeds: one random run moves precision by ~0.02 either way here
+    # (0.949-0.976 over ten seeds on either Leiden path, docs/scale.md), so the
+    # guard is on the median run; the look-alikes are guarded on every run.
+    for leiden_seed in (42, 43, 44):
+        res = detect_links(links, DetectionConfig(), seed=leiden_seed)
+        flagged = pd.Series(sorted(res.flagged_accounts()), dtype=object)
+        by_segment = flagged.map(seg).value_counts()
+        precision = by_segment.get("ring", 0) / len(flagged)
+        recall = by_segment.get("ring", 0) / ring
+        precisions.append(precision)
+        assert precision >= 0.93 and recall >= 0.25, (precision, recall, by_segment.to_dict())
+        assert by_segment.get("campus", 0) == 0 and by_segment.get("company", 0) == 0
+        assert by_segment.get("cgnat", 0) <= 2
+    assert sorted(precisions)[1] >= 0.95, precisions
 
 
 def test_leiden_on_linked_accounts_only_drops_nobody_who_could_cluster():
@@ -139,9 +147,10 @@ def test_leiden_on_linked_accounts_only_drops_nobody_who_could_cluster():
     from graphlink.detect.pipeline import cluster_accounts
     from graphlink.synth import generate
 
-    cfg = DetectionConfig()
+    cfg = DetectionConfig(leiden_linked_only=False)
     coded = encode_links(generate(3000, seed=5).links(), cfg)
     on = cfg.with_(leiden_linked_only=True)
+    assert DetectionConfig().leiden_linked_only  # the default path
     skip = cluster_accounts(coded, on, seed=42)
     full = cluster_accounts(coded, cfg, seed=42)
     other_seed = cluster_accounts(coded, cfg, seed=43)

@@ -42,9 +42,10 @@ def detect(
         "local[*]", "--master", help="With --engine spark: the Spark master URL (default local[*])."
     ),
     linked_only: bool = typer.Option(
-        False, "--leiden-linked-only",
-        help="Run Leiden only on accounts with a link (faster at scale; another random run, "
-             "so clusters move by Leiden's seed-to-seed noise: docs/scale.md).",
+        True, "--leiden-linked-only/--leiden-all-accounts",
+        help="Run Leiden only on accounts with a link (default; an account without one is "
+             "alone in every CPM optimum) or on all accounts (slower at scale; another random "
+             "run, so clusters move by Leiden's seed-to-seed noise: docs/scale.md).",
     ),
     top: int = typer.Option(10, "--top", help="How many of the riskiest clusters to show."),
     bin_table: Path = typer.Option(

@@ -100,8 +100,8 @@ def leiden_linked(
     Why: an account without an edge is alone in every CPM optimum (joining a
     cluster adds no weight, only the ``resolution`` penalty), so it needs no
     Leiden pass; most accounts of a platform share nothing with anybody.
-    With ``config.leiden_linked_only`` off (the default: it is another random
-    run, see the config), Leiden runs on all ``n`` as before.  Labels are canonical over all ``n``.
+    With ``config.leiden_linked_only`` off (``--leiden-all-accounts``; another
+    random run, see the config), Leiden runs on all ``n``.  Labels are canonical over all ``n``.
     """
     if not config.leiden_linked_only:
         return leiden(to_igraph(n, src, dst, weight), config, seed=seed)

@@ -131,12 +131,13 @@ class DetectionConfig:
     #: An account without an edge is alone in every CPM optimum (joining a
     #: cluster adds no weight, only the resolution penalty), yet at 1M accounts
     #: 62% have none and igraph still visits them every pass: skipping them
-    #: cut Leiden from 30.5 to 19.5 s at 1M (docs/scale.md).  Off by default: it
-    #: is another random run than Leiden over all accounts (ARI 0.977 against it
-    #: at 1M; the full run against itself with another seed: 0.965), and with it
-    #: the generated-scenario test at seed 42 falls to precision 0.923
-    #: (``graphlink detect --leiden-linked-only`` turns it on).
-    leiden_linked_only: bool = False
+    #: cut Leiden from 24 to 13 s at 1M and brought ``graphlink detect`` under
+    #: a minute (docs/scale.md).  It is another random run than Leiden over all
+    #: accounts (ARI 0.977 against it at 1M; the full run against itself with
+    #: another seed: 0.965); over ten Leiden seeds on two 20k generated
+    #: scenarios the two paths' precision and recall agree within that noise
+    #: (docs/scale.md).  ``graphlink detect --leiden-all-accounts`` turns it off.
+    leiden_linked_only: bool = True
     #: Periphery pruning after Leiden (``communities.prune_periphery``): a member
     #: whose summed link weight inside its cluster is below ``prune_rel`` x the
     #: cluster's median member is detached; with ``require_personal_tie`` so is a
