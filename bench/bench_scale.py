@@ -17,16 +17,15 @@ Usage (Neo4j already loaded, e.g. ``graphlink synth -n 1000000 -f parquet`` then
 Server CPU seconds are read from /proc for the local server (its pid file),
 because on a shared machine wall time mostly measures the neighbours.
 
-``--stores`` mode: the engines side by side at several sizes, in one run.
-Each store is ``LABEL=GRAPHLINK_HOME:BOLT_PORT`` (its server already up);
-at each size the variants (default ``columnar,linked,spark``: the in-process
-engine with Leiden over all accounts, the same with ``leiden_linked_only`` (the
-default since 2026-11-27), and the Spark engine on ``local[*]``) run once each, and the bench prints wall, CPU (this process,
-its child processes such as Spark's JVM and Python workers, and the Neo4j
-server), peak RSS (driver, and driver + children), the adjusted Rand index
-and ban-wave difference of each variant against ``columnar``, then the
-growth table with the fitted growth exponent (slope of log cost on log
-accounts, least squares over the sizes run)::
+``--stores`` mode: the engines side by side at several sizes, in one run. Each store is
+``LABEL=GRAPHLINK_HOME:BOLT_PORT`` (its server already up); at each size the variants
+(default ``columnar,linked,spark``: the in-process engine with Leiden over all accounts,
+the same with ``leiden_linked_only`` (the default since 2026-11-27), and the Spark
+engine on ``local[*]``) run once each, and the bench prints wall, CPU (this process, its
+child processes such as Spark's JVM and Python workers, and the Neo4j server), peak RSS
+(driver, and driver + children), the adjusted Rand index and ban-wave difference of each
+variant against ``columnar``, then the growth table with the fitted growth exponent
+(slope of log cost on log accounts, least squares over the sizes run)::
 
     .venv/bin/python bench/bench_scale.py \
         --stores 0.1M=/tmp/gl-s2/h100:26687,1M=/tmp/gl-scale/h1m:28687 --json out.json

@@ -357,6 +357,42 @@ def test_account_outside_clusters(client: TestClient, keys: dict[str, str]) -> N
     assert body["plan"] == "free" and body["created_at"].startswith("2026-11-20")
 
 
+def test_account_table_holds_every_account_as_the_store_has_it(session_store: GraphStore) -> None:
+    """The snapshot's account table (read as columns, one record of lists) against the
+    store, account by account: ids, times, and the fields that may be missing."""
+    from graphlink.api.index import load_snapshot, read_versions
+
+    snap = load_snapshot(session_store, read_versions(session_store), None)
+    rows = session_store.query(
+        "MATCH (a:Account) RETURN a.account_id AS id, a.created_at AS at, a.status AS status, "
+        "a.plan AS plan, a.country AS country, a.org_id AS org", name="tests/api/accounts")
+    assert len(snap.accounts) == len(rows) > 0
+    for r in rows:
+        got = snap.accounts.get(r["id"])
+        assert got is not None, r["id"]
+        assert tuple(got) == (r["id"], r["at"], r["status"], r["plan"], r["country"], r["org"])
+    assert any(r["org"] is None for r in rows) and any(r["org"] for r in rows)
+
+
+def test_account_table_from_columns_keeps_missing_values_missing() -> None:
+    from graphlink.api.index import _NO_TIME, build_account_table
+
+    table = build_account_table({
+        "account_id": ["b-2", "a-1", "ü-3"],
+        "created_ms": [1_700_000_000_000, _NO_TIME, None],
+        "status": ["active", "", None],
+        "plan": ["", "pro", "pro"],
+        "country": ["DE", None, ""],
+        "org_id": ["", "org-9", None],
+    })
+    assert tuple(table.get("a-1")) == ("a-1", None, None, "pro", None, "org-9")
+    b = table.get("b-2")
+    assert b.created_at == datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)
+    assert (b.status, b.plan, b.country, b.org_id) == ("active", None, "DE", None)
+    assert tuple(table.get("ü-3"))[1:] == (None, None, "pro", None, None)
+    assert table.get("c-4") is None and table.get("") is None
+
+
 # ------------------------------------------------------------------ clusters
 def test_cluster_list_riskiest_first_with_filter(client: TestClient, keys: dict[str, str]) -> None:
     body = get(client, "/v1/clusters", keys["reader"]).json()
