@@ -26,7 +26,7 @@ import ctypes.util
 import gc
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, TypeVar
@@ -42,6 +42,8 @@ from graphlink.store import GraphStore, to_native
 log = logging.getLogger("graphlink.api")
 T = TypeVar("T")
 _NO_TIME = np.iinfo(np.int64).min
+#: Accounts per page of the snapshot's account read (``read_account_pages``).
+ACCOUNT_PAGE = 500_000
 
 
 # ----------------------------------------------------------------------------- accounts
@@ -54,12 +56,23 @@ class AccountRow(NamedTuple):
     org_id: str | None
 
 
-def _codes(values: list[Any]) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Category codes (-1: unknown, None or '') and the values they stand for."""
-    series = pd.Series(values, dtype=object)
-    series = series.where(series != "", None)
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    return codes.astype(np.int32), tuple(str(u) for u in uniques)
+class _Categories:
+    """Codes for a categorical column read page by page: one code per distinct value over
+    all pages (-1: unknown, None or '')."""
+
+    def __init__(self) -> None:
+        self.code: dict[str, int] = {}
+
+    def codes(self, values: list[Any]) -> np.ndarray:
+        series = pd.Series(values, dtype=object)
+        codes, uniques = pd.factorize(series.where(series != "", None), use_na_sentinel=True)
+        remap = np.array([self.code.setdefault(str(u), len(self.code)) for u in uniques] + [-1],
+                         dtype=np.int32)
+        return remap[codes]  # code -1 picks the trailing -1
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        return tuple(self.code)
 
 
 @dataclass(frozen=True)
@@ -102,38 +115,63 @@ class AccountTable:
         )
 
 
-def build_account_table(cols: dict[str, list[Any]]) -> AccountTable:
-    """From parallel columns ``account_id``, ``created_ms``, ``status``, ``plan``, ``country``,
-    ``org_id`` (``api/index_accounts``: one record of lists; a missing time is
-    ``_NO_TIME``, a missing text ``''`` or None).
+def build_account_table(pages: Iterable[dict[str, list[Any]]] | dict[str, list[Any]]
+                        ) -> AccountTable:
+    """From pages of parallel columns ``account_id``, ``created_ms``, ``status``, ``plan``,
+    ``country``, ``org_id`` (``api/index_accounts``: a page is one record of lists; a
+    missing time is ``_NO_TIME``, a missing text ``''`` or None); one dict is one page.
 
-    Why columns: a million accounts streamed as a million Bolt records cost ~37 s of
-    client CPU to decode (58 s wall at 1M, most of the snapshot build); the same
-    fields as six lists in one record decode in under 1 s (6 s wall at 1M).
+    Why columns: a million accounts streamed as a million Bolt records cost ~48 s of
+    client CPU to decode (54 s of a 55 s snapshot build at 1M); the same fields as
+    six lists in one record decode in about a second.  Why pages: one record of
+    every account would hold all of them as Python strings at once (1.6 GB peak at
+    3M); a page of :data:`ACCOUNT_PAGE` bounds that, whatever the store's size.
     """
-    ids = [str(a).encode("utf-8", "surrogatepass") for a in cols["account_id"]]
-    width = max((len(b) for b in ids), default=1)
-    arr = np.array(ids, dtype=f"S{width}")
-    del ids
+    if isinstance(pages, dict):
+        pages = [pages]
+    cats = {c: _Categories() for c in ("status", "plan", "country")}
+    ids: list[np.ndarray] = []
+    created: list[np.ndarray] = []
+    codes: dict[str, list[np.ndarray]] = {c: [] for c in cats}
+    org: dict[str, str] = {}
+    for cols in pages:
+        ids.append(np.array([str(a).encode("utf-8", "surrogatepass") for a in cols["account_id"]],
+                            dtype=bytes))  # S<longest id of the page>
+        created.append(np.array([_NO_TIME if t is None else t for t in cols["created_ms"]],
+                                dtype=np.int64))
+        for c, cat in cats.items():
+            codes[c].append(cat.codes(cols[c]))
+        # Copied into fresh objects so the few surviving strings do not pin the memory
+        # arenas the page's lists went through (measured: +320 MB RSS at 1M accounts).
+        org.update((str(a).encode().decode(), str(o).encode().decode())
+                   for a, o in zip(cols["account_id"], cols["org_id"]) if o)
+    arr = np.concatenate(ids) if ids else np.array([], dtype="S1")  # widest page's width
     order = np.argsort(arr, kind="stable")
-    created_arr = np.array(
-        [_NO_TIME if t is None else t for t in cols["created_ms"]], dtype=np.int64
-    )
-    st_c, st_v = _codes(cols["status"])
-    pl_c, pl_v = _codes(cols["plan"])
-    co_c, co_v = _codes(cols["country"])
-    # Copied into fresh objects so the few surviving strings do not pin the memory arenas
-    # the million-entry lists went through (measured: +320 MB RSS at 1M accounts).
-    org = {
-        str(a).encode().decode(): str(o).encode().decode()
-        for a, o in zip(cols["account_id"], cols["org_id"])
-        if o
-    }
+
+    def col(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
+        return (np.concatenate(parts) if parts else np.array([], dtype=dtype))[order]
+
     return AccountTable(
-        ids=arr[order], created_ms=created_arr[order],
-        status=st_c[order], status_values=st_v, plan=pl_c[order], plan_values=pl_v,
-        country=co_c[order], country_values=co_v, org=org,
+        ids=arr[order], created_ms=col(created, np.int64),
+        status=col(codes["status"], np.int32), status_values=cats["status"].values,
+        plan=col(codes["plan"], np.int32), plan_values=cats["plan"].values,
+        country=col(codes["country"], np.int32), country_values=cats["country"].values,
+        org=org,
     )
+
+
+def read_account_pages(store: GraphStore, page: int = 0) -> Iterator[dict[str, list[Any]]]:
+    """Every account's lookup fields, ``page`` accounts at a time in account-id order (a
+    range seek on the unique index from where the last page ended)."""
+    after = ""
+    while True:
+        # Raw record values: to_native's per-element walk would cost seconds per page.
+        cols = store.read_together(["api/index_accounts"], after=after,
+                                   limit=page or ACCOUNT_PAGE)["api/index_accounts"][0]
+        if not cols["account_id"]:
+            return
+        yield cols
+        after = cols["account_id"][-1]
 
 
 class Ban(NamedTuple):
@@ -232,10 +270,7 @@ def load_snapshot(store: GraphStore, versions: Versions, previous: Snapshot | No
             and previous.versions.ingests == versions.ingests):
         return replace(previous, versions=versions, bans=bans)
     index = load_index(store, versions.run_id, versions.run_created_at)
-    # Raw record values: to_native's per-element walk would cost seconds on million-entry lists.
-    accounts = build_account_table(
-        store.read_together(["api/index_accounts"])["api/index_accounts"][0]
-    )
+    accounts = build_account_table(read_account_pages(store))
     return Snapshot(versions, index, accounts, bans)
 
 

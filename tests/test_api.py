@@ -358,19 +358,27 @@ def test_account_outside_clusters(client: TestClient, keys: dict[str, str]) -> N
 
 
 def test_account_table_holds_every_account_as_the_store_has_it(session_store: GraphStore) -> None:
-    """The snapshot's account table (read as columns, one record of lists) against the
-    store, account by account: ids, times, and the fields that may be missing."""
-    from graphlink.api.index import load_snapshot, read_versions
+    """The snapshot's account table (read as pages of columns, each one record of lists)
+    against the store, account by account: ids, times, and the fields that may be missing;
+    the same when every page boundary falls elsewhere (pages of 7)."""
+    from graphlink.api.index import (
+        build_account_table,
+        load_snapshot,
+        read_account_pages,
+        read_versions,
+    )
 
     snap = load_snapshot(session_store, read_versions(session_store), None)
+    paged = build_account_table(read_account_pages(session_store, page=7))
     rows = session_store.query(
         "MATCH (a:Account) RETURN a.account_id AS id, a.created_at AS at, a.status AS status, "
         "a.plan AS plan, a.country AS country, a.org_id AS org", name="tests/api/accounts")
-    assert len(snap.accounts) == len(rows) > 0
+    assert len(snap.accounts) == len(paged) == len(rows) > 7
     for r in rows:
-        got = snap.accounts.get(r["id"])
-        assert got is not None, r["id"]
-        assert tuple(got) == (r["id"], r["at"], r["status"], r["plan"], r["country"], r["org"])
+        want = (r["id"], r["at"], r["status"], r["plan"], r["country"], r["org"])
+        for table in (snap.accounts, paged):
+            got = table.get(r["id"])
+            assert got is not None and tuple(got) == want, (got, want)
     assert any(r["org"] is None for r in rows) and any(r["org"] for r in rows)
 
 
