@@ -162,7 +162,9 @@ def build_account_table(pages: Iterable[dict[str, list[Any]]] | dict[str, list[A
 
 def read_account_pages(store: GraphStore, page: int = 0) -> Iterator[dict[str, list[Any]]]:
     """Every account's lookup fields, ``page`` accounts at a time in account-id order (a
-    range seek on the unique index from where the last page ended)."""
+    range seek on the unique index from where the last page ended).  Each page is its own
+    read: an account ingested meanwhile is in the table or not, as with any snapshot (a
+    lookup of an account newer than the snapshot asks the store, ``docs/api.md``)."""
     after = ""
     while True:
         # Raw record values: to_native's per-element walk would cost seconds per page.
@@ -174,6 +176,7 @@ def read_account_pages(store: GraphStore, page: int = 0) -> Iterator[dict[str, l
         after = cols["account_id"][-1]
 
 
+# ----------------------------------------------------------------------------- bans
 class Ban(NamedTuple):
     wave_id: str
     created_at: datetime | None
@@ -251,8 +254,9 @@ def release_unused_memory() -> None:
 
     Why: building a snapshot goes through lists of a million entries; once they
     are freed, glibc keeps most of those pages for reuse, and a server that
-    builds one snapshot an hour would carry them for good (at 1M accounts: 332
-    MB RSS after the build, 191 MB after trimming; ``bench/bench_snapshot.py``).
+    builds one snapshot an hour would carry them for good (at 1M accounts: 331
+    MB RSS after the build, 262 MB after trimming, the snapshot still held;
+    ``bench/bench_snapshot.py``).
     A no-op where the C library has no ``malloc_trim`` (musl, macOS).
     """
     try:
