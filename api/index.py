@@ -115,11 +115,10 @@ class AccountTable:
         )
 
 
-def build_account_table(pages: Iterable[dict[str, list[Any]]] | dict[str, list[Any]]
-                        ) -> AccountTable:
+def build_account_table(pages: Iterable[dict[str, list[Any]]]) -> AccountTable:
     """From pages of parallel columns ``account_id``, ``created_ms``, ``status``, ``plan``,
     ``country``, ``org_id`` (``api/index_accounts``: a page is one record of lists; a
-    missing time is ``_NO_TIME``, a missing text ``''`` or None); one dict is one page.
+    missing time is ``_NO_TIME``, a missing text ``''`` or None).
 
     Why columns: a million accounts streamed as a million Bolt records cost ~48 s of
     client CPU to decode (54 s of a 55 s snapshot build at 1M); the same fields as
@@ -127,8 +126,6 @@ def build_account_table(pages: Iterable[dict[str, list[Any]]] | dict[str, list[A
     every account would hold all of them as Python strings at once (1.6 GB peak at
     3M); a page of :data:`ACCOUNT_PAGE` bounds that, whatever the store's size.
     """
-    if isinstance(pages, dict):
-        pages = [pages]
     cats = {c: _Categories() for c in ("status", "plan", "country")}
     ids: list[np.ndarray] = []
     created: list[np.ndarray] = []
@@ -160,7 +157,8 @@ def build_account_table(pages: Iterable[dict[str, list[Any]]] | dict[str, list[A
     )
 
 
-def read_account_pages(store: GraphStore, page: int = 0) -> Iterator[dict[str, list[Any]]]:
+def read_account_pages(store: GraphStore, page: int = ACCOUNT_PAGE
+                       ) -> Iterator[dict[str, list[Any]]]:
     """Every account's lookup fields, ``page`` accounts at a time in account-id order (a
     range seek on the unique index from where the last page ended).  Each page is its own
     read: an account ingested meanwhile is in the table or not, as with any snapshot (a
@@ -169,7 +167,7 @@ def read_account_pages(store: GraphStore, page: int = 0) -> Iterator[dict[str, l
     while True:
         # Raw record values: to_native's per-element walk would cost seconds per page.
         cols = store.read_together(["api/index_accounts"], after=after,
-                                   limit=page or ACCOUNT_PAGE)["api/index_accounts"][0]
+                                   limit=page)["api/index_accounts"][0]
         if not cols["account_id"]:
             return
         yield cols

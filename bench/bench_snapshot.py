@@ -16,8 +16,8 @@ in it)::
     .venv/bin/python bench/bench_snapshot.py --repeats 3 \\
         --stores 1M=/tmp/gl12/h1m:29687,3M=/tmp/gl12/h3m:30687
 
-Variants, alternating: ``columnar`` (what the server does: the accounts as one
-record of lists) and ``records`` (the accounts as one Bolt record each, the
+Variants, alternating: ``columnar`` (what the server does: the accounts in pages,
+each page one record of lists) and ``records`` (the accounts as one Bolt record each, the
 design before 2026-11-27: the baseline).  Prints medians over the repeats, the
 ratio against the baseline, and the growth exponent (slope of log cost on log
 accounts) when more than one store is given.
@@ -69,7 +69,7 @@ def _by_records(store: Any, versions: Any) -> Any:
                 add(v)
 
     store.run_in_session("bench/snapshot_records", read)
-    accounts = build_account_table(cols)
+    accounts = build_account_table([cols])
     cols.clear()
     bans = build_ban_map(store.stream("api/index_bans"))
     return Snapshot(versions, load_index(store, versions.run_id, versions.run_created_at),

@@ -385,14 +385,14 @@ def test_account_table_holds_every_account_as_the_store_has_it(session_store: Gr
 def test_account_table_from_columns_keeps_missing_values_missing() -> None:
     from graphlink.api.index import _NO_TIME, build_account_table
 
-    table = build_account_table({
+    table = build_account_table([{
         "account_id": ["b-2", "a-1", "ü-3"],
         "created_ms": [1_700_000_000_000, _NO_TIME, None],
         "status": ["active", "", None],
         "plan": ["", "pro", "pro"],
         "country": ["DE", None, ""],
         "org_id": ["", "org-9", None],
-    })
+    }])
     assert tuple(table.get("a-1")) == ("a-1", None, None, "pro", None, "org-9")
     b = table.get("b-2")
     assert b.created_at == datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)
