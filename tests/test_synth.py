@@ -831,3 +831,32 @@ def test_small_worlds_keep_a_reseller_campaign() -> None:
         assert len(ring) == 60 and set(ring.archetype) == {"reseller_pool"}
     t = generate(2_000, seed=1, archetypes=("no_behaviour",)).truth
     assert set(t.archetype[t.segment == "ring"]) == {"no_behaviour"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--out", "OUT"], "Missing option '--truth'"),
+        (["--out", "OUT", "--truth", "T.csv", "--accounts", "many"],
+         "Invalid value for '--accounts'"),
+    ],
+)
+def test_cli_usage_errors_are_one_clear_message_not_a_traceback(
+    tmp_path: Path, args: list[str], message: str
+):
+    """A missing or malformed option ends with click's usage message and exit code 2.
+
+    Regression: typer 0.2x vendors click, so its usage errors escaped the entry point's
+    ``isinstance(e, click.ClickException)`` and printed a traceback.
+    """
+    import subprocess
+    import sys
+
+    argv = [a.replace("OUT", str(tmp_path / "snap")).replace("T.csv", str(tmp_path / "t.csv"))
+            for a in args]
+    proc = subprocess.run([sys.executable, "-m", "graphlink", "synth", *argv],
+                          capture_output=True, text=True, check=False, timeout=60)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 2, out
+    assert message in out and "Traceback" not in out, out
+    assert not (tmp_path / "snap").exists()

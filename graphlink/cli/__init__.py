@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import sys
 
+import typer
+
 from graphlink.cli import neo4j_cmd  # noqa: F401  (registers commands)
 from graphlink.cli._app import app, console
 from graphlink.errors import GraphlinkError
@@ -55,12 +57,14 @@ def main() -> None:
         sys.exit(2)
     except SystemExit:
         raise
-    except Exception as e:  # click's own usage errors are handled inside app
-        import click
-
-        if isinstance(e, click.exceptions.ClickException):
-            e.show()
-            sys.exit(e.exit_code)
-        if isinstance(e, click.exceptions.Abort):
+    except Exception as e:
+        # Usage errors (a missing option, a bad value): shown as click shows them, without a
+        # traceback.  Recent typer vendors click, so its exceptions are not click's classes:
+        # recognise them by what they do (``show`` and ``exit_code``), and Abort by typer's.
+        show, code = getattr(e, "show", None), getattr(e, "exit_code", None)
+        if callable(show) and isinstance(code, int):
+            show()
+            sys.exit(code)
+        if isinstance(e, typer.Abort):
             sys.exit(1)
         raise
