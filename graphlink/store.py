@@ -55,6 +55,9 @@ from graphlink.errors import StoreDown, StoreError, StoreUnavailable
 
 T = TypeVar("T")
 
+#: ``run(name, **params)``: one named statement inside a read transaction, its rows as dicts.
+ReadRunner = Callable[..., list[dict[str, Any]]]
+
 
 def to_native(value: Any) -> Any:
     """A Neo4j value as plain Python: temporal types become ``datetime``/``date``/
@@ -327,19 +330,30 @@ class GraphStore:
         """Run several named reads in ONE read transaction; rows per name.
 
         Why one transaction: reads that join on node ids (detection's columnar
-        read-out) must all see the same snapshot of the graph.  Deprecation
-        notifications are off for it (``id()`` is deprecated in Neo4j 5 but is
-        the only integer node identity; ``elementId()`` is a string and costs
-        a string per link on the wire).
+        read-out) must all see the same snapshot of the graph.
         """
-        queries = {n: cypher_files.internal(n) for n in names}
+        return self.read_in_one(lambda run: {n: run(n, **params) for n in names},
+                                label=",".join(names))
 
-        def _tx(tx: neo4j.ManagedTransaction) -> dict[str, list[dict[str, Any]]]:
-            # Record values as they came (no per-element export walk, which
-            # costs more than the decoding on lists of millions).
-            return {n: [dict(r.items()) for r in tx.run(q, **params)] for n, q in queries.items()}
+    def read_in_one(self, work: Callable[[ReadRunner], T], /, *, label: str) -> T:
+        """Call ``work(run)`` inside ONE read transaction; ``run(name, **params)`` gives rows.
 
-        with self._wrapped(",".join(names)), self._driver.session(
+        For reads that must see one snapshot across many statements (node ids
+        that join, pages of one read-out).  ``work`` may be called again if the
+        driver retries a transient failure, so it must build its result afresh.
+        Deprecation notifications are off (``id()`` is deprecated in Neo4j 5 but
+        is the only integer node identity; ``elementId()`` is a string and costs
+        a string per link on the wire).  Record values come as they came (no
+        per-element export walk, which costs more than the decoding on lists of
+        millions).
+        """
+        def _tx(tx: neo4j.ManagedTransaction) -> T:
+            def run(name: str, /, **params: Any) -> list[dict[str, Any]]:
+                return [dict(r.items()) for r in tx.run(cypher_files.internal(name), **params)]
+
+            return work(run)
+
+        with self._wrapped(label), self._driver.session(
             database=self.database, notifications_disabled_categories=["DEPRECATION"]
         ) as session:
             return session.execute_read(_tx)

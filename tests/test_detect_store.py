@@ -206,11 +206,18 @@ def test_columnar_read_out_gives_the_graph_of_the_row_read_out(store: GraphStore
     load(store, tmp_path, "snap", ring_sizes=(40, 20))
     cfg = DetectionConfig()
     old = build_account_graph(read_links(store), cfg)
-    new = build_account_graph(readout.read_coded(store, cfg), cfg)
-    assert new.n == old.n > 600 and new.n_edges == old.n_edges > 0
-    assert np.array_equal(new.src, old.src) and np.array_equal(new.dst, old.dst)
-    assert np.allclose(new.weight, old.weight, rtol=1e-12) and np.array_equal(new.bits, old.bits)
-    # proxy and device evidence came through
-    assert (new.bits & 0x8).any() and (new.bits & 0x20).any()
-    for col in old.nodes.columns:
-        assert new.nodes[col].equals(old.nodes[col]), col
+    stages: list[str] = []
+    # Pages of 97 accounts and IPs: many pages, a last one part-full, all in one transaction.
+    paged = build_account_graph(readout.read_coded(store, cfg, page=97, progress=stages.append),
+                                cfg)
+    assert sum(s.startswith("read: accounts") for s in stages) > 6
+    whole = build_account_graph(readout.read_coded(store, cfg, page=10**9), cfg)
+    for new in (paged, whole):
+        assert new.n == old.n > 600 and new.n_edges == old.n_edges > 0
+        assert np.array_equal(new.src, old.src) and np.array_equal(new.dst, old.dst)
+        assert np.allclose(new.weight, old.weight, rtol=1e-12)
+        assert np.array_equal(new.bits, old.bits)
+        # proxy, device and similarity evidence came through
+        assert (new.bits & 0x8).any() and (new.bits & 0x20).any() and (new.bits & 0x80).any()
+        for col in old.nodes.columns:
+            assert new.nodes[col].equals(old.nodes[col]), col

@@ -53,7 +53,8 @@ def run_detection(
     store.apply_schema()
     if model is None:  # investigators' calibrated model when one is active (graphlink calibrate)
         model = active_model(store)
-    links = readout.read_coded(store, config) if columnar else source.read_links(store)
+    links = (readout.read_coded(store, config, progress=say) if columnar
+             else source.read_links(store))
     prev = writeback.current_run(store)
     prev_members = writeback.read_members(store, prev["run_id"]) if prev else None
     max_number = writeback.max_cluster_number(store)

@@ -1,4 +1,7 @@
-// Columnar read-out: (account, identifier) links as node-id pairs.
-// params: none
-MATCH (a:Account)-[:HAS_IDENTIFIER]->(i:Identifier)
+// Columnar read-out: (account, identifier) links as node-id pairs, for the accounts of one page
+// (account ids in ($after, $last], a range seek on the unique index).
+// params: after (string), last (string)
+MATCH (a:Account) USING INDEX a:Account(account_id)
+WHERE a.account_id > $after AND a.account_id <= $last
+MATCH (a)-[:HAS_IDENTIFIER]->(i:Identifier)
 RETURN collect(id(a)) AS account, collect(id(i)) AS thing
