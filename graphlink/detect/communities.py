@@ -91,6 +91,47 @@ def leiden(
     )
 
 
+def components(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Connected component label per account (scipy's, over the edge list)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    m = coo_matrix((np.ones(len(src), np.int8), (src, dst)), shape=(n, n))
+    return connected_components(m, directed=False)[1].astype(np.int64)
+
+
+def bucket_of(comp: np.ndarray, src: np.ndarray, config: DetectionConfig) -> np.ndarray:
+    """Each edge's Leiden bucket: its component's number modulo ``config.leiden_buckets``."""
+    return comp[src] % max(1, config.leiden_buckets)
+
+
+def leiden_bucket(src: np.ndarray, dst: np.ndarray, weight: np.ndarray, config: DetectionConfig,
+                  *, seed: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """Leiden on one bucket's edges (global account ids): its accounts, their labels, quality.
+
+    The one definition both engines call.  Edges are taken in ``(src, dst)`` order and
+    vertices in id order whatever order they came in (a Spark group's rows come in shuffle
+    order), so the same bucket gives the same labels on either engine.
+    """
+    order = np.lexsort((dst, src))
+    src, dst, weight = src[order], dst[order], weight[order]
+    nodes, inv = np.unique(np.r_[src, dst], return_inverse=True)
+    part = leiden(to_igraph(len(nodes), inv[: len(src)], inv[len(src):], weight), config,
+                  seed=seed)
+    return nodes, part.membership, part.quality
+
+
+def join_buckets(n: int, bucket_of_node: np.ndarray, node: np.ndarray, label: np.ndarray,
+                 ) -> np.ndarray:
+    """Per-bucket labels of the linked accounts to canonical labels over all ``n``.
+
+    ``(bucket, label)`` pairs become one label each; accounts without an edge stay alone.
+    """
+    membership = np.arange(n, dtype=np.int64) + (int(bucket_of_node.max(initial=0)) + 1) * (n + 1)
+    membership[node] = bucket_of_node * (n + 1) + label
+    return _canonical(np.unique(membership, return_inverse=True)[1].astype(np.int64))
+
+
 def leiden_linked(
     n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, config: DetectionConfig,
     *, seed: int,
@@ -100,22 +141,30 @@ def leiden_linked(
     Why: an account without an edge is alone in every CPM optimum (joining a
     cluster adds no weight, only the ``resolution`` penalty), so it needs no
     Leiden pass; most accounts of a platform share nothing with anybody.
-    With ``config.leiden_linked_only`` off (``--leiden-all-accounts``; another
-    random run, see the config), Leiden runs on all ``n``.  Labels are canonical over all ``n``.
+    Linked accounts are clustered per bucket of whole components
+    (``config.leiden_buckets``, :func:`leiden_bucket`), as the Spark engine
+    does, so both engines give the same labels.  With
+    ``config.leiden_linked_only`` off (``--leiden-all-accounts``; another random
+    run, see the config), Leiden runs once on all ``n``.  Labels are canonical
+    over all ``n``.
     """
     if not config.leiden_linked_only:
         return leiden(to_igraph(n, src, dst, weight), config, seed=seed)
-    linked = np.zeros(n, dtype=bool)
-    linked[src] = True
-    linked[dst] = True
-    idx = np.flatnonzero(linked)
-    local = np.full(n, -1, dtype=np.int64)
-    local[idx] = np.arange(len(idx))
-    part = leiden(to_igraph(len(idx), local[src], local[dst], weight), config, seed=seed)
-    membership = np.arange(n, dtype=np.int64) + len(idx)  # unlinked: alone, past every label
-    membership[idx] = part.membership
-    part.membership = _canonical(membership)
-    return part
+    comp = components(n, src, dst)
+    bucket = bucket_of(comp, src, config)
+    nodes, labels, quality = [], [], 0.0
+    for b in np.unique(bucket):
+        sel = bucket == b
+        node, label, q = leiden_bucket(src[sel], dst[sel], weight[sel], config, seed=seed)
+        nodes.append(node)
+        labels.append(label)
+        quality += q
+    node = np.concatenate(nodes) if nodes else np.array([], dtype=np.int64)
+    label = np.concatenate(labels) if labels else np.array([], dtype=np.int64)
+    membership = join_buckets(n, comp[node] % max(1, config.leiden_buckets), node, label)
+    return Partition(membership=membership, quality=quality, engine=config.engine,
+                     objective=config.objective, resolution=config.resolution, seed=seed,
+                     n_iterations=config.n_iterations)
 
 
 def _canonical(membership: np.ndarray) -> np.ndarray:

@@ -13,9 +13,11 @@ What runs where, and why:
   driver: the kept edge list is two int arrays, ~70 MB at 1M accounts; see
   ``docs/scale.md`` for the distributed replacement beyond one machine).
 * **Leiden** - on the executors, one task per bucket of whole components
-  (``groupBy(bucket).applyInPandas``, igraph in each task, same config and
-  seed); Leiden's communities are connected, so one never spans two
-  components; vertices without an edge skip Leiden.
+  (``groupBy(bucket).applyInPandas``), each running the in-process engine's
+  :func:`graphlink.detect.communities.leiden_bucket` with the same config and
+  seed: the in-process engine runs the same buckets one after another, so the
+  two engines give the same clusters.  Leiden's communities are connected, so
+  one never spans two components; vertices without an edge skip Leiden.
 * **pruning, scoring, lineage, write-back** - on the driver, the in-process
   engine's functions (:func:`graphlink.detect.pipeline.detect_links` with a
   ready :class:`~graphlink.detect.pipeline.Clustering`).
@@ -166,12 +168,11 @@ class _SparseOrg:
 
 def _leiden_udf(config: DetectionConfig, seed: int) -> Any:
     def fn(pdf: pd.DataFrame) -> pd.DataFrame:
-        src, dst = pdf["src"].to_numpy(), pdf["dst"].to_numpy()
-        nodes, inv = np.unique(np.r_[src, dst], return_inverse=True)
-        ls, ld = inv[: len(src)], inv[len(src) :]
-        g = communities.to_igraph(len(nodes), ls, ld, pdf["weight"].to_numpy())
-        part = communities.leiden(g, config, seed=seed)
-        return pd.DataFrame({"node": nodes, "label": part.membership})
+        nodes, labels, _q = communities.leiden_bucket(
+            pdf["src"].to_numpy(np.int64), pdf["dst"].to_numpy(np.int64),
+            pdf["weight"].to_numpy(np.float64), config, seed=seed,
+        )
+        return pd.DataFrame({"node": nodes, "label": labels})
 
     return fn
 
@@ -208,13 +209,7 @@ def project_spark(
     return src[keep][order], dst[keep][order], w[keep][order], b[keep][order], stats
 
 
-def components(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """Connected component label per account (scipy; see the module docstring)."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    m = coo_matrix((np.ones(len(src), np.int8), (src, dst)), shape=(n, n))
-    return connected_components(m, directed=False)[1].astype(np.int64)
+components = communities.components
 
 
 def leiden_spark(
@@ -227,16 +222,19 @@ def leiden_spark(
     config: DetectionConfig,
     *,
     seed: int,
-    buckets: int = 32,
 ) -> np.ndarray:
     """Leiden on the executors, one task per bucket of whole components; a label per account.
 
-    Components are dealt into ``buckets`` (a task per component was measured
-    far too slow: tens of thousands of two-account components, each a Python
-    call).  Leiden's communities are connected, so a community never spans two
-    components even when they share a task.  Vertices without an edge stay alone.
+    Components are dealt into ``config.leiden_buckets`` buckets (a task per
+    component was measured far too slow: tens of thousands of two-account
+    components, each a Python call), each clustered by
+    :func:`communities.leiden_bucket`, the in-process engine's own per-bucket
+    step, so both engines give the same labels.  Leiden's communities are
+    connected, so a community never spans two components even when they share a
+    task.  Vertices without an edge stay alone.
     """
-    frame = pd.DataFrame({"bucket": comp[src] % buckets, "src": src, "dst": dst, "weight": weight})
+    frame = pd.DataFrame({"bucket": communities.bucket_of(comp, src, config), "src": src,
+                          "dst": dst, "weight": weight})
     labels = (
         spark.createDataFrame(frame)
         .groupBy("bucket")
@@ -244,10 +242,7 @@ def leiden_spark(
         .toPandas()
     )
     node, lab = labels["node"].to_numpy(np.int64), labels["label"].to_numpy(np.int64)
-    membership = np.arange(n, dtype=np.int64) + n * (buckets + 1)  # vertices without an edge: alone
-    # (bucket, local label) -> one global label; local labels are < the bucket's size <= n.
-    membership[node] = (comp[node] % buckets) * (n + 1) + lab
-    return communities._canonical(np.unique(membership, return_inverse=True)[1].astype(np.int64))
+    return communities.join_buckets(n, comp[node] % max(1, config.leiden_buckets), node, lab)
 
 
 def cluster_accounts_spark(
