@@ -19,12 +19,12 @@ because on a shared machine wall time mostly measures the neighbours.
 
 ``--stores`` mode: the engines side by side at several sizes, in one run. Each store is
 ``LABEL=GRAPHLINK_HOME:BOLT_PORT`` (its server already up); at each size the variants
-(default ``columnar,linked,spark``: the in-process engine with Leiden over all accounts,
-the same with ``leiden_linked_only`` (the default since 2026-11-27), and the Spark
-engine on ``local[*]``) run once each, and the bench prints wall, CPU (this process, its
+(default ``linked,spark,columnar``: the in-process engine as shipped, Leiden on linked
+accounts; the Spark engine on ``local[*]``; the in-process engine with Leiden over all
+accounts) run once each, and the bench prints wall, CPU (this process, its
 child processes such as Spark's JVM and Python workers, and the Neo4j server), peak RSS
 (driver, and driver + children), the adjusted Rand index and ban-wave difference of each
-variant against ``columnar``, then the growth table with the fitted growth exponent
+variant against the first (the shipped path), then the growth table with the fitted growth exponent
 (slope of log cost on log accounts, least squares over the sizes run)::
 
     .venv/bin/python bench/bench_scale.py \
@@ -236,7 +236,7 @@ def main() -> None:
         one(args.one, args.out)
         return
     if args.stores:
-        variants = (args.variants or "columnar,linked,spark").split(",")
+        variants = (args.variants or "linked,spark,columnar").split(",")
         engines(args.stores.split(","), variants, args.timeout, args.json)
         return
     variants = (
