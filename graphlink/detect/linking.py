@@ -222,18 +222,17 @@ def _nonempty(s: pd.Series) -> np.ndarray:
 
 
 def _build_nodes(links: Links) -> pd.DataFrame:
+    """One row per distinct account id, sorted by it, with what scoring reads of accounts.
+
+    Memory: at 10M accounts every Python string counts (~55 bytes each), so duplicates
+    are found in Arrow and the text columns are stripped per distinct value, not per row.
+    """
     acc = links.accounts
     ids = _arrow_strings(acc["account_id"])
     order = pc.array_sort_indices(ids).to_numpy()
     sorted_ids = pc.take(ids, order)
     first = (
-        np.r_[
-            True,
-            (
-                sorted_ids.to_numpy(zero_copy_only=False)[1:]
-                != sorted_ids.to_numpy(zero_copy_only=False)[:-1]
-            ),
-        ]
+        np.r_[True, pc.not_equal(sorted_ids[1:], sorted_ids[:-1]).to_numpy(zero_copy_only=False)]
         if len(ids)
         else []
     )
@@ -250,8 +249,11 @@ def _build_nodes(links: Links) -> pd.DataFrame:
     nodes["created_s"] = ns / 1e9
     for col in ("plan", "org_id", "status", "email_domain", "country"):
         if col in acc:
-            v = acc[col].astype("string").str.strip().to_numpy()
-            nodes[col] = pd.array(v, dtype="string").fillna("")
+            codes, uniques = pd.factorize(acc[col])
+            stripped = pd.array(
+                pd.Series(uniques, dtype=object).astype("string").str.strip(), dtype="string"
+            )
+            nodes[col] = stripped.take(codes, allow_fill=True).fillna("")
             nodes[col] = nodes[col].replace("", pd.NA)
         else:
             nodes[col] = pd.array([pd.NA] * len(acc), dtype="string")
