@@ -9,8 +9,9 @@ batch costs O(batch), not O(keys so far).  The earlier sorted array paid an
 ``np.insert`` of every key so far per batch and a binary search per lookup:
 quadratic over a table: 10M keys in batches of 20k took 43.6 s against 9.5 s
 (growth exponents 1.62 and 1.03 from 1M; ``bench/bench_keyset.py``).  Two
-distinct keys share a 64-bit hash with probability ~n²/2⁶⁵ (about 3·10⁻⁸ at 10⁶ keys): negligible, and the cost of a collision is
-one row wrongly rejected as a duplicate, reported in the rejects file.
+distinct keys share a 64-bit hash with probability ~n²/2⁶⁵ (about 3·10⁻⁸ at
+10⁶ keys): negligible, and the cost of a collision is one row wrongly rejected
+as a duplicate, reported in the rejects file.
 """
 
 from __future__ import annotations
