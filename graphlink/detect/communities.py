@@ -100,9 +100,10 @@ def components(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return connected_components(m, directed=False)[1].astype(np.int64)
 
 
-def bucket_of(comp: np.ndarray, src: np.ndarray, config: DetectionConfig) -> np.ndarray:
-    """Each edge's Leiden bucket: its component's number modulo ``config.leiden_buckets``."""
-    return comp[src] % max(1, config.leiden_buckets)
+def bucket_of(comp: np.ndarray, accounts: np.ndarray, config: DetectionConfig) -> np.ndarray:
+    """The Leiden bucket of each of ``accounts`` (an edge's is its source's): its component's
+    number modulo ``config.leiden_buckets``."""
+    return comp[accounts] % max(1, config.leiden_buckets)
 
 
 def leiden_bucket(src: np.ndarray, dst: np.ndarray, weight: np.ndarray, config: DetectionConfig,
@@ -150,7 +151,9 @@ def leiden_linked(
     """
     if not config.leiden_linked_only:
         return leiden(to_igraph(n, src, dst, weight), config, seed=seed)
-    comp = components(n, src, dst)
+    # One bucket (the default) needs no components: every edge is in it.
+    comp = (components(n, src, dst) if config.leiden_buckets > 1
+            else np.zeros(n, dtype=np.int64))
     bucket = bucket_of(comp, src, config)
     nodes, labels, quality = [], [], 0.0
     for b in np.unique(bucket):
@@ -161,7 +164,7 @@ def leiden_linked(
         quality += q
     node = np.concatenate(nodes) if nodes else np.array([], dtype=np.int64)
     label = np.concatenate(labels) if labels else np.array([], dtype=np.int64)
-    membership = join_buckets(n, comp[node] % max(1, config.leiden_buckets), node, label)
+    membership = join_buckets(n, bucket_of(comp, node, config), node, label)
     return Partition(membership=membership, quality=quality, engine=config.engine,
                      objective=config.objective, resolution=config.resolution, seed=seed,
                      n_iterations=config.n_iterations)

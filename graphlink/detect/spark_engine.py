@@ -242,7 +242,7 @@ def leiden_spark(
         .toPandas()
     )
     node, lab = labels["node"].to_numpy(np.int64), labels["label"].to_numpy(np.int64)
-    return communities.join_buckets(n, comp[node] % max(1, config.leiden_buckets), node, lab)
+    return communities.join_buckets(n, communities.bucket_of(comp, node, config), node, lab)
 
 
 def cluster_accounts_spark(
