@@ -42,3 +42,13 @@ def test_first_sighting_marks_only_the_first_row_of_each_key_across_batches():
     second = ks.first_sighting(hash_keys(frame.iloc[3:], ["a", "b"]))
     assert second.tolist() == [True, True, False]  # ("w", 1) new; ("x", 1) seen before
     assert len(ks) == 4
+
+
+def test_first_sighting_treats_the_empty_slot_hash_zero_as_a_key():
+    ks = KeySet()
+    first = ks.first_sighting(np.array([0, 0, 5], dtype=np.uint64))
+    assert first.tolist() == [True, False, True]
+    again = ks.first_sighting(np.array([0, 5, 7], dtype=np.uint64))
+    assert again.tolist() == [False, False, True]
+    assert len(ks) == 3 and ks.contains(np.array([0, 7, 9], dtype=np.uint64)).tolist() == [
+        True, True, False]
