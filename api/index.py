@@ -242,9 +242,16 @@ def load_index(store: GraphStore, run_id: str, created_at: datetime | None = Non
         ips=store.stream("api/index_ips", **p),
         instruments=store.stream("api/index_instruments", **p),
         identifiers=store.stream("api/index_identifiers", **p),
-        flagged_ips=store.stream("api/index_flagged_ips"),
+        flagged_ips=flagged_ip_rows(store),
         domain_totals=store.stream("api/index_domain_totals", **p),
     )
+
+
+def flagged_ip_rows(store: GraphStore) -> Iterator[tuple[Any, Any, Any, Any]]:
+    """``(ip, proxy_provider, is_datacenter, accounts)`` of every flagged IP, read as one
+    record of parallel lists (``api/index_flagged_ips``)."""
+    cols = store.read_together(["api/index_flagged_ips"])["api/index_flagged_ips"][0]
+    return zip(cols["ip"], cols["proxy_provider"], cols["is_datacenter"], cols["accounts"])
 
 
 def release_unused_memory() -> None:
