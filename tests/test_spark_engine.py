@@ -121,3 +121,28 @@ def test_two_disconnected_rings_are_two_components_and_two_clusters_on_both_engi
         sizes = np.bincount(m)
         clusters = [set(ids[m == lab]) for lab in np.flatnonzero(sizes >= 2)]
         assert sorted(clusters, key=min) == [set(ids[ring_of == "r0"]), set(ids[ring_of == "r1"])]
+
+
+def test_frames_cross_through_the_exchange_directory_and_it_is_removed(spark, tmp_path):
+    """Driver <-> Spark frames go through Parquet files (no createDataFrame(pandas) holding
+    every row in the driver's heap, no toPandas under maxResultSize), cleaned up after."""
+    from graphlink.detect.spark_engine import exchange
+
+    frame = pd.DataFrame({"src": np.arange(1000, dtype=np.int64),
+                          "w": np.linspace(0, 1, 1000)})
+    with exchange(spark, tmp_path) as ex:
+        df = ex.put(frame, "in")
+        back = ex.get(df.filter("src % 2 = 0"), "out").to_pandas()
+        written = sorted(p.name for p in ex.root.iterdir())
+    assert written == ["01-in", "02-out"]
+    assert back.sort_values("src")["src"].tolist() == list(range(0, 1000, 2))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_spark_conf_must_be_key_value():
+    import subprocess
+
+    r = subprocess.run([sys.executable, "-m", "graphlink", "detect", "--engine", "spark",
+                        "--spark-conf", "spark.driver.memory"], capture_output=True, text=True)
+    assert r.returncode == 2
+    assert "--spark-conf must be KEY=VALUE" in r.stdout + r.stderr

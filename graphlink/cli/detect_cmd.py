@@ -41,6 +41,17 @@ def detect(
     master: str = typer.Option(
         "local[*]", "--master", help="With --engine spark: the Spark master URL (default local[*])."
     ),
+    exchange: Path = typer.Option(
+        None, "--exchange",
+        help="With --engine spark: directory where frames cross between driver and Spark as "
+             "Parquet (default: the system temp directory; on a cluster, a path every executor "
+             "sees).",
+    ),
+    spark_conf: list[str] = typer.Option(
+        [], "--spark-conf",
+        help="With --engine spark: a Spark setting KEY=VALUE (repeatable), e.g. "
+             "spark.driver.memory=4g.",
+    ),
     linked_only: bool = typer.Option(
         True, "--leiden-linked-only/--leiden-all-accounts",
         help="Run Leiden only on accounts with a link (default; an account without one is "
@@ -78,6 +89,12 @@ def detect(
     if engine not in ("igraph", "leidenalg", "spark"):
         raise InputError(f"--engine must be igraph, leidenalg or spark, not {engine!r}")
     spark_master = master if engine == "spark" else None
+    conf: dict[str, str] = {}
+    for item in spark_conf:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--spark-conf must be KEY=VALUE, not {item!r}")
+        conf[key.strip()] = value.strip()
     if spark_master is not None:
         try:
             import pyspark  # noqa: F401
@@ -127,6 +144,8 @@ def detect(
             batch_size=s.batch_size,
             model=model,
             spark_master=spark_master,
+            spark_exchange=exchange,
+            spark_conf=conf,
         )
 
     times = Table(title=f"detection run {result.run_id}", show_edge=False)

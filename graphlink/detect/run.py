@@ -11,6 +11,7 @@ the pipeline, never the reverse.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from graphlink.decisions import active_model
 from graphlink.detect import readout, source, writeback
@@ -33,6 +34,8 @@ def run_detection(
     model: RiskModel | None = None,
     columnar: bool = True,
     spark_master: str | None = None,
+    spark_exchange: str | Path | None = None,
+    spark_conf: dict[str, str] | None = None,
 ) -> DetectionResult:
     """Read the graph, detect, write the run back and make it current.
 
@@ -41,7 +44,8 @@ def run_detection(
     read-out (:func:`graphlink.detect.source.read_links`), kept as the
     benchmark's baseline.  Both project through the same link weights.
     ``spark_master`` (e.g. ``local[*]``) clusters on Spark
-    (:mod:`graphlink.detect.spark_engine`); scoring and write-back as always.
+    (:mod:`graphlink.detect.spark_engine`; ``spark_exchange``: its Parquet exchange
+    directory, ``spark_conf``: extra Spark settings); scoring and write-back as always.
 
     >>> res = run_detection(store, DetectionConfig(resolution=0.05), seed=42)  # doctest: +SKIP
     >>> current_run(store)["run_id"] == res.run_id                              # doctest: +SKIP
@@ -64,8 +68,9 @@ def run_detection(
         from graphlink.detect import spark_engine  # needs the optional 'spark' extra
 
         coded = links if isinstance(links, CodedLinks) else encode_links(links, config)
-        clustering = spark_engine.cluster_accounts_spark(coded, config, seed=seed,
-                                                         master=spark_master)
+        clustering = spark_engine.cluster_accounts_spark(
+            coded, config, seed=seed, master=spark_master, exchange_dir=spark_exchange,
+            conf=spark_conf)
     result = detect_links(
         links, config, seed=seed, previous_members=prev_members, clustering=clustering,
         previous_run_id=prev["run_id"] if prev else None, max_cluster_number=max_number,

@@ -23,21 +23,31 @@ What runs where, and why:
   ready :class:`~graphlink.detect.pipeline.Clustering`).
 
 The input is :class:`~graphlink.detect.linking.CodedLinks` (the columnar
-read-out from Neo4j, or encoded frames), shipped to Spark through Arrow.
+read-out from Neo4j, or encoded frames).  Frames cross between the driver and
+Spark as Parquet files in an exchange directory, never as one in-memory
+collection: ``createDataFrame(pandas)`` holds every row in the driver JVM's heap
+and ``toPandas()`` is capped by ``spark.driver.maxResultSize`` (1 GiB), and at
+10M accounts the links alone are ~3 GB.  On a cluster the exchange directory
+must be a path the driver and every executor see (``--exchange``).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from graphlink.detect import communities
 from graphlink.detect.config import DetectionConfig
@@ -88,6 +98,40 @@ def spark_session(
         yield spark
     finally:
         pass  # getOrCreate: a caller's session outlives us (tests share one); the CLI stops it
+
+
+class Exchange:
+    """Frames to and from Spark as Parquet files under one directory (see the module doc)."""
+
+    def __init__(self, spark: Any, root: Path) -> None:
+        self.spark, self.root, self._n = spark, root, 0
+
+    def _path(self, name: str) -> str:
+        self._n += 1
+        return str(self.root / f"{self._n:02d}-{name}")
+
+    def put(self, frame: pd.DataFrame, name: str) -> Any:
+        """A Spark DataFrame reading ``frame`` back from a Parquet file."""
+        path = self._path(name)
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
+        return self.spark.read.parquet(path)
+
+    def get(self, df: Any, name: str) -> pa.Table:
+        """A Spark DataFrame's rows on the driver, through the Parquet files Spark writes."""
+        path = self._path(name)
+        df.write.mode("overwrite").parquet(path)
+        return pq.read_table(path)
+
+
+@contextmanager
+def exchange(spark: Any, root: str | Path | None = None) -> Iterator[Exchange]:
+    """An :class:`Exchange` in a fresh directory under ``root`` (default: the system temp
+    directory), removed afterwards."""
+    d = Path(tempfile.mkdtemp(prefix="graphlink-spark-", dir=root))
+    try:
+        yield Exchange(spark, d)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def _links_frame(coded: CodedLinks, org: np.ndarray) -> pd.DataFrame:
@@ -178,31 +222,31 @@ def _leiden_udf(config: DetectionConfig, seed: int) -> Any:
 
 
 def project_spark(
-    spark: Any, coded: CodedLinks, config: DetectionConfig, partitions: int = 8
+    ex: Exchange, coded: CodedLinks, config: DetectionConfig, partitions: int = 8
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
     """Linking and projection as Spark jobs; kept edges back on the driver (src < dst, sorted)."""
     from pyspark.sql import functions as F
 
     org = org_codes(coded.nodes)
-    links = spark.createDataFrame(_links_frame(coded, org))
+    links = ex.put(_links_frame(coded, org), "links")
     edges = links.groupBy("kind", (F.col("thing") % partitions).alias("bucket")).applyInPandas(
         _edges_udf(config, coded.idf_kind_names), EDGE_SCHEMA
     )
     sim = similarity_edges(coded, config)
     if len(sim.src):
         edges = edges.unionByName(
-            spark.createDataFrame(
-                pd.DataFrame(
-                    {"src": sim.src, "dst": sim.dst, "weight": sim.weight, "bits": sim.bits}
-                )
-            )
+            ex.put(pd.DataFrame({"src": sim.src.astype(np.int64), "dst": sim.dst.astype(np.int64),
+                                 "weight": sim.weight.astype(np.float64),
+                                 "bits": sim.bits.astype(np.int32)}), "similarity")
         )
     summed = edges.groupBy("src", "dst").agg(
         F.sum("weight").alias("weight"), F.bit_or("bits").alias("bits")
     )
-    out = summed.toPandas()
-    src, dst = out["src"].to_numpy(np.int64), out["dst"].to_numpy(np.int64)
-    w, b = out["weight"].to_numpy(np.float64), out["bits"].to_numpy(np.int32)
+    out = ex.get(summed, "edges")
+    src, dst = (out.column(c).to_numpy().astype(np.int64) for c in ("src", "dst"))
+    w = out.column("weight").to_numpy().astype(np.float64)
+    b = out.column("bits").to_numpy().astype(np.int32)
+    del out
     keep = keep_mask(w, b, config)
     order = np.lexsort((dst[keep], src[keep]))
     stats = {"edges_below_min_weight": int((~keep).sum()), "edges": int(keep.sum())}
@@ -213,7 +257,7 @@ components = communities.components
 
 
 def leiden_spark(
-    spark: Any,
+    ex: Exchange,
     n: int,
     src: np.ndarray,
     dst: np.ndarray,
@@ -235,13 +279,13 @@ def leiden_spark(
     """
     frame = pd.DataFrame({"bucket": communities.bucket_of(comp, src, config), "src": src,
                           "dst": dst, "weight": weight})
-    labels = (
-        spark.createDataFrame(frame)
-        .groupBy("bucket")
-        .applyInPandas(_leiden_udf(config, seed), LABEL_SCHEMA)
-        .toPandas()
+    labels = ex.get(
+        ex.put(frame, "projected").groupBy("bucket").applyInPandas(_leiden_udf(config, seed),
+                                                                   LABEL_SCHEMA),
+        "labels",
     )
-    node, lab = labels["node"].to_numpy(np.int64), labels["label"].to_numpy(np.int64)
+    node = labels.column("node").to_numpy().astype(np.int64)
+    lab = labels.column("label").to_numpy().astype(np.int64)
     return communities.join_buckets(n, communities.bucket_of(comp, node, config), node, lab)
 
 
@@ -252,11 +296,19 @@ def cluster_accounts_spark(
     seed: int,
     spark: Any | None = None,
     master: str = "local[*]",
+    exchange_dir: str | Path | None = None,
+    conf: dict[str, str] | None = None,
 ) -> Clustering:
-    """The Spark engine's :class:`~graphlink.detect.pipeline.Clustering` of ``coded``."""
+    """The Spark engine's :class:`~graphlink.detect.pipeline.Clustering` of ``coded``.
+
+    ``exchange_dir``: where frames cross between driver and Spark (default: the
+    system temp directory; on a cluster a path every executor sees).  ``conf``:
+    extra Spark settings for a session this call starts (e.g. ``spark.driver.memory``).
+    """
     from graphlink.detect.pipeline import Clustering
 
-    with spark_session(master) if spark is None else _given(spark) as sp, warnings.catch_warnings():
+    with (spark_session(master, conf=conf) if spark is None else _given(spark)) as sp, \
+            exchange(sp, exchange_dir) as ex, warnings.catch_warnings():
         # PySpark 4.x warns on pandas 3 (not "fully supported"); what we use of it
         # (Arrow transfer of int/float columns, applyInPandas) is covered by the tests.
         warnings.filterwarnings(
@@ -265,7 +317,7 @@ def cluster_accounts_spark(
         warnings.filterwarnings("ignore", message="The copy keyword is deprecated")  # its toPandas
         secs: dict[str, float] = {}
         t = time.perf_counter()
-        src, dst, w, b, stats = project_spark(sp, coded, config)
+        src, dst, w, b, stats = project_spark(ex, coded, config)
         nodes = coded.nodes.copy()
         for col, values in account_ip_features(coded).items():
             nodes[col] = values
@@ -274,7 +326,7 @@ def cluster_accounts_spark(
         t = time.perf_counter()
         comp = components(g.n, src, dst)
         g.stats["components"] = int(len(np.unique(comp[src]))) if len(src) else 0
-        membership = leiden_spark(sp, g.n, src, dst, w, comp, config, seed=seed)
+        membership = leiden_spark(ex, g.n, src, dst, w, comp, config, seed=seed)
         membership, detached = communities.prune_periphery(membership, src, dst, w, b, config)
         secs["leiden"] = time.perf_counter() - t
     return Clustering(g, membership, detached, float("nan"), secs)
@@ -285,4 +337,5 @@ def _given(spark: Any) -> Iterator[Any]:
     yield spark
 
 
-__all__ = ["cluster_accounts_spark", "components", "leiden_spark", "project_spark", "spark_session"]
+__all__ = ["Exchange", "cluster_accounts_spark", "components", "exchange", "leiden_spark",
+           "project_spark", "spark_session"]
