@@ -40,26 +40,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from graphlink.detect.scoring import tie_of
+from graphlink.detect.scoring import REASON_CODES, tie_of
 
-#: Reason codes of the graph model, in the order they are listed everywhere.
-REASON_CODES: tuple[str, ...] = (
-    "shared_payment",
-    "prepaid_card_shared",
-    "shared_ip",
-    "proxy_provider",
-    "datacenter_ip",
-    "shared_device",
-    "shared_identifier",
-    "behaviour_similarity",
-    "prompt_template",
-    "timing_sync",
-    "model_pivot",
-    "signup_burst",
-    "entry_point_plan",
-    "high_volume",
-    "dense_cluster",
-)
+#: The cluster reason of a cluster raised to the bar by a flagged sibling.
+CAMPAIGN_LINK = "campaign_link"
 _REASON_ORDER = {code: i for i, code in enumerate(REASON_CODES)}
 
 #: ``wave_id`` written into the CSV of a plan that has not been committed.
@@ -94,6 +78,12 @@ DEFAULT_VERIFIED_ORG_MIN_RISK = 0.98
 #: 1,779 ring accounts; 0.35 and 0.5 cost 2-9 % of the ring accounts banned and
 #: removed no more false bans.
 DEFAULT_MIN_TIE = 0.2
+#: The tie a member needs when its cluster reached the bar through ``campaign_link``
+#: (``graphlink.detect.scoring.campaign_lift``): such a cluster was not certain on its
+#: own evidence, and the benign accounts Leiden absorbed into a campaign's weaker
+#: groups (a family behind a reused exit, users sharing popular templates) hang on it
+#: by weaker ties than the ring's members (``docs/risk-model.md``).
+DEFAULT_MIN_TIE_LINKED = 0.4
 
 #: Per-cluster evidence counts a wave records (from the graph or from Links).
 EVIDENCE_COLUMNS = [
@@ -124,9 +114,11 @@ class WaveParams:
     allowlist_source: str | None = None
     #: Members whose own tie to the cluster is below this are skipped (``weak_tie``).
     min_tie: float = DEFAULT_MIN_TIE
+    #: The same for members of clusters raised by ``campaign_link``.
+    min_tie_linked: float = DEFAULT_MIN_TIE_LINKED
 
     def __post_init__(self) -> None:
-        for name in ("min_risk", "verified_org_min_risk", "min_tie"):
+        for name in ("min_risk", "verified_org_min_risk", "min_tie", "min_tie_linked"):
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:
                 raise ValueError(f"{name} must be within [0, 1], got {v}")
@@ -301,10 +293,11 @@ def select_wave(
     why = np.full(len(m), None, dtype=object)
     no_reason = np.array([len(r) == 0 for r in m["reasons"]], dtype=bool)
     why[no_reason] = SKIP_NO_REASON
-    if "account_risk" in m and params.min_tie > 0:
+    if "account_risk" in m and (params.min_tie > 0 or params.min_tie_linked > 0):
         tie = tie_of(m["account_risk"].astype(float).to_numpy(),
                      m["cluster_risk"].astype(float).to_numpy())
-        why[tie < params.min_tie] = SKIP_WEAK_TIE
+        linked = np.array([CAMPAIGN_LINK in _as_list(r) for r in m["cluster_reasons"]], dtype=bool)
+        why[tie < np.where(linked, params.min_tie_linked, params.min_tie)] = SKIP_WEAK_TIE
     if params.protect_verified_orgs:
         verified = m["org_id"].notna().to_numpy() & (
             m["cluster_risk"].to_numpy() < params.verified_org_min_risk)

@@ -145,3 +145,25 @@ def test_default_model_is_fitted_on_many_archetypes_and_uses_no_named_tactic():
     assert not set(plain.inputs) & {"similarity_share", "similarity_surprise", "signal_mix"}
     assert plain.trained_on["archetypes"] == m.trained_on["archetypes"]
     assert m.threshold == 0.9
+
+
+def test_campaign_lift_raises_unsure_siblings_of_a_flagged_cluster_only():
+    """A campaign's weaker group strongly linked to a flagged sibling is raised to the bar;
+    a benign group under the floor, a weak link, or a link to a merely raised cluster is not."""
+    from graphlink.detect.scoring import campaign_lift
+
+    cfg = DetectionConfig().with_(campaign_floor=0.3, campaign_link_weight=1.0)
+    risk = np.array([0.95, 0.50, 0.10, 0.60, 0.60, 0.40])
+    # edges as (cluster of src, cluster of dst, weight); -1: an account outside every cluster
+    edges = [(0, 1, 0.7), (1, 0, 0.5),   # c1 - c0: 1.2 over two links -> raised
+             (2, 0, 5.0),                # c2 is under the floor whatever its link
+             (3, 1, 9.0),                # c3 links to c1 only, which was not flagged
+             (4, 0, 0.5),                # c4's link is too weak
+             (5, -1, 9.0), (5, 5, 9.0)]  # c5: outside and internal links only
+    cs, cd, w = (np.array(x) for x in zip(*edges))
+    new, link = campaign_lift(risk, cs, cd, w.astype(float), len(risk), cfg)
+    assert new.tolist() == [0.95, 0.9, 0.10, 0.60, 0.60, 0.40]
+    assert link[1] == pytest.approx(1.2) and link[4] == pytest.approx(0.5)
+    assert link[0] == link[2] == link[3] == link[5] == 0.0
+    off = DetectionConfig().with_(campaign_floor=1.0)
+    assert campaign_lift(risk, cs, cd, w.astype(float), len(risk), off)[0].tolist() == risk.tolist()

@@ -182,6 +182,13 @@ class DetectionConfig:
     #: The default bar for "flagged": the ban-wave bar the risk model is fitted to
     #: (``graphlink.detect.training.BAN_BAR``).
     risk_threshold: float = 0.9
+    #: Campaign lift (``scoring.campaign_lift``): a cluster whose model risk is at least
+    #: ``campaign_floor`` and that shares at least ``campaign_link_weight`` of link weight
+    #: with one flagged cluster is raised to ``risk_threshold`` (reason ``campaign_link``).
+    #: Chosen on generated seeds 21-22 (200k, with and without behaviour pairs), checked on
+    #: others (``docs/risk-model.md``).  A floor >= ``risk_threshold`` turns it off.
+    campaign_floor: float = 0.3
+    campaign_link_weight: float = 1.0
     #: Clusters below this risk are not written to Neo4j (benign households, ...).
     min_write_risk: float = 0.2
 

@@ -52,7 +52,7 @@ REASON_CODES: tuple[str, ...] = (
     "shared_payment", "prepaid_card_shared", "shared_ip", "proxy_provider", "datacenter_ip",
     "shared_device", "shared_identifier", "behaviour_similarity", "prompt_template",
     "timing_sync", "model_pivot", "signup_burst", "entry_point_plan", "high_volume",
-    "dense_cluster",
+    "dense_cluster", "campaign_link",
 )
 _R = {code: 1 << i for i, code in enumerate(REASON_CODES)}
 
@@ -67,7 +67,7 @@ FEATURES: tuple[str, ...] = (
     "datacenter_share", "burst_share", "burst_surprise", "plan_top_share", "plan_surprise",
     "country_top_share", "country_surprise", "email_domain_top_share", "email_domain_surprise",
     "entry_plan_share", "org_share", "median_requests", "volume_ratio_log10", "log10_size",
-    "log10_size_capped", "evidence_families",
+    "log10_size_capped", "evidence_families", "model_risk", "campaign_link_weight",
 )
 
 
@@ -323,6 +323,47 @@ def _features(
     return f
 
 
+def campaign_lift(risk: np.ndarray, cs: np.ndarray, cd: np.ndarray, weight: np.ndarray,
+                  n_c: int, config: DetectionConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Raise to the flag bar the unsure clusters strongly linked to a flagged one.
+
+    A campaign runs as several groups on one infrastructure; the risk model scores
+    each group on its own evidence, so a campaign's weaker groups sit under the bar
+    while a sibling is certain.  A cluster whose own risk is at least
+    ``config.campaign_floor`` and that shares at least ``config.campaign_link_weight``
+    of rarity-weighted link weight with one cluster at or above
+    ``config.risk_threshold`` is raised to the bar (never lowered; one pass, so a
+    raised cluster raises nothing).  Benign groups linked to a ring (a startup on
+    the same cloud, a family behind a reused residential exit) score far under the
+    floor, so the floor, not the link, is what keeps them out (``docs/risk-model.md``).
+
+    ``cs``/``cd``: cluster index of each edge's ends (-1: not in a scored cluster).
+    Returns the new risks and, per cluster, the largest link weight it shares with
+    one flagged cluster (0 for flagged clusters and those under the floor).
+    """
+    link = np.zeros(n_c)
+    bar = config.risk_threshold
+    if config.campaign_floor >= bar or n_c == 0:
+        return risk, link
+    flagged = risk >= bar
+    unsure = (risk >= config.campaign_floor) & ~flagged
+    cross = (cs >= 0) & (cd >= 0) & (cs != cd)
+    a, b, w = cs[cross], cd[cross], weight[cross]
+    # orient each edge from its unsure end to its flagged end
+    fwd = unsure[a] & flagged[b]
+    rev = unsure[b] & flagged[a]
+    u = np.concatenate([a[fwd], b[rev]]).astype(np.int64)
+    f = np.concatenate([b[fwd], a[rev]]).astype(np.int64)
+    if len(u) == 0:
+        return risk, link
+    key, inv = np.unique(u * n_c + f, return_inverse=True)
+    pair_w = np.bincount(inv.ravel(), weights=np.concatenate([w[fwd], w[rev]]),
+                         minlength=len(key))
+    np.maximum.at(link, key // n_c, pair_w)
+    lifted = link >= config.campaign_link_weight
+    return np.where(lifted, np.maximum(risk, bar), risk), link
+
+
 def evidence_families(f: pd.DataFrame | dict[str, Any], rs: float) -> np.ndarray:
     """How many independent kinds of evidence a cluster's features show (0-7).
 
@@ -412,6 +453,9 @@ def score_clusters(
     active = req[req > 0]
     global_median = float(np.median(active)) if len(active) else 0.0
     risk = (model or default_model()).predict(pd.DataFrame(f))
+    f["model_risk"] = risk
+    risk, f["campaign_link_weight"] = campaign_lift(risk, cs, cd, g.weight, n_c, config)
+    lifted = risk > f["model_risk"]
 
     # -- cluster reasons --------------------------------------------------------
     rs = config.reason_share
@@ -432,6 +476,7 @@ def score_clusters(
         "entry_point_plan": f["entry_plan_share"] >= 0.5,
         "high_volume": (med + 1.0) >= config.high_volume_ratio * (global_median + 1.0),
         "dense_cluster": (f["density"] >= config.dense_threshold) & (size >= 3),
+        "campaign_link": lifted,
     }
     for code, hit in rule.items():
         cm |= np.where(hit, _R[code], 0)
