@@ -167,3 +167,51 @@ def test_campaign_lift_raises_unsure_siblings_of_a_flagged_cluster_only():
     assert link[0] == link[2] == link[3] == link[5] == 0.0
     off = DetectionConfig().with_(campaign_floor=1.0)
     assert campaign_lift(risk, cs, cd, w.astype(float), len(risk), off)[0].tolist() == risk.tolist()
+
+
+def test_detection_lifts_a_campaigns_unsure_group_and_says_so():
+    """On a generated world (seed 2, 20k) one ring group scores under the bar next to a
+    flagged sibling: detection raises it to the bar, keeps its own score as ``model_risk``,
+    and every member carries ``campaign_link``; with the lift off it stays under the bar."""
+    from graphlink.detect.source import links_from_scenario
+    from graphlink.synth import generate
+
+    sc = generate(20_000, seed=2)
+    links = links_from_scenario(sc)
+    cfg = DetectionConfig()
+    on = detect_links(links, cfg, seed=42)
+    raised = on.clusters[on.clusters["reasons"].map(lambda r: "campaign_link" in r)]
+    assert len(raised) >= 1
+    assert (raised["risk"] == cfg.risk_threshold).all()
+    assert raised["model_risk"].between(cfg.campaign_floor, cfg.risk_threshold,
+                                        inclusive="left").all()
+    assert (raised["campaign_link_weight"] >= cfg.campaign_link_weight).all()
+    carried = on.members.loc[on.members["reasons"].map(lambda r: "campaign_link" in r),
+                             "cluster_id"]
+    assert set(carried) == set(raised["cluster_id"])
+    ring = set(sc.truth.loc[sc.truth["segment"] == "ring", "account_id"])
+    lifted_members = on.members[on.members["cluster_id"].isin(raised["cluster_id"])]
+    assert lifted_members["account_id"].isin(ring).mean() > 0.9
+
+    off = detect_links(links, cfg.with_(campaign_floor=1.0), seed=42)
+    assert not off.clusters["reasons"].map(lambda r: "campaign_link" in r).any()
+    same = off.members[off.members["account_id"].isin(lifted_members["account_id"])]
+    assert (same["cluster_risk"] < cfg.risk_threshold).all()
+
+
+def test_members_of_a_raised_cluster_need_a_stronger_tie():
+    """A raised cluster was not certain on its own, so a member hanging on it by a weak
+    tie (0.3: banned in a cluster flagged on its own) is skipped as weak_tie."""
+    clusters = pd.DataFrame({"cluster_id": ["c-own", "c-raised"], "size": [2, 2],
+                             "risk": [0.9, 0.9],
+                             "reasons": [["shared_payment"], ["shared_payment", "campaign_link"]]})
+    # account_risk = cluster_risk * (0.5 + 0.5 * tie): tie 1.0 -> 0.9, tie 0.3 -> 0.585
+    members = pd.DataFrame({"account_id": ["a1", "a2", "b1", "b2"],
+                            "cluster_id": ["c-own", "c-own", "c-raised", "c-raised"],
+                            "account_risk": [0.9, 0.585, 0.9, 0.585],
+                            "reasons": [["shared_payment"]] * 4})
+    plan = select_wave(clusters, members, None, WaveParams())
+    assert sorted(plan.entries["account_id"]) == ["a1", "a2", "b1"]
+    assert plan.skipped.set_index("account_id").loc["b2", "why"] == "weak_tie"
+    loose = select_wave(clusters, members, None, WaveParams(min_tie_linked=0.2))
+    assert sorted(loose.entries["account_id"]) == ["a1", "a2", "b1", "b2"]

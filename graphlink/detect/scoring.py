@@ -493,6 +493,8 @@ def score_clusters(
     }
     for code, own in attr.items():
         am |= np.where(own & (ccm & _R[code] != 0), _R[code], 0)
+    # A raised cluster's members carry why: the ban-wave CSV lists account reasons.
+    am |= np.where(lifted[mc], _R["campaign_link"], 0)
 
     st = strength[members]
     med_strength = pd.Series(st).groupby(mc).median().reindex(range(n_c)).to_numpy()
