@@ -246,10 +246,14 @@ def run(store: GraphStore, name: str, raw: Mapping[str, Any] | None = None) -> p
 def explain(store: GraphStore, name: str, raw: Mapping[str, Any] | None = None) -> list[str]:
     """Operator names of the query's plan (``EXPLAIN``; nothing is executed)."""
     q = get(name)
-    values = bind(q.params, raw or {}, query=name)
+    return plan_of(store, q.body, bind(q.params, raw or {}, query=name), label=f"queries/{name}")
+
+
+def plan_of(store: GraphStore, body: str, params: Mapping[str, Any], *, label: str) -> list[str]:
+    """Operators (``type details``) of the plan of any statement, depth first (``EXPLAIN``)."""
 
     def _plan(session: Any) -> list[str]:
-        summary = session.run("EXPLAIN " + q.body, values).consume()
+        summary = session.run("EXPLAIN " + body, dict(params)).consume()
         ops: list[str] = []
 
         def walk(node: Any) -> None:
@@ -260,7 +264,7 @@ def explain(store: GraphStore, name: str, raw: Mapping[str, Any] | None = None) 
         walk(summary.plan)
         return ops
 
-    return store.run_in_session(f"queries/{name}/explain", _plan)
+    return store.run_in_session(f"{label}/explain", _plan)
 
 
 def example_params(store: GraphStore) -> dict[str, dict[str, Any]]:
