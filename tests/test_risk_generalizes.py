@@ -165,6 +165,10 @@ def test_campaign_lift_raises_unsure_siblings_of_a_flagged_cluster_only():
     assert new.tolist() == [0.95, 0.9, 0.10, 0.60, 0.60, 0.40]
     assert link[1] == pytest.approx(1.2) and link[4] == pytest.approx(0.5)
     assert link[0] == link[2] == link[3] == link[5] == 0.0
+    # A zero link bar still needs a link: only unsure clusters touching a flagged one rise.
+    any_link = cfg.with_(campaign_link_weight=0.0)
+    assert campaign_lift(risk, cs, cd, w.astype(float), len(risk), any_link)[0].tolist() == \
+        [0.95, 0.9, 0.10, 0.60, 0.9, 0.40]
     off = DetectionConfig().with_(campaign_floor=1.0)
     assert campaign_lift(risk, cs, cd, w.astype(float), len(risk), off)[0].tolist() == risk.tolist()
 

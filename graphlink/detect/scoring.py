@@ -47,12 +47,14 @@ SURPRISE_CAP = 12.0
 #: Size above which ``log10_size_capped`` stops growing.
 SIZE_CAP = 30
 
+#: The reason of a cluster raised to the bar by a flagged sibling (:func:`campaign_lift`).
+CAMPAIGN_LINK = "campaign_link"
 #: Reason codes of the graph model, in its order; a reason mask has bit i for code i.
 REASON_CODES: tuple[str, ...] = (
     "shared_payment", "prepaid_card_shared", "shared_ip", "proxy_provider", "datacenter_ip",
     "shared_device", "shared_identifier", "behaviour_similarity", "prompt_template",
     "timing_sync", "model_pivot", "signup_burst", "entry_point_plan", "high_volume",
-    "dense_cluster", "campaign_link",
+    "dense_cluster", CAMPAIGN_LINK,
 )
 _R = {code: 1 << i for i, code in enumerate(REASON_CODES)}
 
@@ -360,7 +362,7 @@ def campaign_lift(risk: np.ndarray, cs: np.ndarray, cd: np.ndarray, weight: np.n
     pair_w = np.bincount(inv.ravel(), weights=np.concatenate([w[fwd], w[rev]]),
                          minlength=len(key))
     np.maximum.at(link, key // n_c, pair_w)
-    lifted = link >= config.campaign_link_weight
+    lifted = unsure & (link > 0) & (link >= config.campaign_link_weight)
     return np.where(lifted, np.maximum(risk, bar), risk), link
 
 
@@ -476,7 +478,7 @@ def score_clusters(
         "entry_point_plan": f["entry_plan_share"] >= 0.5,
         "high_volume": (med + 1.0) >= config.high_volume_ratio * (global_median + 1.0),
         "dense_cluster": (f["density"] >= config.dense_threshold) & (size >= 3),
-        "campaign_link": lifted,
+        CAMPAIGN_LINK: lifted,
     }
     for code, hit in rule.items():
         cm |= np.where(hit, _R[code], 0)
@@ -494,7 +496,7 @@ def score_clusters(
     for code, own in attr.items():
         am |= np.where(own & (ccm & _R[code] != 0), _R[code], 0)
     # A raised cluster's members carry why: the ban-wave CSV lists account reasons.
-    am |= np.where(lifted[mc], _R["campaign_link"], 0)
+    am |= np.where(lifted[mc], _R[CAMPAIGN_LINK], 0)
 
     st = strength[members]
     med_strength = pd.Series(st).groupby(mc).median().reindex(range(n_c)).to_numpy()
