@@ -40,10 +40,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from graphlink.detect.scoring import REASON_CODES, tie_of
+from graphlink.detect.scoring import CAMPAIGN_LINK, REASON_CODES, tie_of
 
-#: The cluster reason of a cluster raised to the bar by a flagged sibling.
-CAMPAIGN_LINK = "campaign_link"
 _REASON_ORDER = {code: i for i, code in enumerate(REASON_CODES)}
 
 #: ``wave_id`` written into the CSV of a plan that has not been committed.

@@ -314,7 +314,6 @@ def cluster_accounts_spark(
         warnings.filterwarnings(
             "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
         )
-        warnings.filterwarnings("ignore", message="The copy keyword is deprecated")  # its toPandas
         secs: dict[str, float] = {}
         t = time.perf_counter()
         src, dst, w, b, stats = project_spark(ex, coded, config)
