@@ -28,7 +28,7 @@ import pandas as pd
 
 from graphlink.detect.config import DetectionConfig
 from graphlink.detect.pipeline import Clustering
-from graphlink.detect.riskmodel import RiskModel, fit_gbdt, fit_model
+from graphlink.detect.riskmodel import RiskModel, fit_gbdt, fit_model, model_version
 from graphlink.detect.scoring import evidence_families, score_clusters
 
 #: A model that scores every cluster 0.5: used to compute features only.
@@ -342,6 +342,8 @@ def fit_risk_model(
         }
         | ({"C": C, "dropped_for_sign": dropped} if kind == "logistic" else {})
     )
-    return model.with_(
-        intercept=round(model.intercept + shift, 6), threshold=BAN_BAR, trained_on=info
-    )
+    intercept = round(model.intercept + shift, 6)
+    # The version names the exact numbers: the same trees under another bar (another
+    # ``max_fp_rate``) score differently, so they get another version.
+    version = model_version(prefix, {"trees_of": model.version, "intercept": intercept})
+    return model.with_(version=version, intercept=intercept, threshold=BAN_BAR, trained_on=info)
