@@ -219,3 +219,34 @@ def test_members_of_a_raised_cluster_need_a_stronger_tie():
     assert plan.skipped.set_index("account_id").loc["b2", "why"] == "weak_tie"
     loose = select_wave(clusters, members, None, WaveParams(min_tie_linked=0.2))
     assert sorted(loose.entries["account_id"]) == ["a1", "a2", "b1", "b2"]
+
+
+def test_a_household_hanging_on_one_bridge_is_attached_not_part_of_the_ring():
+    """A family (own card and device links) whose only link to the ring is one shared
+    template is attached; the ring's own card-sharing team, linked to the rest of the ring
+    by its infrastructure, is not; neither is a group that makes up half its cluster."""
+    from graphlink.detect import linking as L
+    from graphlink.detect.scoring import attached_households
+
+    card, device, ip = L.PAYMENT, L.DEVICE, L.IP | L.PROXY
+    edges = []
+    ring = list(range(12))
+    edges += [(a, b, 0.4, ip) for i, a in enumerate(ring) for b in ring[i + 1:]]
+    edges += [(0, 1, 1.0, card), (1, 2, 1.0, card)]                    # the ring's card team
+    family = [12, 13, 14, 15]
+    edges += [(a, b, 2.0, card | device) for i, a in enumerate(family) for b in family[i + 1:]]
+    edges += [(12, 5, 1.4, L.SIMILAR | L.PROMPT_TEMPLATE)]             # the one bridge
+    src, dst, w, bits = (np.array(x) for x in zip(*edges))
+    node_c = np.zeros(16, np.int64)
+    got = attached_households(16, src, dst, w.astype(float), bits, node_c, 0.3)
+    assert got.tolist() == [False] * 12 + [True] * 4
+    # one bridge as heavy as the family's own links: part of the cluster
+    heavy = np.where((src == 12) & (dst == 5), 12.0, w.astype(float))
+    assert not attached_households(16, src, dst, heavy, bits, node_c, 0.3).any()
+    # the family alone with four ring accounts is half its cluster: not a minority household
+    small = np.isin(src, [*family, 0, 1, 2, 5]) & np.isin(dst, [*family, 0, 1, 2, 5])
+    sub_c = np.where(np.isin(np.arange(16), [*family, 0, 1, 2, 5]), 0, -1)
+    assert not attached_households(16, src[small], dst[small], w[small].astype(float),
+                                   bits[small], sub_c, 0.3).any()
+    assert not attached_households(16, src, dst, w.astype(float), bits, node_c, 0.0).any()
+

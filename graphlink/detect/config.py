@@ -192,6 +192,16 @@ class DetectionConfig:
     #: ``risk_threshold`` turns the lift off.
     campaign_floor: float = 0.8
     campaign_link_weight: float = 1.0
+    #: Attached households (``scoring.attached_households``): a group inside a cluster
+    #: held together by its own personal links (card, device, identifier), smaller than
+    #: half the cluster, whose links to the rest of the cluster weigh less than this
+    #: share of its links inside the group, is attached to the cluster by a bridge (one
+    #: shared template, a reused exit address), not part of it: its members' tie is 0,
+    #: so a wave skips them as ``weak_tie``.  0 turns it off.  0.3: chosen on seeds
+    #: 23-30 (200k) where it removed 51 of 133 false bans at the bar (41 family, 10
+    #: startup accounts) for 45 of 52,480 ring accounts; 0.5 cost 416 ring accounts
+    #: for 8 more (``docs/banwaves.md``).
+    household_bridge: float = 0.3
     #: Clusters below this risk are not written to Neo4j (benign households, ...).
     min_write_risk: float = 0.2
 

@@ -384,6 +384,55 @@ def evidence_families(f: pd.DataFrame | dict[str, Any], rs: float) -> np.ndarray
     )
 
 
+def attached_households(
+    n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, bits: np.ndarray,
+    node_c: np.ndarray, max_bridge: float,
+) -> np.ndarray:
+    """Per account: whether it belongs to a household merely attached to its cluster.
+
+    ``src, dst, weight, bits`` are the links *inside* clusters (both ends in cluster
+    ``node_c``).  A household is a connected group of members joined by their own
+    personal links (card, device, identifier).  It is *attached* when it has two or
+    more members, is smaller than half its cluster, and its links to the rest of the
+    cluster weigh less than ``max_bridge`` times its links inside the group.
+
+    Why: Leiden's coarse resolution keeps a family whose only link to a ring is one
+    shared prompt template, or the home address a residential proxy exits through,
+    inside the ring's cluster; each member's own tie is then strong (its family's card,
+    device and address), so the tie rule alone banned such families whole.  A ring's
+    own card-sharing teams are linked to the rest of the ring by far more than they
+    share inside (infrastructure, templates, timing).
+
+    >>> src, dst = np.array([0, 0, 1, 3]), np.array([1, 2, 2, 0])
+    >>> w, b = np.array([2.0, 2.0, 2.0, 0.5]), np.array([1, 1, 1, 4])  # 0-1-2 card, 3-0 IP
+    >>> c = np.zeros(8, np.int64)                                      # one cluster of 8
+    >>> attached_households(8, src, dst, w, b, c, 0.3).tolist()[:4]
+    [True, True, True, False]
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    out = np.zeros(n, dtype=bool)
+    if not n or max_bridge <= 0 or not len(src):
+        return out
+    personal = (bits.astype(np.int64) & (L.PAYMENT | L.DEVICE | L.IDENTIFIER)) != 0
+    adj = coo_matrix((np.ones(int(personal.sum())), (src[personal], dst[personal])), shape=(n, n))
+    _, comp = connected_components(adj, directed=False)
+    cs, cd = comp[src], comp[dst]
+    same = cs == cd
+    inner = np.bincount(cs[same], weights=weight[same], minlength=n)
+    bridge = (np.bincount(cs[~same], weights=weight[~same], minlength=n)
+              + np.bincount(cd[~same], weights=weight[~same], minlength=n))
+    comp_size = np.bincount(comp, minlength=n)
+    in_cluster = node_c >= 0
+    cluster_size = np.bincount(node_c[in_cluster], minlength=int(node_c.max()) + 1)
+    csize = np.zeros(n, dtype=np.int64)
+    csize[in_cluster] = cluster_size[node_c[in_cluster]]
+    k = comp_size[comp]
+    return (in_cluster & (k >= 2) & (2 * k < csize)
+            & (bridge[comp] < max_bridge * inner[comp]))
+
+
 def account_risk_of(cluster_risk: np.ndarray, tie: np.ndarray) -> np.ndarray:
     """A member's risk: its cluster's, halved for a member with no tie of its own.
 
@@ -501,6 +550,8 @@ def score_clusters(
     st = strength[members]
     med_strength = pd.Series(st).groupby(mc).median().reindex(range(n_c)).to_numpy()
     tie = np.minimum(1.0, st / np.maximum(med_strength[mc], 1e-12))
+    attached = attached_households(n, isrc, idst, iw, ib, node_c, config.household_bridge)
+    tie = np.where(attached[members], 0.0, tie)
     account_risk = account_risk_of(risk[mc], tie)
 
     clusters = pd.DataFrame({"label": eligible, "size": size.astype(np.int64), "risk": risk})
