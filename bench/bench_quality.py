@@ -22,12 +22,12 @@ banned whole.
     .venv/bin/python bench/bench_quality.py --accounts 200000 --no-sweep
     .venv/bin/python bench/bench_quality.py --loao --accounts 1000000   # leave-one-archetype-out
 
-``--loao``: the risk model is fitted on training seeds (``--train-seeds``, default 1-10 as the
-shipped model, at
-``--train-accounts``) without one archetype at a time and scored on evaluation
-seeds (``--seed``, never trained on) at ``--accounts``; then the full model on
-an evaluation scenario without any behaviour_similarity table.  Beside it the
-connected-components baseline on the same evaluation links.
+``--loao``: the risk model is fitted on training seeds (``--train-seeds``, default
+``TRAINING_SEEDS`` as the shipped model, at ``--train-accounts``) without one
+archetype at a time and scored on evaluation seeds (``--seed``, never trained on)
+at ``--accounts``; then the full model on an evaluation scenario without any
+behaviour_similarity table.  Beside it the connected-components baseline on the
+same evaluation links.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ from graphlink.evaluate import (
     evaluate_flags,
     render_table,
 )
+from graphlink.holdout import TRAINING_SEEDS
 from graphlink.synth import SynthParams, generate
 
 console = Console(width=220)
@@ -306,7 +307,8 @@ def main() -> None:
         "--accounts", type=int, default=1_000_000, help="benign accounts of the main table"
     )
     ap.add_argument(
-        "--seed", type=int, default=101, help="evaluation seed (training seeds are 1-10)"
+        "--seed", type=int, default=101,
+        help="evaluation seed (never one of TRAINING_SEEDS)"
     )
     ap.add_argument("--min-risk", type=float, default=DEFAULT_MIN_RISK)
     ap.add_argument("--sweep-accounts", type=int, default=200_000)
@@ -317,7 +319,7 @@ def main() -> None:
     ap.add_argument("--json", type=Path, help="write all figures here")
     ap.add_argument("--loao", action="store_true", help="leave-one-archetype-out table only")
     ap.add_argument("--train-accounts", type=int, default=200_000)
-    ap.add_argument("--train-seeds", type=int, nargs="*", default=[1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+    ap.add_argument("--train-seeds", type=int, nargs="*", default=list(TRAINING_SEEDS))
     ap.add_argument(
         "--train-table",
         type=Path,
