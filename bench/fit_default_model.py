@@ -54,6 +54,9 @@ def main() -> None:
         help="gbdt (shipped: monotone gradient-boosted trees, see bench/bench_model_choice.py) "
         "or the earlier sign-constrained logistic",
     )
+    ap.add_argument("--max-fp-rate", type=float, default=3e-4,
+                    help="the bar: out-of-fold false bans allowed, as a share of the benign "
+                    "accounts in clusters (shipped: 3e-4)")
     a = ap.parse_args()
     if a.from_table:
         table = pd.read_parquet(a.from_table)
@@ -67,6 +70,7 @@ def main() -> None:
         table,
         kind=a.kind,
         features=feats,
+        max_fp_rate=a.max_fp_rate,
         trained_on={
             "scenarios": f"graphlink synth, {a.accounts:,} benign accounts, seeds {a.seeds}, "
             "every second one without behaviour_similarity",
@@ -78,6 +82,7 @@ def main() -> None:
     plain = fit_risk_model(
         table,
         kind=a.kind,
+        max_fp_rate=a.max_fp_rate,
         prefix="synth-nosim",
         features=without_similarity(feats),
         trained_on=model.trained_on | {"variant": "no similarity features"},

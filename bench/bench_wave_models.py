@@ -1,0 +1,126 @@
+"""Risk models and the household bar, side by side on seeds none of them was fitted on (no Neo4j).
+
+Why: a model or a wave rule is only worth shipping if it helps on worlds it was not
+chosen on, and "helps" has two halves: the wave at the shipped bar (precision, recall,
+false bans, groups banned whole) and the ranking under it (recall when the wave may ban
+at most 60 or 120 benign accounts per million, wherever that puts the bar).  A model
+that only moved its bar shows in the first and not in the second.
+
+Pure path, the product's functions: ``synth.generate`` -> ``links_from_scenario`` ->
+``cluster_accounts`` (once per seed and behaviour setting) -> ``detect_links`` per model
+and household bar -> ``select_wave`` -> ``wave_metrics``.
+
+    .venv/bin/python bench/bench_wave_models.py --seeds 23 24 25 26 27 28 29 30 \\
+        --models shipped /tmp/old --household 0 0.3
+    .venv/bin/python bench/bench_wave_models.py --seeds 21 22 105 107 109 111 113 115
+
+``--models``: ``shipped`` (the package's default pair) or a path prefix ``P`` naming
+``P.json`` and ``P_no_similarity.json`` (``bench/fit_default_model.py --out P.json``).
+About 10 s per seed and setting at 200k, plus 2 s per model and bar, on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from graphlink.banwave import WaveParams, select_wave
+from graphlink.detect import DetectionConfig, detect_links
+from graphlink.detect.riskmodel import RiskModel, default_model
+from graphlink.detect.source import links_from_scenario
+from graphlink.evaluate import GROUP_SEGMENTS
+from graphlink.holdout import prepare, wave_metrics
+from graphlink.synth import generate
+
+console = Console(width=200)
+#: False bans per million benign accounts at which the ranking is read.
+BUDGETS = (60, 120)
+
+
+def load(spec: str, with_sim: bool) -> RiskModel:
+    if spec == "shipped":
+        return default_model(has_similarity=with_sim)
+    return RiskModel.load(Path(spec + ("" if with_sim else "_no_similarity") + ".json"))
+
+
+def recall_at_budgets(risk: pd.Series, is_ring: pd.Series, n_ring: int, n_benign: int
+                      ) -> dict[str, float]:
+    """Recall when banning the riskiest clusters' members until the budget of false bans."""
+    d = pd.DataFrame({"r": risk.to_numpy(), "ring": is_ring.to_numpy()})
+    g = d.groupby("r").agg(tp=("ring", "sum"), k=("ring", "size")).sort_index(ascending=False)
+    fp, tp = (g["k"] - g["tp"]).cumsum(), g["tp"].cumsum()
+    return {f"R@{b}": float(tp[fp <= b * n_benign / 1e6].max() if (fp <= b * n_benign / 1e6).any()
+                            else 0.0) / max(n_ring, 1) for b in BUDGETS}
+
+
+def run(n: int, seeds: list[int], models: list[str], bars: list[float]) -> pd.DataFrame:
+    rows = []
+    for seed in seeds:
+        for with_sim in (True, False):
+            sc = generate(n, seed=seed, with_similarity=with_sim)
+            p = prepare(f"seed{seed}", links_from_scenario(sc), sc.truth)
+            del sc
+            ring = set(p.truth.loc[p.truth["segment"] == "ring", "account_id"])
+            for spec in models:
+                model = load(spec, with_sim)
+                for bar in bars:
+                    cfg = DetectionConfig().with_(household_bridge=bar)
+                    det = detect_links(p.links, cfg, clustering=p.clustering, model=model)
+                    e = select_wave(det.clusters, det.members, p.links.accounts,
+                                    WaveParams()).entries
+                    m, _ = wave_metrics(e, p.truth, spec)
+                    low = select_wave(det.clusters, det.members, p.links.accounts,
+                                      WaveParams(min_risk=cfg.min_write_risk)).entries
+                    risk = low["cluster_id"].map(det.clusters.set_index("cluster_id")["risk"])
+                    ranked = recall_at_budgets(risk, low["account_id"].isin(ring), m.n_ring, n)
+                    rows.append({"seed": seed, "behaviour": with_sim, "model": spec,
+                                 "household": bar, "tp": m.tp, "fp": m.fp, "ring": m.n_ring,
+                                 "whole": sum(m.whole_groups_banned.get(g, 0)
+                                              for g in GROUP_SEGMENTS),
+                                 **{k: v * m.n_ring for k, v in ranked.items()}})
+            console.print(f"[dim]seed {seed} ({'with' if with_sim else 'no'} behaviour pairs)[/]")
+    return pd.DataFrame(rows)
+
+
+def render(df: pd.DataFrame, seeds: list[int]) -> Table:
+    g = (df.groupby(["behaviour", "model", "household"], sort=False)
+         .sum(numeric_only=True).sort_index(level=0, ascending=False, sort_remaining=False))
+    t = Table(title=f"ban wave at the shipped bar, and ranking, seeds {', '.join(map(str, seeds))}")
+    cols = ("behaviour pairs", "model", "household bar", "precision", "recall", "false bans",
+            "whole groups", *(f"recall at {b} false bans / 1M" for b in BUDGETS))
+    for c in cols:
+        t.add_column(c, justify="right")
+    for (beh, model, bar), r in g.iterrows():
+        t.add_row("yes" if beh else "no", str(model), "off" if bar <= 0 else f"{bar:g}",
+                  f"{r.tp / max(r.tp + r.fp, 1):.4f}", f"{r.tp / max(r.ring, 1):.4f}",
+                  f"{int(r.fp)}", f"{int(r.whole)}",
+                  *(f"{r[f'R@{b}'] / max(r.ring, 1):.4f}" for b in BUDGETS))
+    return t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--accounts", type=int, default=200_000, help="benign accounts per seed")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[21, 22, 105, 107, 109, 111, 113, 115])
+    ap.add_argument("--models", nargs="+", default=["shipped"])
+    ap.add_argument("--household", type=float, nargs="+",
+                    default=[DetectionConfig().household_bridge],
+                    help="DetectionConfig.household_bridge values (0: the rule off)")
+    ap.add_argument("--csv", type=Path, help="write the per-seed rows here")
+    a = ap.parse_args()
+    df = run(a.accounts, a.seeds, a.models, a.household)
+    if a.csv:
+        df.to_csv(a.csv, index=False)
+    console.print(render(df, a.seeds))
+
+
+if __name__ == "__main__":
+    main()
