@@ -5,7 +5,7 @@ Why: ``DetectionConfig.campaign_floor`` raises unsure clusters linked to a flagg
 on seeds it was not chosen on, so this prints, per seed group, recall, false bans and
 groups banned whole at each floor beside the lift turned off (floor 1.0), each seed with
 and without a behaviour_similarity table.  Pure path, the product's functions:
-``synth.generate`` -> ``links_from_scenario`` -> ``cluster_accounts`` (once per seed) ->
+``holdout.generated_worlds`` (generate, links, ``cluster_accounts``, once per seed) ->
 ``detect_links`` per floor -> ``select_wave`` -> ``evaluate_flags``.
 
     .venv/bin/python bench/bench_campaign_lift.py --seeds 21 22 105 107 109 --floors 0.3 0.6
@@ -29,31 +29,25 @@ from rich.table import Table
 from graphlink.banwave import WaveParams, select_wave
 from graphlink.detect import DetectionConfig, detect_links
 from graphlink.detect.riskmodel import default_model
-from graphlink.detect.source import links_from_scenario
 from graphlink.evaluate import GROUP_SEGMENTS
-from graphlink.holdout import prepare, wave_metrics
-from graphlink.synth import generate
+from graphlink.holdout import generated_worlds, wave_metrics
 
 console = Console(width=160)
 
 
 def run(n: int, seeds: list[int], floors: list[float]) -> pd.DataFrame:
     rows = []
-    for seed in seeds:
-        for with_sim in (True, False):
-            sc = generate(n, seed=seed, with_similarity=with_sim)
-            p = prepare(f"seed{seed}", links_from_scenario(sc), sc.truth)
-            del sc
-            model = default_model(has_similarity=with_sim)
-            for floor in [1.0, *floors]:
-                cfg = DetectionConfig().with_(campaign_floor=floor)
-                det = detect_links(p.links, cfg, clustering=p.clustering, model=model)
-                e = select_wave(det.clusters, det.members, p.links.accounts, WaveParams()).entries
-                m, _ = wave_metrics(e, p.truth, f"floor {floor}")
-                rows.append({"seed": seed, "behaviour": with_sim, "floor": floor, "tp": m.tp,
-                             "fp": m.fp, "ring": m.n_ring,
-                             "whole": sum(m.whole_groups_banned.get(g, 0) for g in GROUP_SEGMENTS)})
-            console.print(f"[dim]seed {seed} ({'with' if with_sim else 'no'} behaviour pairs)[/]")
+    for seed, with_sim, p in generated_worlds(n, seeds):
+        model = default_model(has_similarity=with_sim)
+        for floor in [1.0, *floors]:
+            cfg = DetectionConfig().with_(campaign_floor=floor)
+            det = detect_links(p.links, cfg, clustering=p.clustering, model=model)
+            e = select_wave(det.clusters, det.members, p.links.accounts, WaveParams()).entries
+            m, _ = wave_metrics(e, p.truth, f"floor {floor}")
+            rows.append({"seed": seed, "behaviour": with_sim, "floor": floor, "tp": m.tp,
+                         "fp": m.fp, "ring": m.n_ring,
+                         "whole": sum(m.whole_groups_banned.get(g, 0) for g in GROUP_SEGMENTS)})
+        console.print(f"[dim]seed {seed} ({'with' if with_sim else 'no'} behaviour pairs)[/]")
     return pd.DataFrame(rows)
 
 

@@ -6,8 +6,8 @@ false bans, groups banned whole) and the ranking under it (recall when the wave 
 at most 60 or 120 benign accounts per million, wherever that puts the bar).  A model
 that only moved its bar shows in the first and not in the second.
 
-Pure path, the product's functions: ``synth.generate`` -> ``links_from_scenario`` ->
-``cluster_accounts`` (once per seed and behaviour setting) -> ``detect_links`` per model
+Pure path, the product's functions: ``holdout.generated_worlds`` (generate, links,
+``cluster_accounts``, once per seed and behaviour setting) -> ``detect_links`` per model
 and household bar -> ``select_wave`` -> ``wave_metrics``.
 
     .venv/bin/python bench/bench_wave_models.py --seeds 23 24 25 26 27 28 29 30 \\
@@ -34,10 +34,8 @@ from rich.table import Table
 from graphlink.banwave import WaveParams, select_wave
 from graphlink.detect import DetectionConfig, detect_links
 from graphlink.detect.riskmodel import RiskModel, default_model
-from graphlink.detect.source import links_from_scenario
 from graphlink.evaluate import GROUP_SEGMENTS
-from graphlink.holdout import prepare, wave_metrics
-from graphlink.synth import generate
+from graphlink.holdout import generated_worlds, wave_metrics
 
 console = Console(width=200)
 #: False bans per million benign accounts at which the ranking is read.
@@ -62,30 +60,24 @@ def recall_at_budgets(risk: pd.Series, is_ring: pd.Series, n_ring: int, n_benign
 
 def run(n: int, seeds: list[int], models: list[str], bars: list[float]) -> pd.DataFrame:
     rows = []
-    for seed in seeds:
-        for with_sim in (True, False):
-            sc = generate(n, seed=seed, with_similarity=with_sim)
-            p = prepare(f"seed{seed}", links_from_scenario(sc), sc.truth)
-            del sc
-            ring = set(p.truth.loc[p.truth["segment"] == "ring", "account_id"])
-            for spec in models:
-                model = load(spec, with_sim)
-                for bar in bars:
-                    cfg = DetectionConfig().with_(household_bridge=bar)
-                    det = detect_links(p.links, cfg, clustering=p.clustering, model=model)
-                    e = select_wave(det.clusters, det.members, p.links.accounts,
-                                    WaveParams()).entries
-                    m, _ = wave_metrics(e, p.truth, spec)
-                    low = select_wave(det.clusters, det.members, p.links.accounts,
-                                      WaveParams(min_risk=cfg.min_write_risk)).entries
-                    risk = low["cluster_id"].map(det.clusters.set_index("cluster_id")["risk"])
-                    ranked = recall_at_budgets(risk, low["account_id"].isin(ring), m.n_ring, n)
-                    rows.append({"seed": seed, "behaviour": with_sim, "model": spec,
-                                 "household": bar, "tp": m.tp, "fp": m.fp, "ring": m.n_ring,
-                                 "whole": sum(m.whole_groups_banned.get(g, 0)
-                                              for g in GROUP_SEGMENTS),
-                                 **{k: v * m.n_ring for k, v in ranked.items()}})
-            console.print(f"[dim]seed {seed} ({'with' if with_sim else 'no'} behaviour pairs)[/]")
+    for seed, with_sim, p in generated_worlds(n, seeds):
+        ring = set(p.truth.loc[p.truth["segment"] == "ring", "account_id"])
+        for spec in models:
+            model = load(spec, with_sim)
+            for bar in bars:
+                cfg = DetectionConfig().with_(household_bridge=bar)
+                det = detect_links(p.links, cfg, clustering=p.clustering, model=model)
+                e = select_wave(det.clusters, det.members, p.links.accounts, WaveParams()).entries
+                m, _ = wave_metrics(e, p.truth, spec)
+                low = select_wave(det.clusters, det.members, p.links.accounts,
+                                  WaveParams(min_risk=cfg.min_write_risk)).entries
+                risk = low["cluster_id"].map(det.clusters.set_index("cluster_id")["risk"])
+                ranked = recall_at_budgets(risk, low["account_id"].isin(ring), m.n_ring, n)
+                rows.append({"seed": seed, "behaviour": with_sim, "model": spec,
+                             "household": bar, "tp": m.tp, "fp": m.fp, "ring": m.n_ring,
+                             "whole": sum(m.whole_groups_banned.get(g, 0) for g in GROUP_SEGMENTS),
+                             **{k: v * m.n_ring for k, v in ranked.items()}})
+        console.print(f"[dim]seed {seed} ({'with' if with_sim else 'no'} behaviour pairs)[/]")
     return pd.DataFrame(rows)
 
 

@@ -20,7 +20,7 @@ Pure: scenarios in, a frame out.  ``bench/bench_quality.py --loao`` and
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,6 +68,20 @@ def prepare(name: str, links: Links, truth: pd.DataFrame,
     clustering = cluster_accounts(links, config, seed=seed)
     table = labelled_clusters(clustering, truth, config, scenario=name)
     return Prepared(name, links, truth, clustering, table)
+
+
+def generated_worlds(n: int, seeds: Sequence[int]) -> Iterator[tuple[int, bool, Prepared]]:
+    """Each seed at ``n`` benign accounts with and then without behaviour pairs, generated and
+    clustered once: the worlds the wave benchmarks score their models and rules on."""
+    from graphlink.detect.source import links_from_scenario
+    from graphlink.synth import generate
+
+    for seed in seeds:
+        for with_sim in (True, False):
+            sc = generate(n, seed=seed, with_similarity=with_sim)
+            p = prepare(f"seed{seed}", links_from_scenario(sc), sc.truth)
+            del sc
+            yield seed, with_sim, p
 
 
 def archetype_of(truth: pd.DataFrame) -> pd.Series:
