@@ -29,7 +29,6 @@ from rich.table import Table
 from graphlink.banwave import WaveParams, select_wave
 from graphlink.detect import DetectionConfig, detect_links
 from graphlink.detect.riskmodel import default_model
-from graphlink.evaluate import GROUP_SEGMENTS
 from graphlink.holdout import generated_worlds, wave_metrics
 
 console = Console(width=160)
@@ -46,7 +45,7 @@ def run(n: int, seeds: list[int], floors: list[float]) -> pd.DataFrame:
             m, _ = wave_metrics(e, p.truth, f"floor {floor}")
             rows.append({"seed": seed, "behaviour": with_sim, "floor": floor, "tp": m.tp,
                          "fp": m.fp, "ring": m.n_ring,
-                         "whole": sum(m.whole_groups_banned.get(g, 0) for g in GROUP_SEGMENTS)})
+                         "whole": m.core_groups_banned_whole})
         console.print(f"[dim]seed {seed} ({'with' if with_sim else 'no'} behaviour pairs)[/]")
     return pd.DataFrame(rows)
 

@@ -34,7 +34,6 @@ from rich.table import Table
 from graphlink.banwave import WaveParams, select_wave
 from graphlink.detect import DetectionConfig, detect_links
 from graphlink.detect.riskmodel import RiskModel, default_model
-from graphlink.evaluate import GROUP_SEGMENTS
 from graphlink.holdout import generated_worlds, wave_metrics
 
 console = Console(width=200)
@@ -48,14 +47,17 @@ def load(spec: str, with_sim: bool) -> RiskModel:
     return RiskModel.load(Path(spec + ("" if with_sim else "_no_similarity") + ".json"))
 
 
-def recall_at_budgets(risk: pd.Series, is_ring: pd.Series, n_ring: int, n_benign: int
-                      ) -> dict[str, float]:
-    """Recall when banning the riskiest clusters' members until the budget of false bans."""
+def caught_at_budgets(risk: pd.Series, is_ring: pd.Series, n_benign: int) -> dict[str, int]:
+    """Ring accounts banned when banning the riskiest clusters' members, cluster risk by
+    cluster risk, while false bans stay within each budget (per 1M of ``n_benign``)."""
     d = pd.DataFrame({"r": risk.to_numpy(), "ring": is_ring.to_numpy()})
     g = d.groupby("r").agg(tp=("ring", "sum"), k=("ring", "size")).sort_index(ascending=False)
     fp, tp = (g["k"] - g["tp"]).cumsum(), g["tp"].cumsum()
-    return {f"R@{b}": float(tp[fp <= b * n_benign / 1e6].max() if (fp <= b * n_benign / 1e6).any()
-                            else 0.0) / max(n_ring, 1) for b in BUDGETS}
+    out = {}
+    for b in BUDGETS:
+        within = fp <= b * n_benign / 1e6
+        out[f"R@{b}"] = int(tp[within].max()) if within.any() else 0
+    return out
 
 
 def run(n: int, seeds: list[int], models: list[str], bars: list[float]) -> pd.DataFrame:
@@ -72,11 +74,11 @@ def run(n: int, seeds: list[int], models: list[str], bars: list[float]) -> pd.Da
                 low = select_wave(det.clusters, det.members, p.links.accounts,
                                   WaveParams(min_risk=cfg.min_write_risk)).entries
                 risk = low["cluster_id"].map(det.clusters.set_index("cluster_id")["risk"])
-                ranked = recall_at_budgets(risk, low["account_id"].isin(ring), m.n_ring, n)
+                caught = caught_at_budgets(risk, low["account_id"].isin(ring), n)
                 rows.append({"seed": seed, "behaviour": with_sim, "model": spec,
                              "household": bar, "tp": m.tp, "fp": m.fp, "ring": m.n_ring,
-                             "whole": sum(m.whole_groups_banned.get(g, 0) for g in GROUP_SEGMENTS),
-                             **{k: v * m.n_ring for k, v in ranked.items()}})
+                             "whole": m.core_groups_banned_whole,
+                             **caught})
         console.print(f"[dim]seed {seed} ({'with' if with_sim else 'no'} behaviour pairs)[/]")
     return pd.DataFrame(rows)
 

@@ -102,6 +102,12 @@ class Metrics:
     def groups_banned_whole(self) -> int:
         return int(sum(self.whole_groups_banned.values()))
 
+    @property
+    def core_groups_banned_whole(self) -> int:
+        """Campuses, companies and families banned whole (:data:`GROUP_SEGMENTS`): the
+        groups the quality target says no wave may ban whole."""
+        return int(sum(self.whole_groups_banned.get(s, 0) for s in GROUP_SEGMENTS))
+
     def to_record(self) -> dict[str, Any]:
         d = asdict(self)
         d.update(campaigns_caught=self.campaigns_caught,

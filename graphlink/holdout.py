@@ -38,7 +38,7 @@ from graphlink.detect.training import (
     labelled_clusters,
     without_similarity,
 )
-from graphlink.evaluate import GROUP_SEGMENTS, Metrics, evaluate_flags
+from graphlink.evaluate import Metrics, evaluate_flags
 from graphlink.model import Links
 
 Progress = Callable[[str], None]
@@ -143,7 +143,7 @@ def leave_one_archetype_out(
             _, entries = ban_wave(p, model, config)
             m, per_arch = wave_metrics(entries, p.truth, method=str(held))
             tp, fp, n_ring = tp + m.tp, fp + m.fp, n_ring + m.n_ring
-            groups += sum(m.whole_groups_banned.get(s, 0) for s in GROUP_SEGMENTS)
+            groups += m.core_groups_banned_whole
             if held:
                 arch = archetype_of(p.truth)
                 sel = arch[arch == held]

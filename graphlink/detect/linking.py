@@ -45,6 +45,8 @@ SIMILAR = 1 << 7
 PROMPT_TEMPLATE = 1 << 8
 TIMING_SYNC = 1 << 9
 MODEL_PIVOT = 1 << 10
+#: Things one person holds (a card, a device, an identifier such as an API-key prefix).
+PERSONAL = PAYMENT | DEVICE | IDENTIFIER
 
 #: Reason code of each evidence bit (``docs/graph-model.md``).
 BIT_REASONS: tuple[tuple[int, str], ...] = (

@@ -220,7 +220,7 @@ def _features(
     f["proxy_link_share"] = share(mb & (L.PROXY | L.DATACENTER) != 0)
     f["device_share"] = share(mb & L.DEVICE != 0)
     f["identifier_share"] = share(mb & L.IDENTIFIER != 0)
-    personal = mb & (L.PAYMENT | L.DEVICE | L.IDENTIFIER) != 0
+    personal = mb & L.PERSONAL != 0
     f["personal_share"] = share(personal)
     f["device_or_identifier_share"] = share(mb & (L.DEVICE | L.IDENTIFIER) != 0)
     f["similarity_share"] = share(mb & L.SIMILAR != 0)
@@ -232,8 +232,7 @@ def _features(
     all_bits = np.zeros(n, dtype=np.int64)
     np.bitwise_or.at(all_bits, g.src, g.bits.astype(np.int64))
     np.bitwise_or.at(all_bits, g.dst, g.bits.astype(np.int64))
-    personal_bits = L.PAYMENT | L.DEVICE | L.IDENTIFIER
-    pop_personal = float(((all_bits & personal_bits) != 0).mean()) if n else 0.0
+    pop_personal = float(((all_bits & L.PERSONAL) != 0).mean()) if n else 0.0
     pop_similar = float(((all_bits & L.SIMILAR) != 0).mean()) if n else 0.0
     f["personal_surprise"] = _surprise(f["personal_share"] * size, size, pop_personal)
     f["similarity_surprise"] = _surprise(f["similarity_share"] * size, size, pop_similar)
@@ -415,7 +414,7 @@ def attached_households(
     out = np.zeros(n, dtype=bool)
     if not n or max_bridge <= 0 or not len(src):
         return out
-    personal = (bits.astype(np.int64) & (L.PAYMENT | L.DEVICE | L.IDENTIFIER)) != 0
+    personal = (bits.astype(np.int64) & L.PERSONAL) != 0
     adj = coo_matrix((np.ones(int(personal.sum())), (src[personal], dst[personal])), shape=(n, n))
     _, comp = connected_components(adj, directed=False)
     cs, cd = comp[src], comp[dst]
