@@ -22,7 +22,11 @@ from pydantic import (
     field_validator,
 )
 
-from graphlink.banwave import DEFAULT_MIN_RISK, DEFAULT_VERIFIED_ORG_MIN_RISK
+from graphlink.banwave import (
+    DEFAULT_MIN_RISK,
+    DEFAULT_OWN_DOMAIN_SHARE,
+    DEFAULT_VERIFIED_ORG_MIN_RISK,
+)
 from graphlink.ipnorm import normalize_ip
 from graphlink.pii import luhn_valid
 from graphlink.signup import BLOCK_AT, REVIEW_AT
@@ -472,8 +476,9 @@ class BanWaveRequest(BaseModel):
     """Plan a ban wave from the current (or given) detection run; commit it if asked.
 
     Same selection as ``graphlink banwave``: members of clusters with risk >= ``min_risk``,
-    never an allowlisted account, verified-organisation accounts only from
-    ``verified_org_min_risk`` on, every banned account with a reason.
+    never an allowlisted account, verified-organisation accounts (and clusters on one
+    e-mail domain of their own) only from ``verified_org_min_risk`` on, every banned
+    account with a reason.
     """
 
     model_config = ConfigDict(
@@ -497,6 +502,11 @@ class BanWaveRequest(BaseModel):
     )
     min_risk: float = Field(DEFAULT_MIN_RISK, ge=0, le=1, strict=True)
     verified_org_min_risk: float = Field(DEFAULT_VERIFIED_ORG_MIN_RISK, ge=0, le=1, strict=True)
+    own_domain_share: float = Field(
+        DEFAULT_OWN_DOMAIN_SHARE, ge=0, le=1, strict=True,
+        description="clusters on one e-mail domain of their own (this share of members, this "
+        "share of the domain's accounts) get the verified-org bar; 0: off",
+    )
     allowlist: list[Text] = Field(
         default_factory=list, max_length=100_000, description="account ids never to ban"
     )

@@ -1,4 +1,4 @@
-"""Risk models and the household bar, side by side on seeds none of them was fitted on (no Neo4j).
+"""Risk models, the household bar and the own-domain org rule, side by side on unseen seeds.
 
 Why: a model or a wave rule is only worth shipping if it helps on worlds it was not
 chosen on, and "helps" has two halves: the wave at the shipped bar (precision, recall,
@@ -11,7 +11,7 @@ Pure path, the product's functions: ``holdout.generated_worlds`` (generate, link
 and household bar -> ``select_wave`` -> ``wave_metrics``.
 
     .venv/bin/python bench/bench_wave_models.py --seeds 23 24 25 26 27 28 29 30 \\
-        --models shipped /tmp/old --household 0 0.3
+        --models shipped /tmp/old --household 0 0.3 --own-domain 0 0.8
     .venv/bin/python bench/bench_wave_models.py --seeds 21 22 105 107 109 111 113 115
 
 ``--models``: ``shipped`` (the package's default pair) or a path prefix ``P`` naming
@@ -60,7 +60,8 @@ def caught_at_budgets(risk: pd.Series, is_ring: pd.Series, n_benign: int) -> dic
     return out
 
 
-def run(n: int, seeds: list[int], models: list[str], bars: list[float]) -> pd.DataFrame:
+def run(n: int, seeds: list[int], models: list[str], bars: list[float],
+        own_domain: list[float]) -> pd.DataFrame:
     rows = []
     for seed, with_sim, p in generated_worlds(n, seeds):
         ring = set(p.truth.loc[p.truth["segment"] == "ring", "account_id"])
@@ -69,32 +70,38 @@ def run(n: int, seeds: list[int], models: list[str], bars: list[float]) -> pd.Da
             for bar in bars:
                 cfg = DetectionConfig().with_(household_bridge=bar)
                 det = detect_links(p.links, cfg, clustering=p.clustering, model=model)
-                e = select_wave(det.clusters, det.members, p.links.accounts, WaveParams()).entries
-                m, _ = wave_metrics(e, p.truth, spec)
-                low = select_wave(det.clusters, det.members, p.links.accounts,
-                                  WaveParams(min_risk=cfg.min_write_risk)).entries
-                risk = low["cluster_id"].map(det.clusters.set_index("cluster_id")["risk"])
-                caught = caught_at_budgets(risk, low["account_id"].isin(ring), n)
-                rows.append({"seed": seed, "behaviour": with_sim, "model": spec,
-                             "household": bar, "tp": m.tp, "fp": m.fp, "ring": m.n_ring,
-                             "whole": m.core_groups_banned_whole,
-                             **caught})
+                for od in own_domain:
+                    e = select_wave(det.clusters, det.members, p.links.accounts,
+                                    WaveParams(own_domain_share=od)).entries
+                    m, _ = wave_metrics(e, p.truth, spec)
+                    low = select_wave(det.clusters, det.members, p.links.accounts,
+                                      WaveParams(min_risk=cfg.min_write_risk,
+                                                 own_domain_share=od)).entries
+                    risk = low["cluster_id"].map(det.clusters.set_index("cluster_id")["risk"])
+                    caught = caught_at_budgets(risk, low["account_id"].isin(ring), n)
+                    rows.append({"seed": seed, "behaviour": with_sim, "model": spec,
+                                 "household": bar, "own_domain": od, "tp": m.tp, "fp": m.fp,
+                                 "ring": m.n_ring, "whole": m.core_groups_banned_whole,
+                                 "startups": m.whole_groups_banned.get("startup", 0),
+                                 **caught})
         console.print(f"[dim]seed {seed} ({'with' if with_sim else 'no'} behaviour pairs)[/]")
     return pd.DataFrame(rows)
 
 
 def render(df: pd.DataFrame, seeds: list[int]) -> Table:
-    g = (df.groupby(["behaviour", "model", "household"], sort=False)
+    g = (df.groupby(["behaviour", "model", "household", "own_domain"], sort=False)
          .sum(numeric_only=True).sort_index(level=0, ascending=False, sort_remaining=False))
     t = Table(title=f"ban wave at the shipped bar, and ranking, seeds {', '.join(map(str, seeds))}")
-    cols = ("behaviour pairs", "model", "household bar", "precision", "recall", "false bans",
-            "whole groups", *(f"recall at {b} false bans / 1M" for b in BUDGETS))
+    cols = ("behaviour pairs", "model", "household bar", "own-domain org", "precision", "recall",
+            "false bans", "whole groups", "startups whole",
+            *(f"recall at {b} false bans / 1M" for b in BUDGETS))
     for c in cols:
         t.add_column(c, justify="right")
-    for (beh, model, bar), r in g.iterrows():
+    for (beh, model, bar, od), r in g.iterrows():
         t.add_row("yes" if beh else "no", str(model), "off" if bar <= 0 else f"{bar:g}",
+                  "off" if od <= 0 else f"{od:g}",
                   f"{r.tp / max(r.tp + r.fp, 1):.4f}", f"{r.tp / max(r.ring, 1):.4f}",
-                  f"{int(r.fp)}", f"{int(r.whole)}",
+                  f"{int(r.fp)}", f"{int(r.whole)}", f"{int(r.startups)}",
                   *(f"{r[f'R@{b}'] / max(r.ring, 1):.4f}" for b in BUDGETS))
     return t
 
@@ -108,9 +115,12 @@ def main() -> None:
     ap.add_argument("--household", type=float, nargs="+",
                     default=[DetectionConfig().household_bridge],
                     help="DetectionConfig.household_bridge values (0: the rule off)")
+    ap.add_argument("--own-domain", type=float, nargs="+",
+                    default=[WaveParams().own_domain_share],
+                    help="WaveParams.own_domain_share values (0: the rule off)")
     ap.add_argument("--csv", type=Path, help="write the per-seed rows here")
     a = ap.parse_args()
-    df = run(a.accounts, a.seeds, a.models, a.household)
+    df = run(a.accounts, a.seeds, a.models, a.household, a.own_domain)
     if a.csv:
         df.to_csv(a.csv, index=False)
     console.print(render(df, a.seeds))

@@ -33,8 +33,7 @@ from typing import Any
 import pandas as pd
 
 from graphlink.banwave import (
-    SKIP_ALLOWLIST,
-    SKIP_VERIFIED_ORG,
+    PROTECTED_SKIPS,
     WaveDiff,
     WaveParams,
     WavePlan,
@@ -172,7 +171,7 @@ def commit_wave(store: GraphStore, plan: WavePlan, *, batch_size: int = COMMIT_B
         raise InputError(f"this plan was already committed as {plan.wave_id}")
     if plan.n_accounts == 0:
         raise InputError("the wave selects no account: nothing to commit")
-    protected = int(plan.skipped["why"].isin([SKIP_ALLOWLIST, SKIP_VERIFIED_ORG]).sum())
+    protected = int(plan.skipped["why"].isin(PROTECTED_SKIPS).sum())
     sidecar = plan.sidecar()
     evidence = {
         "clusters": sidecar["clusters"],

@@ -157,7 +157,8 @@ def make_links(
 
 def add_dc_group(
     links: Links, truth: pd.DataFrame, *, size: int = 36, seed: int = 5, prefix: str = "dc",
-    created_over_days: int = 3, org_id: str | None = None,
+    created_over_days: int = 3, org_id: str | None = None, email_domain: str | None = None,
+    group: str = "ring-dc",
 ) -> tuple[Links, pd.DataFrame]:
     """A small synchronized datacenter group of the kind no default was tuned on.
 
@@ -165,7 +166,8 @@ def add_dc_group(
     no proxy feed names, two payment instruments for the whole group, a
     near-complete ``timing_sync`` clique and a shared API-key prefix; created
     over ``created_over_days`` days (aged or bought accounts: years), in
-    ``org_id`` when given (a fake "verified" org).
+    ``org_id`` when given (a fake "verified" org), every member on ``email_domain``
+    when given (a company on its own domain), labelled ``group`` in the truth.
     """
     rng = np.random.default_rng(seed)
     members = [f"{prefix}{k:03d}" for k in range(size)]
@@ -175,7 +177,7 @@ def add_dc_group(
             "account_id": a,
             "created_at": start - pd.Timedelta(days=created_over_days - 3)
             + pd.Timedelta(minutes=int(rng.integers(0, created_over_days * 1440))),
-            "email_domain": f"{prefix}-mail.test" if k % 3 else "mail.test",
+            "email_domain": email_domain or (f"{prefix}-mail.test" if k % 3 else "mail.test"),
             "country": "US",
             "plan": "qx-api",
             "org_id": org_id,
@@ -214,7 +216,7 @@ def add_dc_group(
         for b in members[i + 1 :]
         if rng.random() < 0.9
     ]
-    return _extend(links, truth, acc, pay, ips, idf, sim, "ring-dc")
+    return _extend(links, truth, acc, pay, ips, idf, sim, group)
 
 
 def add_campus_lab(

@@ -29,6 +29,7 @@ from graphlink import banwave_store as bws
 from graphlink.banwave import (
     SKIP_ALLOWLIST,
     SKIP_NO_REASON,
+    SKIP_OWN_DOMAIN_ORG,
     SKIP_VERIFIED_ORG,
     SKIP_WEAK_TIE,
     WaveParams,
@@ -136,6 +137,33 @@ def _graph_counts(store: GraphStore) -> tuple[int, int]:
 
 
 # -- pure selection ----------------------------------------------------------
+def test_a_cluster_on_its_own_domain_gets_the_verified_org_bar() -> None:
+    """As the store hands clusters over (features in ``features_json``): a cluster whose
+    members are on one domain nobody else uses is skipped below 0.98, banned above it; a
+    cluster on a shared domain (webmail, a campus's) is not touched by the rule."""
+    def feats(top: float, excl: float) -> str:
+        return json.dumps({"email_domain_top_share": top, "email_domain_exclusive": excl})
+    clusters = pd.DataFrame({
+        "cluster_id": ["own-lo", "own-hi", "webmail", "mixed"], "size": [2] * 4,
+        "risk": [0.95, 0.99, 0.95, 0.95], "reasons": [["shared_payment"]] * 4,
+        "features_json": [feats(1.0, 1.0), feats(0.9, 0.85), feats(1.0, 0.01),
+                          feats(0.6, 1.0)]})
+    members = pd.DataFrame({"account_id": [f"{c}-{k}" for c in clusters["cluster_id"]
+                                           for k in range(2)],
+                            "cluster_id": [c for c in clusters["cluster_id"] for _ in range(2)]})
+    plan = select_wave(clusters, members, None, WaveParams())
+    assert sorted(plan.entries["cluster_id"].unique()) == ["mixed", "own-hi", "webmail"]
+    assert set(plan.skipped["why"]) == {SKIP_OWN_DOMAIN_ORG}
+    assert sorted(plan.skipped["account_id"]) == ["own-lo-0", "own-lo-1"]
+    off = select_wave(clusters, members, None, WaveParams(own_domain_share=0.0))
+    assert len(off.entries) == 8 and off.skipped.empty
+    # Runs scored before the feature existed: no cluster is marked.
+    old = select_wave(clusters.drop(columns="features_json"), members, None, WaveParams())
+    assert len(old.entries) == 8
+    with pytest.raises(ValueError, match="own_domain_share"):
+        WaveParams(own_domain_share=1.5)
+
+
 def test_select_wave_pure_rules() -> None:
     clusters = pd.DataFrame({
         "cluster_id": ["c-1", "c-2", "c-3"], "size": [3, 2, 2], "risk": [0.9, 0.99, 0.5],

@@ -54,6 +54,34 @@ def test_campus_lab_with_templates_and_shared_nat_is_not_banned(world):
     assert set(banned.index) <= {"ring-0", "ring-dc"}, banned.to_dict()
 
 
+def test_a_group_on_its_own_domain_gets_the_verified_org_bar(world):
+    """The same synchronized datacenter group, every member on one e-mail domain nobody
+    else uses (a small company on the API plan looks like this): its cluster is marked as
+    one organisation and gets the verified-org bar; the ring on webmail and a domain of
+    its own for two thirds of its members is not marked."""
+    links, truth = add_dc_group(*world, prefix="acme", seed=8,
+                                email_domain="acme.test", group="own-domain")
+    res = detect_links(links, DetectionConfig(), seed=11)
+    groups = truth.set_index("account_id")["group"]
+    cl = res.clusters.set_index("cluster_id")
+    top = res.members.assign(g=res.members["account_id"].map(groups)).groupby("g")["cluster_id"]
+    own_c, ring_c = top.agg(lambda s: s.mode()[0])[["own-domain", "ring-dc"]]
+    assert cl.loc[own_c, "email_domain_exclusive"] == 1.0
+    assert cl.loc[own_c, "email_domain_top_share"] == 1.0
+    assert cl.loc[ring_c, "email_domain_top_share"] < 0.8
+
+    def banned(**kw: float) -> pd.Series:
+        w = select_wave(res.clusters, res.members, links.accounts, WaveParams(**kw))
+        return w.entries["account_id"].map(groups).value_counts(), w.skipped
+    # Near-certain is still banned, as for a verified org; below the bar it is reviewed.
+    strict, skipped = banned(verified_org_min_risk=1.0)
+    assert strict.get("own-domain", 0) == 0 and strict.get("ring-dc", 0) == 36, strict.to_dict()
+    why = skipped.set_index("account_id")["why"]
+    assert (why[why.index.map(groups) == "own-domain"] == "own_domain_org").sum() >= 30
+    off, _ = banned(verified_org_min_risk=1.0, own_domain_share=0.0)
+    assert off.get("own-domain", 0) >= 30 and off.get("ring-dc", 0) == 36, off.to_dict()
+
+
 def test_bin_table_and_entry_plans_change_no_outcome(world):
     """Operator data adds reason codes, never needed to reach a decision."""
     links, truth = world

@@ -29,7 +29,7 @@ from graphlink.api.models import (
     WaveChanges,
     error_responses,
 )
-from graphlink.banwave import SKIP_ALLOWLIST, SKIP_VERIFIED_ORG, WaveParams, wave_csv_frame
+from graphlink.banwave import PROTECTED_SKIPS, WaveParams, wave_csv_frame
 
 router = APIRouter(responses=AUTH_ERRORS, tags=["banwaves"])
 
@@ -125,6 +125,7 @@ async def post_banwave(body: BanWaveRequest, key: WaveKey, ctx: Ctx) -> BanWaveP
     params = WaveParams(
         min_risk=body.min_risk,
         verified_org_min_risk=body.verified_org_min_risk,
+        own_domain_share=body.own_domain_share,
         allowlist=frozenset(body.allowlist),
         allowlist_source="api" if body.allowlist else None,
     )
@@ -135,7 +136,7 @@ async def post_banwave(body: BanWaveRequest, key: WaveKey, ctx: Ctx) -> BanWaveP
     plan, diff = out.plan, out.diff
     if plan.committed:
         await ctx.holder.refresh()  # this process's account lookups show the new wave at once
-    protected = int(plan.skipped["why"].isin([SKIP_ALLOWLIST, SKIP_VERIFIED_ORG]).sum()) \
+    protected = int(plan.skipped["why"].isin(PROTECTED_SKIPS).sum()) \
         if len(plan.skipped) else 0
     return BanWavePlanResponse(
         committed=plan.committed,

@@ -13,6 +13,7 @@ from rich.table import Table
 from graphlink import banwave_store
 from graphlink.banwave import (
     DEFAULT_MIN_RISK,
+    DEFAULT_OWN_DOMAIN_SHARE,
     DEFAULT_VERIFIED_ORG_MIN_RISK,
     WaveDiff,
     WaveParams,
@@ -166,6 +167,15 @@ def banwave(
         max=1.0,
         help="Verified-org accounts are banned only at this cluster risk or above.",
     ),
+    own_domain_share: float = typer.Option(
+        DEFAULT_OWN_DOMAIN_SHARE,
+        "--own-domain-share",
+        min=0.0,
+        max=1.0,
+        help="A cluster with this share of its members on one e-mail domain, holding this "
+        "share of that domain's accounts, is treated as one organisation: the verified-org "
+        "bar applies (0: off).",
+    ),
     run_id: str | None = typer.Option(
         None, "--run", help="Detection run (default: the current one)."
     ),
@@ -177,6 +187,7 @@ def banwave(
     params = WaveParams(
         min_risk=min_risk,
         verified_org_min_risk=verified_org_min_risk,
+        own_domain_share=own_domain_share,
         allowlist=read_allowlist(allowlist) if allowlist else frozenset(),
         allowlist_source=str(allowlist) if allowlist else None,
     )

@@ -68,6 +68,7 @@ FEATURES: tuple[str, ...] = (
     "signal_mix", "infra_share", "infra_traffic_share", "infra_surprise", "proxy_share",
     "datacenter_share", "burst_share", "burst_surprise", "plan_top_share", "plan_surprise",
     "country_top_share", "country_surprise", "email_domain_top_share", "email_domain_surprise",
+    "email_domain_exclusive",
     "entry_plan_share", "org_share", "median_requests", "volume_ratio_log10", "log10_size",
     "log10_size_capped", "evidence_families", "model_risk", "campaign_link_weight",
 )
@@ -161,14 +162,17 @@ def _surprise(k: np.ndarray, n: np.ndarray, p: np.ndarray | float) -> np.ndarray
 
 
 def _top_category(values: pd.Series, members: np.ndarray, mc: np.ndarray, n_c: int
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per cluster: members with its most common value, that value's population rate, and
-    per member whether it has the cluster's top value.  Unknown values never count."""
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per cluster: members with its most common value, that value's population rate,
+    per member whether it has the cluster's top value, and how many of the population's
+    accounts have that value (0 for none).  Unknown values never count."""
     codes, uniq = pd.factorize(values.to_numpy(), use_na_sentinel=True)
     known = codes >= 0
-    pop_rate = np.bincount(codes[known], minlength=len(uniq)) / max(int(known.sum()), 1)
+    pop_count = np.bincount(codes[known], minlength=len(uniq))
+    pop_rate = pop_count / max(int(known.sum()), 1)
     top_count = np.zeros(n_c)
     top_rate = np.ones(n_c)
+    top_pop = np.zeros(n_c)
     top_code = np.full(n_c, -2, dtype=np.int64)
     mcodes = codes[members]
     sel = mcodes >= 0
@@ -179,7 +183,8 @@ def _top_category(values: pd.Series, members: np.ndarray, mc: np.ndarray, n_c: i
         top_count[ci] = vc["count"].to_numpy()
         top_code[ci] = vc["v"].to_numpy()
         top_rate[ci] = pop_rate[vc["v"].to_numpy()]
-    return top_count, top_rate, mcodes == top_code[mc]
+        top_pop[ci] = pop_count[vc["v"].to_numpy()]
+    return top_count, top_rate, mcodes == top_code[mc], top_pop
 
 
 def _features(
@@ -292,9 +297,13 @@ def _features(
             if col in nodes
             else pd.Series(pd.NA, index=nodes.index, dtype="string")
         )
-        top, rate, is_top = _top_category(values, members, mc, n_c)
+        top, rate, is_top, top_pop = _top_category(values, members, mc, n_c)
         f[f"{col}_top_share"] = top / np.maximum(size, 1)
         f[f"{col}_surprise"] = _surprise(top, size, rate)
+        if col == "email_domain":
+            # Share of the domain's accounts that are in this cluster: 1 for a domain
+            # nobody else uses (a company's own), ~0 for webmail or a campus's domain.
+            f["email_domain_exclusive"] = top / np.maximum(top_pop, 1)
         if col == "plan":
             configured = values.isin(list(config.entry_plans)).to_numpy(dtype=bool)[members]
             over = (f["plan_top_share"] >= 0.5) & (f["plan_surprise"] >= 0.5)
