@@ -68,6 +68,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from graphlink.banwave import DEFAULT_OWN_DOMAIN_SHARE, DEFAULT_VERIFIED_ORG_MIN_RISK
+
 #: Decision thresholds on the risk score: below REVIEW allow, from BLOCK on block.
 #: In the unit of the score (cluster risk x specificity).  Measured operating point
 #: (``docs/signup.md``, ``bench/bench_signup.py``), re-set for the shipped tree model on
@@ -106,6 +108,11 @@ class ClusterInfo(NamedTuple):
     dominant_plan: str | None
     #: The ring (campaign) the cluster belongs to: its campaign parent's id, else its own.
     ring: str = ""
+    #: One organisation on its own e-mail domain (``graphlink.banwave.own_domain_orgs``'s
+    #: rule, from the members' domains and the domain totals) below the verified-org bar:
+    #: a ban wave reviews its members rather than banning them, so a tie to it alone
+    #: never blocks a sign-up either (a new hire of a company is such a sign-up).
+    protected_org: bool = False
 
 
 class Membership(NamedTuple):
@@ -269,14 +276,22 @@ def build_index(
             plans[cid][plan] += 1
         if domain:
             domain_rows[(domain.lower(), cid)] += 1
+    totals = {d.lower(): int(n) for d, n in domain_totals if d}
+    top_domain: dict[str, tuple[int, int]] = {}
+    for (d, cid), m in domain_rows.items():
+        if m > top_domain.get(cid, (0, 0))[0]:
+            top_domain[cid] = (m, max(totals.get(d, 0), m))
+    share = DEFAULT_OWN_DOMAIN_SHARE
     infos = {
         cid: ClusterInfo(
             cid, risk, size, reasons, plans[cid].most_common(1)[0][0] if plans.get(cid) else None,
             ring if ring in raw else cid,
+            protected_org=(risk < DEFAULT_VERIFIED_ORG_MIN_RISK and cid in top_domain
+                           and top_domain[cid][0] >= share * max(size, 1)
+                           and top_domain[cid][0] >= share * top_domain[cid][1]),
         )
         for cid, (risk, size, reasons, ring) in raw.items()
     }
-    totals = {d.lower(): int(n) for d, n in domain_totals if d}
     ip_things = _things(ips, infos)
     flags, base = _flag_priors(flagged_ips, ip_things, infos)
     return RunIndex(
@@ -393,6 +408,10 @@ def score_signup(index: RunIndex, signup: Signup) -> Assessment:
     (instrument, device, identifier, e-mail domain; at least
     MIN_REPORTED_SPECIFICITY specific) ties the sign-up to count for ``block``;
     an address-only match at block strength goes to review (``address_only``).
+    Likewise a ring whose every cluster the sign-up touches is one organisation on
+    its own domain below the verified-org bar (:attr:`ClusterInfo.protected_org`):
+    a ban wave reviews such members, so the sign-up goes to review
+    (``own_domain_org``), not to block.
     """
     c_miss: dict[str, float] = {}
     c_kinds: dict[str, list[str]] = {}
@@ -400,10 +419,12 @@ def score_signup(index: RunIndex, signup: Signup) -> Assessment:
     r_mass: dict[str, float] = {}
     r_members: dict[str, int] = {}
     r_tied: set[str] = set()  # rings something other than an address ties the sign-up to
+    org_tie = False  # something other than an address ties it to a protected org
     clusters = index.clusters
     for kind, t in matched_things(index, signup):
         denom = t.accounts + PRIOR_USERS
         per_ring: dict[str, int] = {}
+        per_ring_open: dict[str, int] = {}  # ... of those, members of unprotected clusters
         for cid, m in zip(t.clusters, t.members):
             info = clusters[cid]
             s = m / denom
@@ -414,10 +435,14 @@ def score_signup(index: RunIndex, signup: Signup) -> Assessment:
             per_ring[ring] = per_ring.get(ring, 0) + m
             r_mass[ring] = r_mass.get(ring, 0.0) + info.risk * m
             r_members[ring] = r_members.get(ring, 0) + m
+            if not info.protected_org:
+                per_ring_open[ring] = per_ring_open.get(ring, 0) + m
+            elif kind != "ip" and m / denom >= MIN_REPORTED_SPECIFICITY:
+                org_tie = True
         for ring, m in per_ring.items():
             s = min(1.0, m / denom)
             r_miss[ring] = r_miss.get(ring, 1.0) * (1.0 - s)
-            if kind != "ip" and s >= MIN_REPORTED_SPECIFICITY:
+            if kind != "ip" and per_ring_open.get(ring, 0) / denom >= MIN_REPORTED_SPECIFICITY:
                 r_tied.add(ring)
 
     best = best_tied = 0.0
@@ -458,7 +483,7 @@ def score_signup(index: RunIndex, signup: Signup) -> Assessment:
     block_risk = round(min(1.0, max(0.0, 1.0 - (1.0 - best_tied) * (1.0 - flag_ev))), 4)
     decision = decide(risk, block_risk)
     if risk >= BLOCK_AT and decision != "block":
-        reasons.append("address_only")
+        reasons.append("own_domain_org" if org_tie else "address_only")
     touched.sort(key=lambda t: (-t.evidence, t.cluster.cluster_id))
     return Assessment(
         risk=risk,

@@ -193,3 +193,25 @@ def test_an_address_alone_never_blocks() -> None:
     # another ring's device does not make the first ring's address block
     c = score_signup(idx, Signup(ip="10.0.0.3", device="d-2"))
     assert c.decision == "review" and c.risk == a.risk
+
+
+def test_a_tie_to_a_company_on_its_own_domain_reviews_rather_than_blocks() -> None:
+    """The wave's own-domain rule, at sign-up: a cluster nearly all on one domain nobody
+    else uses is one organisation, so a newcomer with its card (a new hire) is reviewed
+    below the verified-org bar; the same cluster on webmail, or near-certain, blocks."""
+    def idx(domain: str, total: int, risk: float):  # type: ignore[no-untyped-def]
+        return build_index(
+            "r", clusters=[("c-co", risk, 5, ["shared_payment"])],
+            members=[(f"e{k}", "c-co", risk, [], "api", domain) for k in range(5)],
+            instruments=[("pi-co", "c-co", 5, 5)], domain_totals=[(domain, total)])
+    own = idx("acme.example", 5, 0.95)
+    assert own.clusters["c-co"].protected_org
+    a = score_signup(own, Signup(payment_instrument="pi-co", email_domain="acme.example"))
+    assert a.risk >= BLOCK_AT and a.decision == "review"
+    assert "own_domain_org" in a.reasons and "address_only" not in a.reasons
+    webmail = idx("mail.example", 90_000, 0.95)
+    assert not webmail.clusters["c-co"].protected_org
+    assert score_signup(webmail, Signup(payment_instrument="pi-co")).decision == "block"
+    certain = idx("acme.example", 5, 0.99)
+    assert not certain.clusters["c-co"].protected_org
+    assert score_signup(certain, Signup(payment_instrument="pi-co")).decision == "block"
