@@ -11,7 +11,7 @@ Pure path, the product's functions: ``holdout.generated_worlds`` (generate, link
 and household bar -> ``select_wave`` -> ``wave_metrics``.
 
     .venv/bin/python bench/bench_wave_models.py --seeds 23 24 25 26 27 28 29 30 \\
-        --models shipped /tmp/old --household 0 0.3 --own-domain 0 0.8
+        --models shipped /tmp/old --household 0 0.3 --exit-ratio 0 1 --own-domain 0 0.8
     .venv/bin/python bench/bench_wave_models.py --seeds 21 22 105 107 109 111 113 115
 
 ``--models``: ``shipped`` (the package's default pair) or a path prefix ``P`` naming
@@ -61,14 +61,14 @@ def caught_at_budgets(risk: pd.Series, is_ring: pd.Series, n_benign: int) -> dic
 
 
 def run(n: int, seeds: list[int], models: list[str], bars: list[float],
-        own_domain: list[float]) -> pd.DataFrame:
+        own_domain: list[float], exits: list[float]) -> pd.DataFrame:
     rows = []
     for seed, with_sim, p in generated_worlds(n, seeds):
         ring = set(p.truth.loc[p.truth["segment"] == "ring", "account_id"])
         for spec in models:
             model = load(spec, with_sim)
-            for bar in bars:
-                cfg = DetectionConfig().with_(household_bridge=bar)
+            for bar, ex in [(b, x) for b in bars for x in exits]:
+                cfg = DetectionConfig().with_(household_bridge=bar, household_exit_ratio=ex)
                 det = detect_links(p.links, cfg, clustering=p.clustering, model=model)
                 for od in own_domain:
                     e = select_wave(det.clusters, det.members, p.links.accounts,
@@ -80,7 +80,8 @@ def run(n: int, seeds: list[int], models: list[str], bars: list[float],
                     risk = low["cluster_id"].map(det.clusters.set_index("cluster_id")["risk"])
                     caught = caught_at_budgets(risk, low["account_id"].isin(ring), n)
                     rows.append({"seed": seed, "behaviour": with_sim, "model": spec,
-                                 "household": bar, "own_domain": od, "tp": m.tp, "fp": m.fp,
+                                 "household": bar, "exit": ex, "own_domain": od,
+                                 "tp": m.tp, "fp": m.fp,
                                  "ring": m.n_ring, "whole": m.core_groups_banned_whole,
                                  "startups": m.whole_groups_banned.get("startup", 0),
                                  **caught})
@@ -89,16 +90,18 @@ def run(n: int, seeds: list[int], models: list[str], bars: list[float],
 
 
 def render(df: pd.DataFrame, seeds: list[int]) -> Table:
-    g = (df.groupby(["behaviour", "model", "household", "own_domain"], sort=False)
+    g = (df.groupby(["behaviour", "model", "household", "exit", "own_domain"], sort=False)
          .sum(numeric_only=True).sort_index(level=0, ascending=False, sort_remaining=False))
     t = Table(title=f"ban wave at the shipped bar, and ranking, seeds {', '.join(map(str, seeds))}")
-    cols = ("behaviour pairs", "model", "household bar", "own-domain org", "precision", "recall",
+    cols = ("behaviour pairs", "model", "household bar", "exit ratio", "own-domain org",
+            "precision", "recall",
             "false bans", "whole groups", "startups whole",
             *(f"recall at {b} false bans / 1M" for b in BUDGETS))
     for c in cols:
         t.add_column(c, justify="right")
-    for (beh, model, bar, od), r in g.iterrows():
+    for (beh, model, bar, ex, od), r in g.iterrows():
         t.add_row("yes" if beh else "no", str(model), "off" if bar <= 0 else f"{bar:g}",
+                  "off" if ex <= 0 else f"{ex:g}",
                   "off" if od <= 0 else f"{od:g}",
                   f"{r.tp / max(r.tp + r.fp, 1):.4f}", f"{r.tp / max(r.ring, 1):.4f}",
                   f"{int(r.fp)}", f"{int(r.whole)}", f"{int(r.startups)}",
@@ -115,12 +118,15 @@ def main() -> None:
     ap.add_argument("--household", type=float, nargs="+",
                     default=[DetectionConfig().household_bridge],
                     help="DetectionConfig.household_bridge values (0: the rule off)")
+    ap.add_argument("--exit-ratio", type=float, nargs="+",
+                    default=[DetectionConfig().household_exit_ratio],
+                    help="DetectionConfig.household_exit_ratio values (0: off)")
     ap.add_argument("--own-domain", type=float, nargs="+",
                     default=[WaveParams().own_domain_share],
                     help="WaveParams.own_domain_share values (0: the rule off)")
     ap.add_argument("--csv", type=Path, help="write the per-seed rows here")
     a = ap.parse_args()
-    df = run(a.accounts, a.seeds, a.models, a.household, a.own_domain)
+    df = run(a.accounts, a.seeds, a.models, a.household, a.own_domain, a.exit_ratio)
     if a.csv:
         df.to_csv(a.csv, index=False)
     console.print(render(df, a.seeds))

@@ -279,6 +279,38 @@ def test_a_household_hanging_on_one_bridge_is_attached_not_part_of_the_ring():
     assert not attached_households(16, src, dst, w.astype(float), bits, node_c, 0.0).any()
 
 
+def test_a_household_behind_a_public_exit_is_attached_a_ring_team_is_not():
+    """A two-person family (card and home address) that shares a VPN exit with a few ring
+    members and with strangers outside the cluster is attached, however heavy that exit's
+    links into the ring are; the ring's card team, whose addresses lead to the rest of the
+    ring, is not; a family tied to the ring by a template pair as well is not."""
+    from graphlink.detect import linking as L
+    from graphlink.detect.scoring import attached_households
+
+    card, ip = L.PAYMENT, L.IP | L.PROXY
+    ring, family, strangers = list(range(12)), [12, 13], list(range(14, 24))
+    edges = [(a, b, 0.4, ip) for i, a in enumerate(ring) for b in ring[i + 1:]]
+    edges += [(0, 1, 1.0, card), (1, 2, 1.0, card)]                    # the ring's card team
+    edges += [(12, 13, 1.3, card | L.IP)]                              # the family
+    edges += [(f, r, 0.1, ip) for f in family for r in ring[:5]]       # the exit, into the ring
+    edges += [(f, x, 0.1, ip) for f in family for x in strangers]      # ... and to strangers
+    src, dst, w, bits = (np.array(x) for x in zip(*edges))
+    w = w.astype(float)
+    node_c = np.where(np.arange(24) < 14, 0, -1)                       # strangers: no cluster
+    # bridge 1.0 against 1.3 inside: the bridge rule alone keeps the family in the ring
+    assert not attached_households(24, src, dst, w, bits, node_c, 0.3).any()
+    got = attached_households(24, src, dst, w, bits, node_c, 0.3, exit_ratio=1.0)
+    assert got.tolist()[:14] == [False] * 12 + [True] * 2
+    # fewer strangers than ring members behind the exit: it is the ring's address
+    few = ~(np.isin(src, family) & np.isin(dst, strangers[4:]))
+    assert not attached_households(24, src[few], dst[few], w[few], bits[few], node_c, 0.3,
+                                   exit_ratio=1.0).any()
+    # a template pair into the ring as well: more than an address, not attached
+    src2, dst2 = np.append(src, 12), np.append(dst, 7)
+    w2, bits2 = np.append(w, 0.2), np.append(bits, L.SIMILAR | L.PROMPT_TEMPLATE)
+    assert not attached_households(24, src2, dst2, w2, bits2, node_c, 0.3, exit_ratio=1.0).any()
+
+
 def test_detection_skips_the_households_leiden_left_inside_a_ring():
     """Generated world (seed 3, 20k): with the household rule off the wave bans benign
     households Leiden kept inside ring clusters (members tied by their own family links);

@@ -202,6 +202,16 @@ class DetectionConfig:
     #: startup accounts) for 45 of 52,480 ring accounts; 0.5 cost 416 ring accounts
     #: for 8 more (``docs/banwaves.md``).
     household_bridge: float = 0.3
+    #: A household is also attached when its links to the rest of the cluster are
+    #: addresses only (no card, device, identifier or behaviour pair) and its links
+    #: leaving the cluster weigh at least this multiple of them: it sits behind a
+    #: public exit (a VPN or proxy address strangers use too) that some ring members
+    #: also used, which is how Leiden's coarse resolution put it there.  0 turns it off.
+    #: 2: chosen on seeds 23-30 (200k, shipped model, own-domain rule on) where, without
+    #: behaviour pairs, it removed the one family banned whole and 2 of 11 false bans
+    #: for 9 of 38,400 ring accounts; 1 removed 5 for 82, 0.5 removed 7 for 412;
+    #: with behaviour pairs no setting changed the wave (``docs/banwaves.md``).
+    household_exit_ratio: float = 2.0
     #: Clusters below this risk are not written to Neo4j (benign households, ...).
     min_write_risk: float = 0.2
 

@@ -394,22 +394,30 @@ def evidence_families(f: pd.DataFrame | dict[str, Any], rs: float) -> np.ndarray
 
 def attached_households(
     n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, bits: np.ndarray,
-    node_c: np.ndarray, max_bridge: float,
+    node_c: np.ndarray, max_bridge: float, exit_ratio: float = 0.0,
 ) -> np.ndarray:
     """Per account: whether it belongs to a household merely attached to its cluster.
 
-    ``src, dst, weight, bits`` are the links *inside* clusters (both ends in cluster
-    ``node_c``).  A household is a connected group of members joined by their own
-    personal links (card, device, identifier).  It is *attached* when it has two or
-    more members, is smaller than half its cluster, and its links to the rest of the
-    cluster weigh less than ``max_bridge`` times its links inside the group.
+    ``src, dst, weight, bits``: the account graph's links (any; those inside one
+    cluster of ``node_c`` define households and bridges).  A household is a connected
+    group of members joined by their own personal links (card, device, identifier).
+    It is *attached* when it has two or more members, is smaller than half its
+    cluster, and either
+
+    * its links to the rest of the cluster weigh less than ``max_bridge`` times its
+      links inside the group, or
+    * (``exit_ratio`` > 0) those links are addresses only (no personal link, no
+      behaviour pair) and its links to accounts outside the cluster weigh at least
+      ``exit_ratio`` times them.
 
     Why: Leiden's coarse resolution keeps a family whose only link to a ring is one
-    shared prompt template, or the home address a residential proxy exits through,
-    inside the ring's cluster; each member's own tie is then strong (its family's card,
-    device and address), so the tie rule alone banned such families whole.  A ring's
-    own card-sharing teams are linked to the rest of the ring by far more than they
-    share inside (infrastructure, templates, timing).
+    shared prompt template, the home address a residential proxy exits through, or
+    the VPN exit it shares with strangers and a few ring members, inside the ring's
+    cluster; each member's own tie is then strong (its family's card, device and
+    address), so the tie rule alone banned such families whole.  A ring's own
+    card-sharing teams are linked to the rest of the ring by far more than they share
+    inside (infrastructure, templates, timing), and their addresses lead mostly to
+    the ring's other members, not out of the cluster.
 
     >>> src, dst = np.array([0, 0, 1, 3]), np.array([1, 2, 2, 0])
     >>> w, b = np.array([2.0, 2.0, 2.0, 0.5]), np.array([1, 1, 1, 4])  # 0-1-2 card, 3-0 IP
@@ -423,22 +431,40 @@ def attached_households(
     out = np.zeros(n, dtype=bool)
     if not n or max_bridge <= 0 or not len(src):
         return out
-    personal = (bits.astype(np.int64) & L.PERSONAL) != 0
-    adj = coo_matrix((np.ones(int(personal.sum())), (src[personal], dst[personal])), shape=(n, n))
+    cs_all, cd_all = node_c[src], node_c[dst]
+    inside = (cs_all == cd_all) & (cs_all >= 0)
+    isrc, idst, iw, ib = src[inside], dst[inside], weight[inside], bits[inside].astype(np.int64)
+    personal = (ib & L.PERSONAL) != 0
+    adj = coo_matrix((np.ones(int(personal.sum())), (isrc[personal], idst[personal])),
+                     shape=(n, n))
     _, comp = connected_components(adj, directed=False)
-    cs, cd = comp[src], comp[dst]
+    cs, cd = comp[isrc], comp[idst]
     same = cs == cd
-    inner = np.bincount(cs[same], weights=weight[same], minlength=n)
-    bridge = (np.bincount(cs[~same], weights=weight[~same], minlength=n)
-              + np.bincount(cd[~same], weights=weight[~same], minlength=n))
+    inner = np.bincount(cs[same], weights=iw[same], minlength=n)
+    bridge = (np.bincount(cs[~same], weights=iw[~same], minlength=n)
+              + np.bincount(cd[~same], weights=iw[~same], minlength=n))
     comp_size = np.bincount(comp, minlength=n)
     in_cluster = node_c >= 0
     cluster_size = np.bincount(node_c[in_cluster], minlength=int(node_c.max()) + 1)
     csize = np.zeros(n, dtype=np.int64)
     csize[in_cluster] = cluster_size[node_c[in_cluster]]
     k = comp_size[comp]
-    return (in_cluster & (k >= 2) & (2 * k < csize)
-            & (bridge[comp] < max_bridge * inner[comp]))
+    small = in_cluster & (k >= 2) & (2 * k < csize)
+    attached = bridge[comp] < max_bridge * inner[comp]
+    if exit_ratio > 0:
+        address = L.IP | L.PROXY | L.DATACENTER
+        more = (ib[~same] & ~address) != 0
+        not_address = (np.bincount(cs[~same], weights=more, minlength=n)
+                       + np.bincount(cd[~same], weights=more, minlength=n)) > 0
+        ext = ~inside
+        es, ed, ew = src[ext], dst[ext], weight[ext]
+        leaving = (np.bincount(comp[es][cs_all[ext] >= 0], weights=ew[cs_all[ext] >= 0],
+                               minlength=n)
+                   + np.bincount(comp[ed][cd_all[ext] >= 0], weights=ew[cd_all[ext] >= 0],
+                                 minlength=n))
+        behind_exit = ~not_address & (bridge > 0) & (leaving >= exit_ratio * bridge)
+        attached |= behind_exit[comp]
+    return small & attached
 
 
 def account_risk_of(cluster_risk: np.ndarray, tie: np.ndarray) -> np.ndarray:
@@ -558,7 +584,8 @@ def score_clusters(
     st = strength[members]
     med_strength = pd.Series(st).groupby(mc).median().reindex(range(n_c)).to_numpy()
     tie = np.minimum(1.0, st / np.maximum(med_strength[mc], 1e-12))
-    attached = attached_households(n, isrc, idst, iw, ib, node_c, config.household_bridge)
+    attached = attached_households(n, g.src, g.dst, g.weight, g.bits, node_c,
+                                   config.household_bridge, config.household_exit_ratio)
     tie = np.where(attached[members], 0.0, tie)
     account_risk = account_risk_of(risk[mc], tie)
 
