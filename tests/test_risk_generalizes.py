@@ -301,6 +301,8 @@ def test_a_household_behind_a_public_exit_is_attached_a_ring_team_is_not():
     assert not attached_households(24, src, dst, w, bits, node_c, 0.3).any()
     got = attached_households(24, src, dst, w, bits, node_c, 0.3, exit_ratio=1.0)
     assert got.tolist()[:14] == [False] * 12 + [True] * 2
+    alone = attached_households(24, src, dst, w, bits, node_c, 0.0, exit_ratio=1.0)
+    assert alone.tolist() == got.tolist()                      # the bridge rule off: same
     # fewer strangers than ring members behind the exit: it is the ring's address
     few = ~(np.isin(src, family) & np.isin(dst, strangers[4:]))
     assert not attached_households(24, src[few], dst[few], w[few], bits[few], node_c, 0.3,
@@ -323,7 +325,9 @@ def test_detection_skips_the_households_leiden_left_inside_a_ring():
     seg = sc.truth.set_index("account_id")["segment"]
     waves = {}
     for hb in (0.0, DetectionConfig().household_bridge):
-        res = detect_links(links, DetectionConfig().with_(household_bridge=hb), seed=42)
+        off_too = {} if hb else {"household_exit_ratio": 0.0}   # both household rules off
+        res = detect_links(links, DetectionConfig().with_(household_bridge=hb, **off_too),
+                           seed=42)
         waves[hb] = select_wave(res.clusters, res.members, links.accounts, WaveParams())
     off, on = waves[0.0], waves[DetectionConfig().household_bridge]
     benign_off = off.entries[off.entries["account_id"].map(seg) != "ring"]

@@ -429,7 +429,7 @@ def attached_households(
     from scipy.sparse.csgraph import connected_components
 
     out = np.zeros(n, dtype=bool)
-    if not n or max_bridge <= 0 or not len(src):
+    if not n or (max_bridge <= 0 and exit_ratio <= 0) or not len(src):
         return out
     cs_all, cd_all = node_c[src], node_c[dst]
     inside = (cs_all == cd_all) & (cs_all >= 0)
@@ -450,7 +450,7 @@ def attached_households(
     csize[in_cluster] = cluster_size[node_c[in_cluster]]
     k = comp_size[comp]
     small = in_cluster & (k >= 2) & (2 * k < csize)
-    attached = bridge[comp] < max_bridge * inner[comp]
+    attached = bridge[comp] < max_bridge * inner[comp] if max_bridge > 0 else np.zeros(n, bool)
     if exit_ratio > 0:
         address = L.IP | L.PROXY | L.DATACENTER
         more = (ib[~same] & ~address) != 0
