@@ -82,7 +82,7 @@ def _accounts() -> list[dict[str, Any]]:
                 created_at=datetime(2026, 1, 5 + i, tzinfo=UTC),
                 plan="pro",
                 country="DE",
-                email_domain="family.example",
+                email_domain="mailbox.example",  # webmail: shared with the ring, as in life
                 org_id=None,
                 status="active",
             )
