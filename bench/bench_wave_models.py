@@ -61,14 +61,15 @@ def caught_at_budgets(risk: pd.Series, is_ring: pd.Series, n_benign: int) -> dic
 
 
 def run(n: int, seeds: list[int], models: list[str], bars: list[float],
-        own_domain: list[float], exits: list[float]) -> pd.DataFrame:
+        own_domain: list[float], exits: list[float], attach: list[float]) -> pd.DataFrame:
     rows = []
     for seed, with_sim, p in generated_worlds(n, seeds):
         ring = set(p.truth.loc[p.truth["segment"] == "ring", "account_id"])
         for spec in models:
             model = load(spec, with_sim)
-            for bar, ex in [(b, x) for b in bars for x in exits]:
-                cfg = DetectionConfig().with_(household_bridge=bar, household_exit_ratio=ex)
+            for bar, ex, at in [(b, x, t) for b in bars for x in exits for t in attach]:
+                cfg = DetectionConfig().with_(household_bridge=bar, household_exit_ratio=ex,
+                                              attach_rel=at)
                 det = detect_links(p.links, cfg, clustering=p.clustering, model=model)
                 for od in own_domain:
                     e = select_wave(det.clusters, det.members, p.links.accounts,
@@ -80,7 +81,7 @@ def run(n: int, seeds: list[int], models: list[str], bars: list[float],
                     risk = low["cluster_id"].map(det.clusters.set_index("cluster_id")["risk"])
                     caught = caught_at_budgets(risk, low["account_id"].isin(ring), n)
                     rows.append({"seed": seed, "behaviour": with_sim, "model": spec,
-                                 "household": bar, "exit": ex, "own_domain": od,
+                                 "household": bar, "exit": ex, "attach": at, "own_domain": od,
                                  "tp": m.tp, "fp": m.fp,
                                  "ring": m.n_ring, "whole": m.core_groups_banned_whole,
                                  "startups": m.whole_groups_banned.get("startup", 0),
@@ -90,18 +91,19 @@ def run(n: int, seeds: list[int], models: list[str], bars: list[float],
 
 
 def render(df: pd.DataFrame, seeds: list[int]) -> Table:
-    g = (df.groupby(["behaviour", "model", "household", "exit", "own_domain"], sort=False)
+    g = (df.groupby(["behaviour", "model", "household", "exit", "attach", "own_domain"],
+                    sort=False)
          .sum(numeric_only=True).sort_index(level=0, ascending=False, sort_remaining=False))
     t = Table(title=f"ban wave at the shipped bar, and ranking, seeds {', '.join(map(str, seeds))}")
-    cols = ("behaviour pairs", "model", "household bar", "exit ratio", "own-domain org",
+    cols = ("behaviour pairs", "model", "household bar", "exit ratio", "attach", "own-domain org",
             "precision", "recall",
             "false bans", "whole groups", "startups whole",
             *(f"recall at {b} false bans / 1M" for b in BUDGETS))
     for c in cols:
         t.add_column(c, justify="right")
-    for (beh, model, bar, ex, od), r in g.iterrows():
+    for (beh, model, bar, ex, at, od), r in g.iterrows():
         t.add_row("yes" if beh else "no", str(model), "off" if bar <= 0 else f"{bar:g}",
-                  "off" if ex <= 0 else f"{ex:g}",
+                  "off" if ex <= 0 else f"{ex:g}", "off" if at <= 0 else f"{at:g}",
                   "off" if od <= 0 else f"{od:g}",
                   f"{r.tp / max(r.tp + r.fp, 1):.4f}", f"{r.tp / max(r.ring, 1):.4f}",
                   f"{int(r.fp)}", f"{int(r.whole)}", f"{int(r.startups)}",
@@ -121,12 +123,14 @@ def main() -> None:
     ap.add_argument("--exit-ratio", type=float, nargs="+",
                     default=[DetectionConfig().household_exit_ratio],
                     help="DetectionConfig.household_exit_ratio values (0: off)")
+    ap.add_argument("--attach", type=float, nargs="+", default=[DetectionConfig().attach_rel],
+                    help="DetectionConfig.attach_rel values (0: off)")
     ap.add_argument("--own-domain", type=float, nargs="+",
                     default=[WaveParams().own_domain_share],
                     help="WaveParams.own_domain_share values (0: the rule off)")
     ap.add_argument("--csv", type=Path, help="write the per-seed rows here")
     a = ap.parse_args()
-    df = run(a.accounts, a.seeds, a.models, a.household, a.own_domain, a.exit_ratio)
+    df = run(a.accounts, a.seeds, a.models, a.household, a.own_domain, a.exit_ratio, a.attach)
     if a.csv:
         df.to_csv(a.csv, index=False)
     console.print(render(df, a.seeds))

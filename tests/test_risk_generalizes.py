@@ -338,3 +338,35 @@ def test_detection_skips_the_households_leiden_left_inside_a_ring():
     assert banned_ring[0] == banned_ring[1]
     skipped = on.skipped.set_index("account_id")
     assert (skipped.loc[benign_off["account_id"], "why"] == "weak_tie").all()
+
+
+def test_an_outsider_tied_like_a_member_joins_after_scoring():
+    """An account Leiden left alone whose links into one cluster weigh half its median
+    member's (and at least one card link's) joins that cluster with its own reasons; one
+    hanging on a single light link does not; a cluster raised by campaign_link (its
+    median given as NaN) takes nobody; 0 turns it off."""
+    from types import SimpleNamespace
+
+    from graphlink.detect import linking as L
+    from graphlink.detect.scoring import reasons_from_masks, strongly_tied_outsiders
+
+    card, ip = L.PAYMENT, L.IP | L.PROXY
+    ring = [0, 1, 2, 3]
+    edges = [(a, b, 1.0, card) for i, a in enumerate(ring) for b in ring[i + 1:]]  # median 3.0
+    edges += [(4, r, 0.5, ip) for r in ring]                       # outsider: 2.0 into the ring
+    edges += [(5, 0, 0.3, ip)]                                      # a stranger on one exit
+    src, dst, w, bits = (np.array(x) for x in zip(*edges))
+    g = SimpleNamespace(src=src, dst=dst, weight=w.astype(float), bits=bits)
+    node_c = np.array([0, 0, 0, 0, -1, -1])
+    med = np.array([3.0])
+    acc, c, wt, mask = strongly_tied_outsiders(g, node_c, med, 0.5)  # type: ignore[arg-type]
+    assert acc.tolist() == [4] and c.tolist() == [0] and wt.tolist() == [2.0]
+    assert set(reasons_from_masks(mask)[0]) >= {"shared_ip", "proxy_provider"}
+    assert strongly_tied_outsiders(g, node_c, med, 0.75)[0].tolist() == []  # type: ignore[arg-type]
+    assert strongly_tied_outsiders(g, node_c, np.array([np.nan]), 0.5)[0].tolist() == []  # type: ignore[arg-type]
+    assert strongly_tied_outsiders(g, node_c, med, 0.0)[0].tolist() == []  # type: ignore[arg-type]
+    # a cluster of weakly tied members: half its median is below one card link's weight
+    assert strongly_tied_outsiders(g, node_c, np.array([0.5]), 0.5)[0].tolist() == [4]  # type: ignore[arg-type]
+    light = np.where(src == 4, 0.2, w.astype(float))                # outsider: 0.8 in all
+    g2 = SimpleNamespace(src=src, dst=dst, weight=light, bits=bits)
+    assert strongly_tied_outsiders(g2, node_c, np.array([0.5]), 0.5)[0].tolist() == []  # type: ignore[arg-type]

@@ -164,6 +164,15 @@ class DetectionConfig:
 
     # -- scoring ------------------------------------------------------------------------
     min_cluster_size: int = 2
+    #: An account in no cluster whose links into one cluster weigh this x the cluster's
+    #: median member (and at least one card link's weight) joins it as a member after
+    #: scoring, so the cluster's features and risk stay those the model was fitted on;
+    #: clusters raised by ``campaign_link`` take nobody (``scoring.strongly_tied_outsiders``).
+    #: Off (0) by default: at 0.5, without behaviour pairs, recall rose 0.022 / 0.016 /
+    #: 0.028 on tuning / held-out / fresh seeds (200k) for 1 / 6 / 24 more false bans per
+    #: 1.6M benign, and the 1M leave-one-archetype-out check was not run with it
+    #: (``docs/banwaves.md``, "Accounts Leiden leaves alone").
+    attach_rel: float = 0.0
     #: Risk itself is not set here: a fitted :class:`graphlink.detect.riskmodel.RiskModel`
     #: scores the cluster features (the shipped default, or one ``graphlink
     #: calibrate`` fitted on investigators' decisions).

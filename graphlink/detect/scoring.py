@@ -588,6 +588,9 @@ def score_clusters(
                                    config.household_bridge, config.household_exit_ratio)
     tie = np.where(attached[members], 0.0, tie)
     account_risk = account_risk_of(risk[mc], tie)
+    a_acc, a_c, a_w, a_mask = strongly_tied_outsiders(
+        g, node_c, np.where(lifted, np.nan, med_strength), config.attach_rel)
+    a_tie = np.minimum(1.0, a_w / np.maximum(med_strength[a_c], 1e-12))
 
     clusters = pd.DataFrame({"label": eligible, "size": size.astype(np.int64), "risk": risk})
     clusters["reasons"] = reasons_from_masks(cm)
@@ -606,11 +609,59 @@ def score_clusters(
 
     mem = pd.DataFrame(
         {
-            "account_id": nodes["account_id"].to_numpy()[members],
-            "label": eligible[mc],
-            "account_risk": account_risk,
-            "reasons": reasons_from_masks(am),
-            "strength": st,
+            "account_id": nodes["account_id"].to_numpy()[np.r_[members, a_acc]],
+            "label": eligible[np.r_[mc, a_c]],
+            "account_risk": np.r_[account_risk, account_risk_of(risk[a_c], a_tie)],
+            "reasons": reasons_from_masks(np.r_[am, a_mask]),
+            "strength": np.r_[st, a_w],
         }
     )
     return Scored(clusters=clusters, members=mem)
+
+
+#: The least summed weight an outsider needs to join a cluster (one card link's weight).
+ATTACH_FLOOR = 1.0
+
+
+def strongly_tied_outsiders(
+    g: AccountGraph, node_c: np.ndarray, med_strength: np.ndarray, attach_rel: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Accounts in no cluster whose links into one cluster are as strong as its members'.
+
+    Returns, for each such account: its node, the cluster (index into ``med_strength``)
+    it is most strongly linked to, that summed link weight, and the reason mask of
+    those links.  Kept when the weight reaches ``attach_rel`` x the cluster's median
+    member and at least the weight of one personal link (``ATTACH_FLOOR``); a cluster
+    whose ``med_strength`` is NaN takes nobody (0 turns it off).
+
+    Why: Leiden's CPM and the periphery pruning leave outside every cluster accounts
+    whose weight is spread over a ring's proxy exits (CPM weighs each cluster
+    separately; pruning detaches members tied by addresses alone), yet some are tied as
+    strongly as a typical member: without behaviour pairs, 28 % of a no-behaviour ring's
+    accounts were in no cluster (seed 21, 200k).  They join *after* the cluster is
+    scored: re-admitting them before scoring dilutes the features the model was fitted
+    on and lowered recall.  The floor keeps a cluster of weakly tied members (whose
+    median is small) from taking every VPN user on its exits, and a cluster raised by
+    ``campaign_link`` was not certain on its own, so it takes nobody.
+    """
+    e = np.array([], np.int64)
+    if attach_rel <= 0 or not len(g.src) or not len(med_strength):
+        return e, e, np.array([]), e
+    a = np.r_[g.src, g.dst]
+    b = np.r_[g.dst, g.src]
+    sel = (node_c[a] < 0) & (node_c[b] >= 0)
+    if not sel.any():
+        return e, e, np.array([]), e
+    w = np.r_[g.weight, g.weight][sel]
+    bits = np.r_[g.bits, g.bits][sel].astype(np.int64)
+    d = pd.DataFrame({"a": a[sel], "c": node_c[b[sel]], "w": w, "bits": bits})
+    agg = d.groupby(["a", "c"], sort=False).agg(w=("w", "sum"), bits=("bits", np.bitwise_or.reduce))
+    agg = agg.reset_index().sort_values(["w", "a", "c"], ascending=[False, True, True])
+    agg = agg.drop_duplicates("a")
+    med = med_strength[agg["c"].to_numpy()]
+    wt = agg["w"].to_numpy()
+    keep = ~np.isnan(med) & (wt >= attach_rel * np.nan_to_num(med)) & (wt >= ATTACH_FLOOR)
+    agg = agg[keep].sort_values("a")
+    return (agg["a"].to_numpy(np.int64), agg["c"].to_numpy(np.int64), agg["w"].to_numpy(float),
+            _link_reason_mask(agg["bits"].to_numpy(np.int64)))
+
