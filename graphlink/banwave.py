@@ -365,9 +365,16 @@ def own_domain_orgs(clusters: pd.DataFrame, share: float) -> set[str]:
         top, excl = f.get("email_domain_top_share"), f.get("email_domain_exclusive")
         if top is None or excl is None or pd.isna(top) or pd.isna(excl):
             continue
-        if float(top) >= share and float(excl) >= share:
+        if presents_as_org(float(top), float(excl), share):
             out.add(str(row["cluster_id"]))
     return out
+
+
+def presents_as_org(top_share: float, exclusive: float, share: float) -> bool:
+    """The own-domain rule itself, shared by the wave and the sign-up index: ``share`` or
+    more of a cluster's members on its top e-mail domain (``top_share``), and ``share`` or
+    more of that domain's accounts inside the cluster (``exclusive``); ``share`` 0: off."""
+    return share > 0 and top_share >= share and exclusive >= share
 
 
 def _features(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -68,7 +68,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from graphlink.banwave import DEFAULT_OWN_DOMAIN_SHARE, DEFAULT_VERIFIED_ORG_MIN_RISK
+from graphlink.banwave import (
+    DEFAULT_OWN_DOMAIN_SHARE,
+    DEFAULT_VERIFIED_ORG_MIN_RISK,
+    presents_as_org,
+)
 
 #: Decision thresholds on the risk score: below REVIEW allow, from BLOCK on block.
 #: In the unit of the score (cluster risk x specificity).  Measured operating point
@@ -281,14 +285,14 @@ def build_index(
     for (d, cid), m in domain_rows.items():
         if m > top_domain.get(cid, (0, 0))[0]:
             top_domain[cid] = (m, max(totals.get(d, 0), m))
-    share = DEFAULT_OWN_DOMAIN_SHARE
     infos = {
         cid: ClusterInfo(
             cid, risk, size, reasons, plans[cid].most_common(1)[0][0] if plans.get(cid) else None,
             ring if ring in raw else cid,
             protected_org=(risk < DEFAULT_VERIFIED_ORG_MIN_RISK and cid in top_domain
-                           and top_domain[cid][0] >= share * max(size, 1)
-                           and top_domain[cid][0] >= share * top_domain[cid][1]),
+                           and presents_as_org(top_domain[cid][0] / max(size, 1),
+                                               top_domain[cid][0] / top_domain[cid][1],
+                                               DEFAULT_OWN_DOMAIN_SHARE)),
         )
         for cid, (risk, size, reasons, ring) in raw.items()
     }

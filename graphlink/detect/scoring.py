@@ -456,12 +456,10 @@ def attached_households(
         more = (ib[~same] & ~address) != 0
         not_address = (np.bincount(cs[~same], weights=more, minlength=n)
                        + np.bincount(cd[~same], weights=more, minlength=n)) > 0
-        ext = ~inside
-        es, ed, ew = src[ext], dst[ext], weight[ext]
-        leaving = (np.bincount(comp[es][cs_all[ext] >= 0], weights=ew[cs_all[ext] >= 0],
-                               minlength=n)
-                   + np.bincount(comp[ed][cd_all[ext] >= 0], weights=ew[cd_all[ext] >= 0],
-                                 minlength=n))
+        # links leaving a cluster, counted for the end that is in one
+        out_s, out_d = ~inside & (cs_all >= 0), ~inside & (cd_all >= 0)
+        leaving = (np.bincount(comp[src[out_s]], weights=weight[out_s], minlength=n)
+                   + np.bincount(comp[dst[out_d]], weights=weight[out_d], minlength=n))
         behind_exit = ~not_address & (bridge > 0) & (leaving >= exit_ratio * bridge)
         attached |= behind_exit[comp]
     return small & attached
