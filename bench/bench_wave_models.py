@@ -1,4 +1,4 @@
-"""Risk models, the household bar and the own-domain org rule, side by side on unseen seeds.
+"""Risk models, the household rules and the own-domain org rule, side by side on unseen seeds.
 
 Why: a model or a wave rule is only worth shipping if it helps on worlds it was not
 chosen on, and "helps" has two halves: the wave at the shipped bar (precision, recall,
@@ -12,6 +12,7 @@ and household bar -> ``select_wave`` -> ``wave_metrics``.
 
     .venv/bin/python bench/bench_wave_models.py --seeds 23 24 25 26 27 28 29 30 \\
         --models shipped /tmp/old --household 0 0.3 --exit-ratio 0 1 --own-domain 0 0.8
+    .venv/bin/python bench/bench_wave_models.py --seeds 23 24 25 26 27 28 29 30 --household-max 0 8
     .venv/bin/python bench/bench_wave_models.py --seeds 21 22 105 107 109 111 113 115
 
 ``--models``: ``shipped`` (the package's default pair) or a path prefix ``P`` naming
@@ -61,15 +62,17 @@ def caught_at_budgets(risk: pd.Series, is_ring: pd.Series, n_benign: int) -> dic
 
 
 def run(n: int, seeds: list[int], models: list[str], bars: list[float],
-        own_domain: list[float], exits: list[float], attach: list[float]) -> pd.DataFrame:
+        own_domain: list[float], exits: list[float], attach: list[float],
+        hh_max: list[int]) -> pd.DataFrame:
     rows = []
     for seed, with_sim, p in generated_worlds(n, seeds):
         ring = set(p.truth.loc[p.truth["segment"] == "ring", "account_id"])
         for spec in models:
             model = load(spec, with_sim)
-            for bar, ex, at in [(b, x, t) for b in bars for x in exits for t in attach]:
+            for bar, ex, at, hm in [(b, x, t, h) for b in bars for x in exits for t in attach
+                                    for h in hh_max]:
                 cfg = DetectionConfig().with_(household_bridge=bar, household_exit_ratio=ex,
-                                              attach_rel=at)
+                                              attach_rel=at, household_max_size=hm)
                 det = detect_links(p.links, cfg, clustering=p.clustering, model=model)
                 for od in own_domain:
                     e = select_wave(det.clusters, det.members, p.links.accounts,
@@ -82,6 +85,7 @@ def run(n: int, seeds: list[int], models: list[str], bars: list[float],
                     caught = caught_at_budgets(risk, low["account_id"].isin(ring), n)
                     rows.append({"seed": seed, "behaviour": with_sim, "model": spec,
                                  "household": bar, "exit": ex, "attach": at, "own_domain": od,
+                                 "household_max": hm,
                                  "tp": m.tp, "fp": m.fp,
                                  "ring": m.n_ring, "whole": m.core_groups_banned_whole,
                                  "startups": m.whole_groups_banned.get("startup", 0),
@@ -91,18 +95,20 @@ def run(n: int, seeds: list[int], models: list[str], bars: list[float],
 
 
 def render(df: pd.DataFrame, seeds: list[int]) -> Table:
-    g = (df.groupby(["behaviour", "model", "household", "exit", "attach", "own_domain"],
+    g = (df.groupby(["behaviour", "model", "household", "household_max", "exit", "attach",
+                     "own_domain"],
                     sort=False)
          .sum(numeric_only=True).sort_index(level=0, ascending=False, sort_remaining=False))
     t = Table(title=f"ban wave at the shipped bar, and ranking, seeds {', '.join(map(str, seeds))}")
-    cols = ("behaviour pairs", "model", "household bar", "exit ratio", "attach", "own-domain org",
-            "precision", "recall",
+    cols = ("behaviour pairs", "model", "household bar", "household max", "exit ratio", "attach",
+            "own-domain org", "precision", "recall",
             "false bans", "whole groups", "startups whole",
             *(f"recall at {b} false bans / 1M" for b in BUDGETS))
     for c in cols:
         t.add_column(c, justify="right")
-    for (beh, model, bar, ex, at, od), r in g.iterrows():
+    for (beh, model, bar, hm, ex, at, od), r in g.iterrows():
         t.add_row("yes" if beh else "no", str(model), "off" if bar <= 0 else f"{bar:g}",
+                  "any" if hm <= 0 else str(hm),
                   "off" if ex <= 0 else f"{ex:g}", "off" if at <= 0 else f"{at:g}",
                   "off" if od <= 0 else f"{od:g}",
                   f"{r.tp / max(r.tp + r.fp, 1):.4f}", f"{r.tp / max(r.ring, 1):.4f}",
@@ -123,6 +129,9 @@ def main() -> None:
     ap.add_argument("--exit-ratio", type=float, nargs="+",
                     default=[DetectionConfig().household_exit_ratio],
                     help="DetectionConfig.household_exit_ratio values (0: off)")
+    ap.add_argument("--household-max", type=int, nargs="+",
+                    default=[DetectionConfig().household_max_size],
+                    help="DetectionConfig.household_max_size values (0: any size)")
     ap.add_argument("--attach", type=float, nargs="+", default=[DetectionConfig().attach_rel],
                     help="DetectionConfig.attach_rel values (0: off)")
     ap.add_argument("--own-domain", type=float, nargs="+",
@@ -130,7 +139,8 @@ def main() -> None:
                     help="WaveParams.own_domain_share values (0: the rule off)")
     ap.add_argument("--csv", type=Path, help="write the per-seed rows here")
     a = ap.parse_args()
-    df = run(a.accounts, a.seeds, a.models, a.household, a.own_domain, a.exit_ratio, a.attach)
+    df = run(a.accounts, a.seeds, a.models, a.household, a.own_domain, a.exit_ratio, a.attach,
+             a.household_max)
     if a.csv:
         df.to_csv(a.csv, index=False)
     console.print(render(df, a.seeds))

@@ -277,6 +277,11 @@ def test_a_household_hanging_on_one_bridge_is_attached_not_part_of_the_ring():
     assert not attached_households(16, src[small], dst[small], w[small].astype(float),
                                    bits[small], sub_c, 0.3).any()
     assert not attached_households(16, src, dst, w.astype(float), bits, node_c, 0.0).any()
+    # a household is a handful of people: capped below the family's four, it is not one
+    capped = attached_households(16, src, dst, w.astype(float), bits, node_c, 0.3, max_size=3)
+    assert not capped.any()
+    at_four = attached_households(16, src, dst, w.astype(float), bits, node_c, 0.3, max_size=4)
+    assert at_four.tolist() == got.tolist()
 
 
 def test_a_household_behind_a_public_exit_is_attached_a_ring_team_is_not():

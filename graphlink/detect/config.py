@@ -221,6 +221,17 @@ class DetectionConfig:
     #: for 9 of 38,400 ring accounts; 1 removed 5 for 82, 0.5 removed 7 for 412;
     #: with behaviour pairs no setting changed the wave (``docs/banwaves.md``).
     household_exit_ratio: float = 2.0
+    #: Most members a group may have and still count as a household for the two rules
+    #: above (0: any size).  A family sharing one card is a handful of people; twenty
+    #: accounts on one card are a card-sharing team, which is what a ring's aged
+    #: (bought) accounts look like: weakly bridged to the rest of their cluster
+    #: because they did not sign up in its burst.  Seed 111 (200k): the bridge rule
+    #: skipped 104 of a campaign's 281 aged ring accounts in teams of 20+, while every
+    #: benign household it attached in four worlds was a family of <= 6 or a company
+    #: team.  8 is a household's size, not a fitted value.  Measured at 200k on seeds
+    #: 23-30, 21/22/105-115 odd and 117-131 odd: no false ban added on any, +4 to +346
+    #: ring accounts banned per 38,400 (``docs/banwaves.md``, "Households are small").
+    household_max_size: int = 8
     #: Clusters below this risk are not written to Neo4j (benign households, ...).
     min_write_risk: float = 0.2
 

@@ -394,7 +394,7 @@ def evidence_families(f: pd.DataFrame | dict[str, Any], rs: float) -> np.ndarray
 
 def attached_households(
     n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, bits: np.ndarray,
-    node_c: np.ndarray, max_bridge: float, exit_ratio: float = 0.0,
+    node_c: np.ndarray, max_bridge: float, exit_ratio: float = 0.0, max_size: int = 0,
 ) -> np.ndarray:
     """Per account: whether it belongs to a household merely attached to its cluster.
 
@@ -449,7 +449,7 @@ def attached_households(
     csize = np.zeros(n, dtype=np.int64)
     csize[in_cluster] = cluster_size[node_c[in_cluster]]
     k = comp_size[comp]
-    small = in_cluster & (k >= 2) & (2 * k < csize)
+    small = in_cluster & (k >= 2) & (2 * k < csize) & ((k <= max_size) if max_size > 0 else True)
     attached = bridge[comp] < max_bridge * inner[comp] if max_bridge > 0 else np.zeros(n, bool)
     if exit_ratio > 0:
         address = L.IP | L.PROXY | L.DATACENTER
@@ -583,7 +583,8 @@ def score_clusters(
     med_strength = pd.Series(st).groupby(mc).median().reindex(range(n_c)).to_numpy()
     tie = np.minimum(1.0, st / np.maximum(med_strength[mc], 1e-12))
     attached = attached_households(n, g.src, g.dst, g.weight, g.bits, node_c,
-                                   config.household_bridge, config.household_exit_ratio)
+                                   config.household_bridge, config.household_exit_ratio,
+                                   config.household_max_size)
     tie = np.where(attached[members], 0.0, tie)
     account_risk = account_risk_of(risk[mc], tie)
     a_acc, a_c, a_w, a_mask = strongly_tied_outsiders(
