@@ -401,8 +401,8 @@ def attached_households(
     ``src, dst, weight, bits``: the account graph's links (any; those inside one
     cluster of ``node_c`` define households and bridges).  A household is a connected
     group of members joined by their own personal links (card, device, identifier).
-    It is *attached* when it has two or more members, is smaller than half its
-    cluster, and either
+    It is *attached* when it has two or more members (at most ``max_size``; 0: any
+    number), is smaller than half its cluster, and either
 
     * its links to the rest of the cluster weigh less than ``max_bridge`` times its
       links inside the group, or
@@ -449,7 +449,8 @@ def attached_households(
     csize = np.zeros(n, dtype=np.int64)
     csize[in_cluster] = cluster_size[node_c[in_cluster]]
     k = comp_size[comp]
-    small = in_cluster & (k >= 2) & (2 * k < csize) & ((k <= max_size) if max_size > 0 else True)
+    cap = max_size if max_size > 0 else n
+    small = in_cluster & (k >= 2) & (k <= cap) & (2 * k < csize)
     attached = bridge[comp] < max_bridge * inner[comp] if max_bridge > 0 else np.zeros(n, bool)
     if exit_ratio > 0:
         address = L.IP | L.PROXY | L.DATACENTER
