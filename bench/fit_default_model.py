@@ -28,7 +28,7 @@ from graphlink.detect.training import (  # noqa: E402
     LOGISTIC_FEATURES,
     MODEL_FEATURES,
     fit_risk_model,
-    without_similarity,
+    no_similarity_features,
 )
 from graphlink.holdout import TRAINING_SEEDS, training_tables  # noqa: E402
 
@@ -84,7 +84,7 @@ def main() -> None:
         kind=a.kind,
         max_fp_rate=a.max_fp_rate,
         prefix="synth-nosim",
-        features=without_similarity(feats),
+        features=no_similarity_features(feats),
         trained_on=model.trained_on | {"variant": "no similarity features"},
     )
     plain.save(a.out.with_name(a.out.stem + "_no_similarity.json"))

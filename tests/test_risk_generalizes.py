@@ -375,3 +375,27 @@ def test_an_outsider_tied_like_a_member_joins_after_scoring():
     light = np.where(src == 4, 0.2, w.astype(float))                # outsider: 0.8 in all
     g2 = SimpleNamespace(src=src, dst=dst, weight=light, bits=bits)
     assert strongly_tied_outsiders(g2, node_c, np.array([0.5]), 0.5)[0].tolist() == []  # type: ignore[arg-type]
+
+
+def test_without_pairs_one_unusual_domain_counts_against_risk_only():
+    """The model for snapshots without behaviour pairs reads one top share: how much of a
+    cluster sits on one unusual e-mail domain (a startup on its own domain), and only as
+    evidence against.  More members on that domain never raises risk, and it does lower
+    it: a ring cannot gain by spreading its members over domains."""
+    from dataclasses import replace
+
+    from graphlink.detect.training import OWN_DOMAIN_TERM
+
+    plain = default_model(has_similarity=False)
+    assert OWN_DOMAIN_TERM in plain.features and OWN_DOMAIN_TERM not in default_model().features
+    assert plain.trained_on["monotonic"][OWN_DOMAIN_TERM] == -1
+    links, _ = add_dc_group(*make_links(n_benign=3000, ring_sizes=(), seed=4), size=35)
+    links = replace(links, similarity=links.similarity.iloc[:0])
+    clusters = detect_links(links, DetectionConfig(), seed=11).clusters
+    row = clusters.loc[clusters["risk"].idxmax()]
+    frame = pd.DataFrame([row] * 11).assign(
+        email_domain_surprise=1.0, email_domain_top_share=np.linspace(0.0, 1.0, 11)
+    )
+    logit = plain.logit(frame)
+    assert np.all(np.diff(logit) <= 1e-9)
+    assert logit[-1] < logit[0] - 0.5

@@ -97,9 +97,27 @@ SIMILARITY_FEATURES: frozenset[str] = frozenset({
 #: recruiting more accounts.
 FEATURE_SIGN: dict[str, int] = {"external_share": -1, "org_share": -1}
 
+#: A company on its own domain: the share of members on the cluster's top e-mail domain
+#: times how unusual that domain is in this snapshot.  Evidence *against* (-1), used by
+#: the model for snapshots without behaviour pairs only.  Why there: without pairs, a
+#: ring head on its own subnet with a shared card looks like a startup to every other
+#: feature, and ``email_domain_surprise`` alone (+1) cannot tell "members spread over
+#: unusual domains" from "all on one company's domain".  Measured on held-out and fresh
+#: seeds (``docs/risk-model.md``, "A company's own domain"): recall +0.06 to +0.09, false
+#: bans +1 per 8 worlds.  With pairs it was not shipped: it banned families whole.
+OWN_DOMAIN_TERM = "email_domain_top_share*email_domain_surprise"
+FEATURE_SIGN[OWN_DOMAIN_TERM] = -1
+
+
 def without_similarity(features: Sequence[str]) -> list[str]:
     """``features`` minus everything computed from behaviour_similarity pairs."""
     return [f for f in features if not set(f.split("*")) & SIMILARITY_FEATURES]
+
+
+def no_similarity_features(features: Sequence[str] = MODEL_FEATURES) -> list[str]:
+    """The features of the model for snapshots without behaviour pairs: ``features``
+    without the similarity ones, plus :data:`OWN_DOMAIN_TERM`."""
+    return [*without_similarity(features), OWN_DOMAIN_TERM]
 
 #: The risk the ban wave bans at by default (``graphlink.banwave.DEFAULT_MIN_RISK``).
 BAN_BAR = 0.9
@@ -330,8 +348,10 @@ def fit_risk_model(
     oof, k = out_of_fold_logit(table, model.features, kind, C)
     bar, stats = _bar_shift(table, oof, max_fp_rate)
     shift = float(np.log(BAN_BAR / (1 - BAN_BAR))) - bar
+    # the caller's notes first: a variant fitted with another model's notes (the
+    # no-similarity model) must still record its own monotone signs
     info = (
-        dict(model.trained_on) | dict(trained_on or {})
+        dict(trained_on or {}) | dict(model.trained_on)
         | stats
         | {
             "clusters": len(table),
