@@ -298,9 +298,9 @@ def evaluate_twice(args: argparse.Namespace, pairs_file: Path,
                    other_pairs: Path | None = None) -> list[dict]:
     from dataclasses import replace
 
-    from graphlink.banwave import DEFAULT_MIN_RISK
+    from graphlink.banwave import WaveParams, select_wave
     from graphlink.detect import DEFAULT_SEED, DetectionConfig, detect_links
-    from graphlink.evaluate import evaluate_flags
+    from graphlink.holdout import wave_metrics
 
     sc = scenario(args)
     truth = sc.truth
@@ -318,16 +318,25 @@ def evaluate_twice(args: argparse.Namespace, pairs_file: Path,
     for label, links in runs:
         t = time.perf_counter()
         res = detect_links(links, DetectionConfig(), seed=DEFAULT_SEED)
-        flagged = res.members.loc[
-            res.members["cluster_risk"] >= DEFAULT_MIN_RISK, ["account_id", "cluster_id"]
-        ]
-        m = evaluate_flags(flagged, truth, method=label, seconds=time.perf_counter() - t)
+        # the wave `graphlink banwave` would commit (skip rules included): what
+        # `graphlink evaluate` scores, not every member of a cluster over the bar
+        wave = select_wave(res.clusters, res.members, links.accounts, WaveParams())
+        m, per = wave_metrics(wave.entries, truth, method=label)
+        seconds = time.perf_counter() - t
         rows.append({"label": label, "similarity_pairs": len(links.similarity),
                      "precision": m.precision, "recall": m.recall, "flagged": m.n_flagged,
                      "whole_groups_banned": sum(m.whole_groups_banned.values()),
-                     "false_bans": m.false_bans_per_segment, "seconds": m.seconds})
+                     "false_bans": m.false_bans_per_segment, "seconds": seconds,
+                     "recall_per_archetype": per})
+        fb = {k: v for k, v in m.false_bans_per_segment.items() if v}
         print(f"  {label:<31} P={m.precision:.4f} R={m.recall:.4f} flagged={m.n_flagged:,} "
-              f"false bans {m.false_bans_per_segment} ({m.seconds:.0f}s)", flush=True)
+              f"whole groups {sum(m.whole_groups_banned.values())} false bans {fb} "
+              f"({seconds:.0f}s)", flush=True)
+    archetypes = sorted({a for r in rows for a in r["recall_per_archetype"]})
+    print(f"  {'recall per archetype':<31} " + " ".join(f"{a[:14]:>14}" for a in archetypes))
+    for r in rows:
+        print(f"  {r['label']:<31} " + " ".join(
+            f"{r['recall_per_archetype'].get(a, float('nan')):>14.3f}" for a in archetypes))
     return rows
 
 
