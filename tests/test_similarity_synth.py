@@ -167,3 +167,28 @@ def test_synth_cli_requests_without_upstream_pairs(tmp_path: Path) -> None:
     assert (out / "behaviour_similarity.parquet").exists() and not (
         out / "requests.parquet"
     ).exists()
+
+
+def test_a_ring_without_behaviour_pairs_leaves_no_trace_in_the_log_either() -> None:
+    """The log and the upstream pairs tell the same story: a ``no_behaviour`` ring (no
+    behaviour_similarity pairs upstream) shares no templates, sessions or pivot in its log,
+    so no pair is derived inside it, while a reseller pool's members are paired."""
+    sc = synth.generate(3_000, ring_accounts=400, seed=5,
+                        archetypes=("no_behaviour", "reseller_pool"))
+    truth = sc.truth.set_index("account_id")
+    quiet = set(truth.index[truth.archetype == "no_behaviour"])
+    assert len(quiet) >= 30
+    up = sc.behaviour_similarity
+    assert not (up.account_a.isin(quiet) | up.account_b.isin(quiet)).any()
+    acc = RequestAccumulator(bucket_seconds=60)
+    for t in iter_requests(sc, 150_000, seed=5, chunk_rows=60_000):
+        f = t.to_pandas()
+        acc.add(f["account_id"],
+                f["ts"].dt.tz_convert(None).to_numpy().astype("datetime64[ms]").astype(np.int64),
+                f["model"], f["prompt_fingerprint"])
+    p = derive(acc.finish()).pairs
+    ca = truth.campaign.reindex(p.account_a).to_numpy()
+    same = (ca == truth.campaign.reindex(p.account_b).to_numpy()) & (ca != "")
+    touches_quiet = p.account_a.isin(quiet) | p.account_b.isin(quiet)
+    assert not (same & touches_quiet).any()
+    assert (same & ~touches_quiet).sum() > 50

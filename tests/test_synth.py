@@ -96,7 +96,8 @@ def test_columns_match_spec(sc: Scenario) -> None:
     ]
     assert list(sc.identifiers.columns) == ["account_id", "kind", "value", "first_seen"]
     assert list(sc.behaviour_similarity.columns) == ["account_a", "account_b", "score", "signal"]
-    assert list(sc.truth.columns) == ["account_id", "campaign", "segment", "group", "archetype"]
+    assert list(sc.truth.columns) == ["account_id", "campaign", "segment", "group", "archetype",
+                                      "behaviour_pairs"]
     assert str(sc.accounts.created_at.dtype) == "datetime64[ms, UTC]"
 
 
@@ -226,8 +227,9 @@ def test_switching_format_removes_the_old_files(sc: Scenario, tmp_path: Path) ->
 def test_write_truth(sc: Scenario, tmp_path: Path) -> None:
     path = write_truth(sc, tmp_path / "truth.csv")
     back = pd.read_csv(path, dtype=str, keep_default_na=False)
-    assert list(back.columns) == ["account_id", "campaign", "segment", "group", "archetype"]
-    pd.testing.assert_frame_equal(back, sc.truth.astype(object), check_dtype=False)
+    assert list(back.columns) == ["account_id", "campaign", "segment", "group", "archetype",
+                                  "behaviour_pairs"]
+    pd.testing.assert_frame_equal(back, sc.truth.astype(str).astype(object), check_dtype=False)
 
 
 # --- the scenario is hard in the ways the brief asks -----------------------------------------
@@ -860,3 +862,20 @@ def test_cli_usage_errors_are_one_clear_message_not_a_traceback(
     assert proc.returncode == 2, out
     assert message in out and "Traceback" not in out, out
     assert not (tmp_path / "snap").exists()
+
+
+def test_truth_counts_each_ring_accounts_upstream_pairs_even_without_the_table() -> None:
+    """``behaviour_pairs``: a ring account's upstream pairs with a campaign mate, the same
+    whether or not the snapshot keeps the table; none for a no_behaviour ring."""
+    a = generate(2_000, seed=9, ring_accounts=400)
+    b = generate(2_000, seed=9, ring_accounts=400, with_similarity=False)
+    assert a.truth.equals(b.truth)
+    t = a.truth.set_index("account_id")
+    p = a.behaviour_similarity
+    ca, cb = t.campaign.reindex(p.account_a).to_numpy(), t.campaign.reindex(p.account_b).to_numpy()
+    same = p[(ca == cb) & (ca != "")]
+    counted = pd.concat([same.account_a, same.account_b]).value_counts()
+    has = t.behaviour_pairs > 0
+    assert set(t.index[has]) == set(counted.index)
+    assert (t.loc[t.segment != "ring", "behaviour_pairs"] == 0).all()
+    assert (t.loc[t.archetype == "no_behaviour", "behaviour_pairs"] == 0).all()

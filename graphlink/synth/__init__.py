@@ -101,7 +101,7 @@ TABLES = (
     "identifiers",
     "behaviour_similarity",
 )
-TRUTH_COLUMNS = ("account_id", "campaign", "segment", "group", "archetype")
+TRUTH_COLUMNS = ("account_id", "campaign", "segment", "group", "archetype", "behaviour_pairs")
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """A raw request log (the spec's optional ``requests`` table) consistent with a scenario.
 
 Built from a generated :class:`~graphlink.synth.Scenario` alone: its truth
-(``account_id, campaign, segment, group``; any further column is ignored),
+(``account_id, campaign, segment, group``; a ``behaviour_pairs`` column is read when
+present, any further column is ignored),
 its accounts (sign-up time) and its IP observations (the ``ip`` column), so it
 keeps working whatever generates the rings.  What each population does:
 
@@ -13,7 +14,12 @@ keeps working whatever generates the rings.  What each population does:
   mundane prompts at times of their own.  A tenth of the accounts are mostly
   mundane.  Three sub-rings in four move ~90% of their traffic to the newest
   model within a day of its first appearance, together (within a minute or
-  two); the others a week later.
+  two); the others a week later.  When the truth has ``behaviour_pairs`` (the
+  generator's: upstream pairs with a campaign mate, counted even where the
+  snapshot drops them), a ring account with none (the ``no_behaviour`` archetype,
+  a weak link's hangers-on) leaves no trace in the log either: no shared
+  templates, no scripted sessions, no joint pivot.  So the log and the upstream
+  pairs tell the same story, account by account.
 * **campus** students (segment ``campus``, ``group`` the campus): classes of
   about 60 meet twice a week at a fixed hour; in that hour a student sends
   the week's homework prompts (the same fingerprints for the whole class),
@@ -106,6 +112,7 @@ class _Plan:
     count: np.ndarray
     pref_hour: np.ndarray
     mundane: np.ndarray
+    scripted: np.ndarray  # ring accounts whose traffic shows their ring (templates, sessions)
     p_model_b: np.ndarray
     adopt: np.ndarray  # second from which the new model is used (huge: never)
     new_share: np.ndarray
@@ -143,6 +150,9 @@ def _plan(scenario: Any, n_requests: int, seed: int, p: RequestParams) -> _Plan:
     lo = np.clip(np.nan_to_num(created, nan=start).astype(np.int64), start, end - HOUR)
 
     ring, campus, heavy = seg == "ring", seg == "campus", seg == "heavy_user"
+    scripted = np.asarray(ring, dtype=bool).copy()
+    if "behaviour_pairs" in truth:
+        scripted &= pd.to_numeric(truth["behaviour_pairs"]).fillna(0).to_numpy() > 0
     w = rng.lognormal(0.0, 0.8, n)
     w[ring] = p.ring_weight * rng.lognormal(0.0, 0.5, int(ring.sum()))
     w[campus] *= p.campus_weight
@@ -163,8 +173,8 @@ def _plan(scenario: Any, n_requests: int, seed: int, p: RequestParams) -> _Plan:
     never = np.iinfo(np.int64).max // 4
     adopt = np.full(n, never, dtype=np.int64)
     new_share = rng.uniform(0.2, 0.7, n)
-    benign = ~ring
-    adopters = benign & (rng.random(n) < p.benign_adopt_rate)
+    # everybody but a scripted fleet adopts the new model gradually, at times of their own
+    adopters = ~scripted & (rng.random(n) < p.benign_adopt_rate)
     adopt[adopters] = release + rng.exponential(6 * DAY, int(adopters.sum())).astype(np.int64)
     early = heavy & (rng.random(n) < p.heavy_early_rate)
     adopt[early] = release + rng.integers(0, DAY, int(early.sum()))
@@ -191,9 +201,9 @@ def _plan(scenario: Any, n_requests: int, seed: int, p: RequestParams) -> _Plan:
         g_len = rng.integers(5, 16, G)
         sess_len[ring_groups] = g_len[:, None]
         med = pd.Series(count[ring]).groupby(group[ring]).median().reindex(ring_groups).to_numpy()
-        scripted = med * p.ring_template_share * p.ring_sync_share
+        per_account = med * p.ring_template_share * p.ring_sync_share
         n_sess[ring_groups] = np.clip(
-            np.rint(scripted / (p.ring_session_join * g_len * 0.8)), 3, S
+            np.rint(per_account / (p.ring_session_join * g_len * 0.8)), 3, S
         ).astype(np.int64)
         pool[ring_groups] = rng.integers(12, 41, G)
         pivot_day_one = rng.random(G) < p.ring_pivot_rate
@@ -204,7 +214,7 @@ def _plan(scenario: Any, n_requests: int, seed: int, p: RequestParams) -> _Plan:
         )
         pivot_of = np.zeros(n_groups, dtype=np.int64)
         pivot_of[ring_groups] = g_pivot
-        members = np.flatnonzero(ring & (group >= 0))
+        members = np.flatnonzero(scripted & (group >= 0))
         moves = rng.random(len(members)) < p.ring_member_pivot
         m = members[moves]
         adopt[m] = pivot_of[group[m]] + np.abs(rng.normal(0, 60, len(m))).astype(np.int64)
@@ -236,7 +246,7 @@ def _plan(scenario: Any, n_requests: int, seed: int, p: RequestParams) -> _Plan:
     pref[seg == "company"] = rng.integers(9, 17, int((seg == "company").sum()))
     return _Plan(
         ids=ids, seg=seg, group=group, campaign=campaign, lo=lo, end=end, count=count,
-        pref_hour=pref, mundane=ring & (rng.random(n) < p.ring_mundane_rate),
+        pref_hour=pref, mundane=ring & (rng.random(n) < p.ring_mundane_rate), scripted=scripted,
         p_model_b=rng.beta(2, 3, n), adopt=adopt, new_share=new_share, cls=cls,
         class_days=class_days, class_hour=class_hour, sess_start=sess_start, sess_len=sess_len,
         n_sess=n_sess, pool=pool, ip_start=ip_start, ip_count=ip_count, ips=ips,
@@ -252,7 +262,7 @@ def _chunk(pl: _Plan, accounts: np.ndarray, rng: np.random.Generator, p: Request
     n = len(owner)
     seg = pl.seg[owner]
     lo, end = pl.lo[owner], pl.end
-    ring, campus = seg == "ring", seg == "campus"
+    campus = seg == "campus"
 
     # personal time: a day of the account's span, an hour near its own
     t = lo + (rng.random(n) * (end - lo)).astype(np.int64)
@@ -291,7 +301,7 @@ def _chunk(pl: _Plan, accounts: np.ndarray, rng: np.random.Generator, p: Request
                        salt=pl.salt)
     # rings: the sub-ring's templates, most of them in its sessions
     share = np.where(pl.mundane[owner], 0.2, p.ring_template_share)
-    tpl = ring & (v < share) & (pl.group[owner] >= 0)
+    tpl = pl.scripted[owner] & (v < share) & (pl.group[owner] >= 0)
     if tpl.any():
         a, g = owner[tpl], pl.group[owner[tpl]]
         size = np.maximum(pl.pool[g], 1)
@@ -321,7 +331,7 @@ def _chunk(pl: _Plan, accounts: np.ndarray, rng: np.random.Generator, p: Request
 
     # a fleet is moved by its script at once: its first requests on the new model
     # come right at the switch (within two minutes)
-    moved = ring & (pl.adopt[owner] < pl.end) & (r < 3)
+    moved = pl.scripted[owner] & (pl.adopt[owner] < pl.end) & (r < 3)
     ts[moved] = pl.adopt[owner[moved]] + rng.integers(0, 120, int(moved.sum()))
     # models: an old one of one's own; the new one from the adoption time on
     model = (rng.random(n) < pl.p_model_b[owner]).astype(np.int8)

@@ -280,6 +280,14 @@ def _truth(w: World, ids: pa.Array, by_number: np.ndarray) -> pa.Table:
     campaign[is_c] = np.array(L.campaigns, dtype=object)[camp_idx[is_c]]
     archetype = np.full(L.n, "", dtype=object)
     archetype[is_c] = np.array(ARCHETYPES, dtype=object)[L.c_archetype[camp_idx[is_c]]]
+    # the upstream pairs each ring account has with a campaign mate, counted whether or
+    # not the snapshot keeps them: a request log of the same world shows coordination for
+    # exactly the accounts that have some (graphlink.synth.requests)
+    pa_, pb_ = w.pairs.column("a"), w.pairs.column("b")
+    ca = np.where(L.group[pa_] >= 0, L.g_campaign[np.maximum(L.group[pa_], 0)], -1)
+    cb = np.where(L.group[pb_] >= 0, L.g_campaign[np.maximum(L.group[pb_], 0)], -1)
+    mates = (ca == cb) & (ca >= 0) & (pa_ != pb_)
+    n_pairs = np.bincount(pa_[mates], minlength=L.n) + np.bincount(pb_[mates], minlength=L.n)
     return pa.table(
         {
             "account_id": ids.take(by_number),
@@ -289,5 +297,6 @@ def _truth(w: World, ids: pa.Array, by_number: np.ndarray) -> pa.Table:
             ),
             "group": pa.array(group, pa.string()),
             "archetype": pa.array(archetype, pa.string()),
+            "behaviour_pairs": pa.array(n_pairs[by_number], pa.int64()),
         }
     )
