@@ -1,6 +1,8 @@
 """Benchmark the ingest's read + validate stages (no store) against a baseline commit.
 
     .venv/bin/python bench/bench_validate.py --accounts 100000 --repeats 5 --baseline 70bc6b6
+    .venv/bin/python bench/bench_validate.py --accounts 1000000 --repeats 3 --baseline 5eaed8a \
+        --tables ip_observations                       # one table: the IPv6 fast path
 
 The snapshot comes from :mod:`graphlink.synth` (cached under
 ``/tmp/graphlink-bench-validate``).  The baseline's ``graphlink/`` and
@@ -35,9 +37,12 @@ except ImportError:
     from ingest.tables import TABLES, DERIVED_FROM
     from ingest.validate import validate
 snap = Path(sys.argv[1])
+only = set(sys.argv[2].split(",")) if len(sys.argv) > 2 and sys.argv[2] else None
 t = time.perf_counter()
 rows = 0
 for spec in (*TABLES, *DERIVED_FROM):
+    if only is not None and spec.name not in only:
+        continue
     tf = read.find_table_file(snap, spec.name)
     if tf is None:
         continue
@@ -61,9 +66,9 @@ def snapshot(n: int, fmt: str) -> Path:
     return out
 
 
-def run(code_dir: Path, snap: Path) -> tuple[int, float]:
+def run(code_dir: Path, snap: Path, tables: str = "") -> tuple[int, float]:
     proc = subprocess.run(
-        [sys.executable, "-c", WORKER, str(snap)],
+        [sys.executable, "-c", WORKER, str(snap), tables],
         cwd=code_dir,
         capture_output=True,
         text=True,
@@ -82,6 +87,8 @@ def main() -> None:
     ap.add_argument("--fmt", default="csv", choices=["csv", "csv.gz", "parquet"])
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--baseline", default="main")
+    ap.add_argument("--tables", default="",
+                    help="only these tables, comma-separated (e.g. ip_observations)")
     a = ap.parse_args()
     snap = snapshot(a.accounts, a.fmt)
     with tempfile.TemporaryDirectory() as tmp:
@@ -95,7 +102,7 @@ def main() -> None:
         times: dict[str, list[float]] = {"baseline": [], "this": []}
         for i in range(a.repeats):
             for name, d in (("baseline", base), ("this", REPO)):
-                rows, secs = run(d, snap)
+                rows, secs = run(d, snap, a.tables)
                 times[name].append(secs)
                 print(
                     f"repeat {i + 1} {name:8s} {rows:,} rows {secs:6.2f}s "
@@ -106,7 +113,8 @@ def main() -> None:
     print(
         f"median baseline ({a.baseline}) {mb:.2f}s, this {mt:.2f}s, "
         f"ratio this/baseline {mt / mb:.2f} "
-        f"({a.accounts:,} accounts, {a.fmt}, {time.strftime('%Y-%m-%d %H:%M')})"
+        f"({a.accounts:,} accounts, {a.fmt}, {a.tables or 'every table'}, "
+        f"{time.strftime('%Y-%m-%d %H:%M')})"
     )
 
 
