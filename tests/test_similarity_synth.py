@@ -22,10 +22,11 @@ def scenario() -> synth.Scenario:
 
 
 def _accumulate(scenario: synth.Scenario, *, batch: int = 60_000,
-                memory_mb: float | None = None) -> RequestAccumulator:
+                memory_mb: float | None = None, n_requests: int = 250_000,
+                seed: int = 3) -> RequestAccumulator:
     acc = RequestAccumulator(bucket_seconds=60, memory_mb=memory_mb)
     # the generator's rows depend on its chunk size: always 60,000, fed in ``batch`` rows
-    for t in iter_requests(scenario, 250_000, seed=3, chunk_rows=60_000):
+    for t in iter_requests(scenario, n_requests, seed=seed, chunk_rows=60_000):
         for lo in range(0, t.num_rows, batch):
             f = t.slice(lo, batch).to_pandas()
             acc.add(
@@ -180,13 +181,7 @@ def test_a_ring_without_behaviour_pairs_leaves_no_trace_in_the_log_either() -> N
     assert len(quiet) >= 30
     up = sc.behaviour_similarity
     assert not (up.account_a.isin(quiet) | up.account_b.isin(quiet)).any()
-    acc = RequestAccumulator(bucket_seconds=60)
-    for t in iter_requests(sc, 150_000, seed=5, chunk_rows=60_000):
-        f = t.to_pandas()
-        acc.add(f["account_id"],
-                f["ts"].dt.tz_convert(None).to_numpy().astype("datetime64[ms]").astype(np.int64),
-                f["model"], f["prompt_fingerprint"])
-    p = derive(acc.finish()).pairs
+    p = derive(_accumulate(sc, n_requests=150_000, seed=5).finish()).pairs
     ca = truth.campaign.reindex(p.account_a).to_numpy()
     same = (ca == truth.campaign.reindex(p.account_b).to_numpy()) & (ca != "")
     touches_quiet = p.account_a.isin(quiet) | p.account_b.isin(quiet)

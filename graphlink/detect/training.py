@@ -86,6 +86,16 @@ SIMILARITY_FEATURES: frozenset[str] = frozenset({
     "timing_sync_share", "model_pivot_share",
 })
 
+#: A company on its own domain: the share of members on the cluster's top e-mail domain
+#: times how unusual that domain is in this snapshot.  Evidence *against* (-1), used by
+#: the model for snapshots without behaviour pairs only.  Why there: without pairs, a
+#: ring head on its own subnet with a shared card looks like a startup to every other
+#: feature, and ``email_domain_surprise`` alone (+1) cannot tell "members spread over
+#: unusual domains" from "all on one company's domain".  Measured on held-out and fresh
+#: seeds (``docs/risk-model.md``, "A company's own domain"): recall +0.06 to +0.09, false
+#: bans +1 to +2 per 8 worlds.  With pairs it was not shipped: it banned families whole.
+OWN_DOMAIN_TERM = "email_domain_top_share*email_domain_surprise"
+
 #: Sign each feature's coefficient must have: +1 evidence of coordination
 #: (more of it never lowers risk), -1 evidence against, 0 either.  A feature
 #: whose fitted sign contradicts this is dropped and the model refitted: the
@@ -95,18 +105,7 @@ SIMILARITY_FEATURES: frozenset[str] = frozenset({
 #: negative (the generator's heavy users and big companies are benign), which
 #: would teach a ring to lower its risk by sending more traffic per account or
 #: recruiting more accounts.
-FEATURE_SIGN: dict[str, int] = {"external_share": -1, "org_share": -1}
-
-#: A company on its own domain: the share of members on the cluster's top e-mail domain
-#: times how unusual that domain is in this snapshot.  Evidence *against* (-1), used by
-#: the model for snapshots without behaviour pairs only.  Why there: without pairs, a
-#: ring head on its own subnet with a shared card looks like a startup to every other
-#: feature, and ``email_domain_surprise`` alone (+1) cannot tell "members spread over
-#: unusual domains" from "all on one company's domain".  Measured on held-out and fresh
-#: seeds (``docs/risk-model.md``, "A company's own domain"): recall +0.06 to +0.09, false
-#: bans +1 per 8 worlds.  With pairs it was not shipped: it banned families whole.
-OWN_DOMAIN_TERM = "email_domain_top_share*email_domain_surprise"
-FEATURE_SIGN[OWN_DOMAIN_TERM] = -1
+FEATURE_SIGN: dict[str, int] = {"external_share": -1, "org_share": -1, OWN_DOMAIN_TERM: -1}
 
 
 def without_similarity(features: Sequence[str]) -> list[str]:

@@ -150,7 +150,7 @@ def _plan(scenario: Any, n_requests: int, seed: int, p: RequestParams) -> _Plan:
     lo = np.clip(np.nan_to_num(created, nan=start).astype(np.int64), start, end - HOUR)
 
     ring, campus, heavy = seg == "ring", seg == "campus", seg == "heavy_user"
-    scripted = np.asarray(ring, dtype=bool).copy()
+    scripted = ring.copy()
     if "behaviour_pairs" in truth:
         scripted &= pd.to_numeric(truth["behaviour_pairs"]).fillna(0).to_numpy() > 0
     w = rng.lognormal(0.0, 0.8, n)

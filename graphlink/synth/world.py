@@ -274,8 +274,11 @@ def _truth(w: World, ids: pa.Array, by_number: np.ndarray) -> pa.Table:
         set_e = (~has_g) & (e != None)  # noqa: E711 (elementwise on an object array)
         group[set_e] = e[set_e]
     campaign = np.full(L.n, "", dtype=object)
-    camp_idx = np.full(L.n, -1, dtype=np.int64)
-    camp_idx[has_g] = L.g_campaign[g[has_g]]
+    # campaign per account in layout order (-1: none); the truth's rows are by_number
+    camp_of = np.full(L.n, -1, dtype=np.int64)
+    in_g = L.group >= 0
+    camp_of[in_g] = L.g_campaign[L.group[in_g]]
+    camp_idx = camp_of[by_number]
     is_c = camp_idx >= 0
     campaign[is_c] = np.array(L.campaigns, dtype=object)[camp_idx[is_c]]
     archetype = np.full(L.n, "", dtype=object)
@@ -284,9 +287,7 @@ def _truth(w: World, ids: pa.Array, by_number: np.ndarray) -> pa.Table:
     # not the snapshot keeps them: a request log of the same world shows coordination for
     # exactly the accounts that have some (graphlink.synth.requests)
     pa_, pb_ = w.pairs.column("a"), w.pairs.column("b")
-    ca = np.where(L.group[pa_] >= 0, L.g_campaign[np.maximum(L.group[pa_], 0)], -1)
-    cb = np.where(L.group[pb_] >= 0, L.g_campaign[np.maximum(L.group[pb_], 0)], -1)
-    mates = (ca == cb) & (ca >= 0) & (pa_ != pb_)
+    mates = (camp_of[pa_] == camp_of[pb_]) & (camp_of[pa_] >= 0) & (pa_ != pb_)
     n_pairs = np.bincount(pa_[mates], minlength=L.n) + np.bincount(pb_[mates], minlength=L.n)
     return pa.table(
         {
