@@ -31,6 +31,7 @@ from graphlink.api.auth import KEY_REFRESH_INTERVAL, KeyRing
 from graphlink.api.deps import ApiContext, auth_first, reject_unknown_query
 from graphlink.api.errors import install_handlers
 from graphlink.api.evidence import EvidenceCache
+from graphlink.api.hotpath import FastPathStats, SignupFastPath
 from graphlink.api.index import IndexHolder
 from graphlink.api.routes import accounts, banwaves, clusters, health, signup
 from graphlink.config import Settings, get_settings
@@ -74,13 +75,16 @@ def create_app(
     request_timeout: float | None = None,
     breaker_retry_after: float = BREAKER_RETRY_AFTER,
     warm_evidence: bool = True,
+    fast_path: bool = True,
 ) -> FastAPI:
     """Build the app.  ``settings`` default to the environment (read in the lifespan);
     ``store`` lets a caller share an open store (it is then not closed here; a breaker is
     attached to it unless it has one); ``poll_interval <= 0`` disables the background
     snapshot poller (call ``holder.refresh()``), ``key_refresh_interval <= 0`` the key
     refresher (unknown keys still trigger a re-read); ``warm_evidence`` precomputes cluster
-    evidence summaries in the background (:mod:`graphlink.api.evidence`)."""
+    evidence summaries in the background (:mod:`graphlink.api.evidence`); ``fast_path``
+    answers valid sign-up checks before routing (:mod:`graphlink.api.hotpath`; off: every
+    request goes through the route, which answers the same bytes)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -166,6 +170,10 @@ def create_app(
         ],
     )
     install_handlers(app, auth_first=auth_first)
+    # The sign-up check's happy path, answered before routing (graphlink.api.hotpath).
+    app.state.signup_fast_path = FastPathStats()
+    if fast_path:
+        app.add_middleware(SignupFastPath, stats=app.state.signup_fast_path)
     # The two hot endpoints check their (empty) query strings themselves
     # (graphlink.api.deps.fast_access);
     # everything else refuses unknown query parameters through one router dependency.

@@ -133,6 +133,15 @@ class KeyRing:
         return (f" (keys as of {as_of}: Neo4j is unreachable, a key created since then "
                 "is not known yet)")
 
+    def known(self, token: str, scope: str) -> KeyInfo | None:
+        """The key ``token`` if it is in memory, active and holds ``scope``; None otherwise
+        (no re-read, no error: the caller hands the request to :meth:`verify`'s path, which
+        says why).  What :class:`graphlink.api.hotpath.SignupFastPath` checks."""
+        info = (self._keys or {}).get(hash_key(token))
+        if info is None or not info.active or scope not in info.scopes:
+            return None
+        return info
+
     async def verify(self, authorization: str | None, scope: str | None) -> KeyInfo:
         """The key a request's ``Authorization`` header carries, holding ``scope``.
 
