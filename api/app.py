@@ -170,7 +170,8 @@ def create_app(
         ],
     )
     install_handlers(app, auth_first=auth_first)
-    # The sign-up check's happy path, answered before routing (graphlink.api.hotpath).
+    # The sign-up check's happy path, answered before routing (graphlink.api.hotpath);
+    # GRAPHLINK_API_FAST_PATH=0 turns it off at run time.
     app.state.signup_fast_path = FastPathStats()
     if fast_path:
         app.add_middleware(SignupFastPath, stats=app.state.signup_fast_path)

@@ -6,7 +6,8 @@ solver, parsing the body to a dict and validating that dict) cost as much again,
 what kept the endpoint's p99 at 16 connections above 5 ms (``docs/api.md``, "Performance").
 
 :class:`SignupFastPath` is a pure ASGI middleware.  It answers ``POST /v1/signup-check``
-itself only when everything is in order: no query string, a JSON content type, a key that
+itself only when everything is in order (and ``GRAPHLINK_API_FAST_PATH`` is not ``0``): no
+query string, a JSON content type, a key that
 is in memory, active and holds ``signup:check``, a snapshot loaded, a body that validates
 (``SignupCheckRequest.model_validate_json``, the same model the route declares).  Anything
 else (no key, unknown key, wrong scope, bad body, no snapshot, another route) goes to the
@@ -93,7 +94,7 @@ class SignupFastPath:
     def _answer(self, scope: Scope, body: bytes) -> bytes | None:
         """The 200 answer, or None when the routed endpoint must answer (module docstring)."""
         ctx = getattr(getattr(scope.get("app"), "state", None), "ctx", None)
-        if (ctx is None or scope.get("query_string")
+        if (ctx is None or not ctx.settings.api_fast_path or scope.get("query_string")
                 or not _is_json(_header(scope, b"content-type"))):
             return None
         auth = _header(scope, b"authorization")

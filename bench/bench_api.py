@@ -19,6 +19,8 @@ first, then ``--duration`` seconds; bounded, loopback only).  Targets:
 * ``signup-check``: ``graphlink serve``, POST /v1/signup-check, half of the bodies touching a
   ring of the current run (its IPs, instruments, devices), half unrelated;
 * ``account``: ``graphlink serve``, GET /v1/accounts/{id}, half clustered accounts, half others;
+* ``signup-check, routed``: the same server with ``GRAPHLINK_API_FAST_PATH=0``, every check
+  through FastAPI's routing (``graphlink.api.hotpath``; ``--skip-routed`` leaves it out);
 * ``naive signup-check``: ``bench/naive_app.py``, the same bodies, one Cypher query each.
 
 Printed: req/s, p50/p95/p99 latency and non-2xx answers per target, with ratios to the bare
@@ -537,6 +539,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2, help="wrk threads")
     ap.add_argument("--samples", type=int, default=4000, help="distinct requests per mix")
     ap.add_argument("--skip-naive", action="store_true")
+    ap.add_argument("--skip-routed", action="store_true",
+                    help="do not measure the sign-up check with the fast path off")
     ap.add_argument(
         "--down-phase",
         action=argparse.BooleanOptionalAction,
@@ -627,6 +631,20 @@ def main() -> None:
                         )
                     finally:
                         neo4j_local.from_settings(settings).start(timeout=600)  # idempotent
+            if not args.skip_routed:
+                # The same server with the fast path off: what the route alone does.
+                port = free_port()
+                console.print("[bold]graphlink serve, GRAPHLINK_API_FAST_PATH=0[/]")
+                with Server(
+                    "graphlink-routed",
+                    [GRAPHLINK, "serve", "--port", str(port), "--log-level", "warning"],
+                    port,
+                    "/readyz",
+                    {**env, "GRAPHLINK_API_FAST_PATH": "0"},
+                ) as s:
+                    results.append(
+                        measure("signup-check, routed", port, signup_file, key, args, workdir, s)
+                    )
             if not args.skip_naive:
                 port = free_port()
                 console.print("[bold]naive design (one Cypher round trip per request)[/]")

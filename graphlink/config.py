@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     #: Seconds a Bolt call may wait for a connection or a reply: bounded so
     #: the API answers 503 instead of hanging when Neo4j is down.
     connect_timeout: float = Field(default=3.0, alias="GRAPHLINK_CONNECT_TIMEOUT", gt=0)
+    #: Answer valid sign-up checks before FastAPI's routing (``graphlink.api.hotpath``);
+    #: ``0`` sends every request through the route (same answers, about half the
+    #: throughput: ``bench/bench_api.py`` measures both).
+    api_fast_path: bool = Field(default=True, alias="GRAPHLINK_API_FAST_PATH")
     query_timeout: float = Field(default=300.0, alias="GRAPHLINK_QUERY_TIMEOUT", gt=0)
 
     @field_validator("neo4j_password")

@@ -126,3 +126,14 @@ def test_a_text_body_is_the_routes_to_judge(
     a, b, answered, handed_on = both(clients, **kw)
     assert (answered, handed_on) == (0, 1)
     assert a.status_code == b.status_code and a.content == b.content
+
+
+def test_the_setting_turns_the_fast_path_off(settings: Settings, keys: dict[str, str]) -> None:
+    """``GRAPHLINK_API_FAST_PATH=0``: the middleware is there but answers nothing."""
+    off = settings.model_copy(update={"api_fast_path": False})
+    app = create_app(off, poll_interval=0, key_refresh_interval=0, warm_evidence=False)
+    with TestClient(app) as c:
+        r = c.post(URL, json={"payment_instrument": pg.PREPAID},
+                   headers=sup.bearer(keys["signup"]))
+        assert r.status_code == 200 and r.json()["decision"] == "block"
+    assert app.state.signup_fast_path.answered == 0
