@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from graphlink.banwave import (
+    DEFAULT_MIN_CONFORMITY,
     DEFAULT_MIN_RISK,
     DEFAULT_OWN_DOMAIN_SHARE,
     DEFAULT_VERIFIED_ORG_MIN_RISK,
@@ -506,6 +507,11 @@ class BanWaveRequest(BaseModel):
         DEFAULT_OWN_DOMAIN_SHARE, ge=0, le=1, strict=True,
         description="clusters on one e-mail domain of their own (this share of members, this "
         "share of the domain's accounts) get the verified-org bar; 0: off",
+    )
+    min_conformity: float = Field(
+        DEFAULT_MIN_CONFORMITY, ge=0, le=1, strict=True,
+        description="a member showing less than this share of its cluster's reasons is "
+        "skipped as atypical_member, for review; 0: off",
     )
     allowlist: list[Text] = Field(
         default_factory=list, max_length=100_000, description="account ids never to ban"

@@ -63,7 +63,7 @@ def caught_at_budgets(risk: pd.Series, is_ring: pd.Series, n_benign: int) -> dic
 
 def run(n: int, seeds: list[int], models: list[str], bars: list[float],
         own_domain: list[float], exits: list[float], attach: list[float],
-        hh_max: list[int]) -> pd.DataFrame:
+        hh_max: list[int], conformity: list[float]) -> pd.DataFrame:
     rows = []
     for seed, with_sim, p in generated_worlds(n, seeds):
         ring = set(p.truth.loc[p.truth["segment"] == "ring", "account_id"])
@@ -74,18 +74,19 @@ def run(n: int, seeds: list[int], models: list[str], bars: list[float],
                 cfg = DetectionConfig().with_(household_bridge=bar, household_exit_ratio=ex,
                                               attach_rel=at, household_max_size=hm)
                 det = detect_links(p.links, cfg, clustering=p.clustering, model=model)
-                for od in own_domain:
+                for od, mc in [(o, c) for o in own_domain for c in conformity]:
                     e = select_wave(det.clusters, det.members, p.links.accounts,
-                                    WaveParams(own_domain_share=od)).entries
+                                    WaveParams(own_domain_share=od, min_conformity=mc)).entries
                     m, _ = wave_metrics(e, p.truth, spec)
                     low = select_wave(det.clusters, det.members, p.links.accounts,
                                       WaveParams(min_risk=cfg.min_write_risk,
-                                                 own_domain_share=od)).entries
+                                                 own_domain_share=od,
+                                                 min_conformity=mc)).entries
                     risk = low["cluster_id"].map(det.clusters.set_index("cluster_id")["risk"])
                     caught = caught_at_budgets(risk, low["account_id"].isin(ring), n)
                     rows.append({"seed": seed, "behaviour": with_sim, "model": spec,
                                  "household": bar, "exit": ex, "attach": at, "own_domain": od,
-                                 "household_max": hm,
+                                 "household_max": hm, "conformity": mc,
                                  "tp": m.tp, "fp": m.fp,
                                  "ring": m.n_ring, "whole": m.core_groups_banned_whole,
                                  "startups": m.whole_groups_banned.get("startup", 0),
@@ -96,21 +97,21 @@ def run(n: int, seeds: list[int], models: list[str], bars: list[float],
 
 def render(df: pd.DataFrame, seeds: list[int]) -> Table:
     g = (df.groupby(["behaviour", "model", "household", "household_max", "exit", "attach",
-                     "own_domain"],
+                     "own_domain", "conformity"],
                     sort=False)
          .sum(numeric_only=True).sort_index(level=0, ascending=False, sort_remaining=False))
     t = Table(title=f"ban wave at the shipped bar, and ranking, seeds {', '.join(map(str, seeds))}")
     cols = ("behaviour pairs", "model", "household bar", "household max", "exit ratio", "attach",
-            "own-domain org", "precision", "recall",
+            "own-domain org", "conformity", "precision", "recall",
             "false bans", "whole groups", "startups whole",
             *(f"recall at {b} false bans / 1M" for b in BUDGETS))
     for c in cols:
         t.add_column(c, justify="right")
-    for (beh, model, bar, hm, ex, at, od), r in g.iterrows():
+    for (beh, model, bar, hm, ex, at, od, mc), r in g.iterrows():
         t.add_row("yes" if beh else "no", str(model), "off" if bar <= 0 else f"{bar:g}",
                   "any" if hm <= 0 else str(hm),
                   "off" if ex <= 0 else f"{ex:g}", "off" if at <= 0 else f"{at:g}",
-                  "off" if od <= 0 else f"{od:g}",
+                  "off" if od <= 0 else f"{od:g}", "off" if mc <= 0 else f"{mc:g}",
                   f"{r.tp / max(r.tp + r.fp, 1):.4f}", f"{r.tp / max(r.ring, 1):.4f}",
                   f"{int(r.fp)}", f"{int(r.whole)}", f"{int(r.startups)}",
                   *(f"{r[f'R@{b}'] / max(r.ring, 1):.4f}" for b in BUDGETS))
@@ -137,10 +138,13 @@ def main() -> None:
     ap.add_argument("--own-domain", type=float, nargs="+",
                     default=[WaveParams().own_domain_share],
                     help="WaveParams.own_domain_share values (0: the rule off)")
+    ap.add_argument("--conformity", type=float, nargs="+",
+                    default=[WaveParams().min_conformity],
+                    help="WaveParams.min_conformity values (0: the rule off)")
     ap.add_argument("--csv", type=Path, help="write the per-seed rows here")
     a = ap.parse_args()
     df = run(a.accounts, a.seeds, a.models, a.household, a.own_domain, a.exit_ratio, a.attach,
-             a.household_max)
+             a.household_max, a.conformity)
     if a.csv:
         df.to_csv(a.csv, index=False)
     console.print(render(df, a.seeds))

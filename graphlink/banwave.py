@@ -13,6 +13,9 @@ Rules a wave follows (see ``docs/graph-model.md``):
   is *skipped* (``why = no_reason``), never banned without a reason;
 * a member whose own tie to its cluster is weak (``account_risk`` says it hangs
   on a link or two, :data:`DEFAULT_MIN_TIE`) is skipped as ``weak_tie``;
+* a member that shows itself few of the kinds of evidence its cluster shows
+  (:func:`conformity`, :data:`DEFAULT_MIN_CONFORMITY`) is skipped as
+  ``atypical_member``;
 * protected accounts are never banned: an explicit allowlist always wins, and
   accounts of verified organisations (``org_id`` set) are skipped unless their
   cluster's risk reaches the much higher ``verified_org_min_risk`` bar.  Every
@@ -31,7 +34,7 @@ Public surface::
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,6 +64,9 @@ PROTECTED_SKIPS = (SKIP_ALLOWLIST, SKIP_VERIFIED_ORG, SKIP_OWN_DOMAIN_ORG)
 SKIP_NO_REASON = "no_reason"
 #: A member whose own tie to its cluster is weak (see :data:`DEFAULT_MIN_TIE`).
 SKIP_WEAK_TIE = "weak_tie"
+#: A member that shows few of the kinds of evidence its cluster shows (see
+#: :data:`DEFAULT_MIN_CONFORMITY`).
+SKIP_ATYPICAL = "atypical_member"
 
 #: Default risk bar.  Chosen on the quality benchmark (``bench/bench_quality.py``,
 #: 1M benign + 24k ring accounts, seed 7): at 0.8 the wave had precision 0.9992,
@@ -98,6 +104,16 @@ DEFAULT_MIN_TIE = 0.2
 #: groups (a family behind a reused exit, users sharing popular templates) hang on it
 #: by weaker ties than the ring's members (``docs/risk-model.md``).
 DEFAULT_MIN_TIE_LINKED = 0.4
+#: A member of a risky cluster is banned only if it shows itself at least this share of
+#: the reasons its cluster shows (:func:`conformity`; ``campaign_link`` not counted):
+#: below it the account is in the cluster for one thing it shares with the ring (one
+#: prompt template, a home address that is also a proxy exit) while the ring's members
+#: show card, device, proxy, sign-up burst and behaviour together, and it is skipped as
+#: ``atypical_member`` for review.  Relative to the cluster, not a list of reasons.
+#: Chosen on tuning seeds 23-30 (200k, with and without behaviour pairs) among 0.3, 0.35
+#: and 0.4, confirmed on held-out and fresh seeds: ``docs/banwaves.md`` ("Members that
+#: show little of their cluster").
+DEFAULT_MIN_CONFORMITY = 0.3
 
 #: Per-cluster evidence counts a wave records (from the graph or from Links).
 EVIDENCE_COLUMNS = [
@@ -132,10 +148,13 @@ class WaveParams:
     min_tie_linked: float = DEFAULT_MIN_TIE_LINKED
     #: Clusters on one own e-mail domain get the verified-org bar (0: the rule off).
     own_domain_share: float = DEFAULT_OWN_DOMAIN_SHARE
+    #: Members showing less than this share of their cluster's reasons are skipped
+    #: (``atypical_member``; 0: the rule off).
+    min_conformity: float = DEFAULT_MIN_CONFORMITY
 
     def __post_init__(self) -> None:
         for name in ("min_risk", "verified_org_min_risk", "min_tie", "min_tie_linked",
-                     "own_domain_share"):
+                     "own_domain_share", "min_conformity"):
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:
                 raise ValueError(f"{name} must be within [0, 1], got {v}")
@@ -310,6 +329,8 @@ def select_wave(
     why = np.full(len(m), None, dtype=object)
     no_reason = np.array([len(r) == 0 for r in m["reasons"]], dtype=bool)
     why[no_reason] = SKIP_NO_REASON
+    if params.min_conformity > 0:
+        why[conformity(own, fallback) < params.min_conformity] = SKIP_ATYPICAL
     if "account_risk" in m and (params.min_tie > 0 or params.min_tie_linked > 0):
         tie = tie_of(m["account_risk"].astype(float).to_numpy(),
                      m["cluster_risk"].astype(float).to_numpy())
@@ -346,6 +367,26 @@ def select_wave(
     cl_out = _cluster_summary(cl, entries, skipped, evidence)
     return WavePlan(run_id=run_id, params=params, entries=entries, clusters=cl_out,
                     skipped=skipped, created_at=created_at)
+
+
+def conformity(member_reasons: Sequence[Sequence[str]],
+               cluster_reasons: Sequence[Sequence[str]]) -> np.ndarray:
+    """Per member: the share of its cluster's reasons it shows itself (0-1).
+
+    ``campaign_link`` counts on neither side (a raised cluster's members all carry it).  A
+    member without reasons of its own (a run written before members had them) counts as
+    showing all of them, so the rule never acts on what was not recorded.
+
+    >>> conformity([["prompt_template"], []], [["prompt_template", "shared_payment",
+    ...             "proxy_provider", "campaign_link"]] * 2).round(3).tolist()
+    [0.333, 1.0]
+    """
+    out = np.ones(len(member_reasons))
+    for i, (own, cl) in enumerate(zip(member_reasons, cluster_reasons)):
+        kinds = set(cl) - {CAMPAIGN_LINK}
+        if own and kinds:
+            out[i] = len(kinds.intersection(own)) / len(kinds)
+    return out
 
 
 def own_domain_orgs(clusters: pd.DataFrame, share: float) -> set[str]:

@@ -95,7 +95,10 @@ def _clusters(ring_a: list[str] = RING_A) -> list[dict]:
         return [{"account_id": a, "reasons": (own or {}).get(a, [])} for a in ids]
 
     return [
-        dict(cluster_id="c-000001", risk=0.95, reasons=["prepaid_card_shared", "proxy_provider"],
+        # a01's own reasons are two of its cluster's four (a member showing less than
+        # WaveParams.min_conformity of them would be skipped as atypical_member)
+        dict(cluster_id="c-000001", risk=0.95,
+             reasons=["shared_payment", "prepaid_card_shared", "proxy_provider", "datacenter_ip"],
              features_json=json.dumps({"density": 0.8}),
              members=members([*ring_a, "v01"], {"a01": ["shared_payment", "datacenter_ip"]})),
         dict(cluster_id="c-000002", risk=0.99, reasons=["shared_device"], features_json="{}",
@@ -173,8 +176,9 @@ def test_select_wave_pure_rules() -> None:
         "cluster_id": ["c-1", "c-1", "c-1", "c-2", "c-2", "c-3", "c-3"],
         "reasons": [["timing_sync"], [], [], ["shared_device"], [], [], []]})
     accounts = pd.DataFrame({"account_id": ["x3", "y1"], "org_id": ["org-1", "org-2"]})
+    # x1's own reason is none of its cluster's: atypical (tested on its own, rule off here)
     plan = select_wave(clusters, members, accounts,
-                       WaveParams(min_risk=0.8, allowlist=frozenset({"x2"})))
+                       WaveParams(min_risk=0.8, allowlist=frozenset({"x2"}), min_conformity=0))
     got = dict(zip(plan.entries["account_id"], plan.entries["reasons"]))
     # y1: verified org but its cluster (0.99) crosses the 0.98 bar; own reasons win.
     # x1: own reason only; y2: no reason anywhere -> skipped; z*: below min_risk.
@@ -183,7 +187,7 @@ def test_select_wave_pure_rules() -> None:
     assert skipped == {"x2": SKIP_ALLOWLIST, "x3": SKIP_VERIFIED_ORG, "y2": SKIP_NO_REASON}
     assert plan.sidecar()["verified_org_included"] == 1
     # Fallback to the cluster's reasons, in the model's order.
-    plan2 = select_wave(clusters, members, None, WaveParams(min_risk=0.8))
+    plan2 = select_wave(clusters, members, None, WaveParams(min_risk=0.8, min_conformity=0))
     got2 = dict(zip(plan2.entries["account_id"], plan2.entries["reasons"]))
     assert got2["x2"] == ["shared_payment", "shared_ip"]
 
@@ -261,7 +265,8 @@ def test_plan_protects_and_explains(store: GraphStore) -> None:
     }
     reasons = dict(zip(plan.entries["account_id"], plan.entries["reasons"]))
     assert reasons["a01"] == ["shared_payment", "datacenter_ip"]
-    assert reasons["a02"] == ["prepaid_card_shared", "proxy_provider"]
+    assert reasons["a02"] == ["shared_payment", "prepaid_card_shared", "proxy_provider",
+                              "datacenter_ip"]
     assert all(len(r) >= 1 for r in plan.entries["reasons"])
     ev = plan.clusters.set_index("cluster_id")
     assert ev.loc["c-000001", "shared_instruments"] == 1

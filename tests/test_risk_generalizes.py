@@ -399,3 +399,34 @@ def test_without_pairs_one_unusual_domain_counts_against_risk_only():
     logit = plain.logit(frame)
     assert np.all(np.diff(logit) <= 1e-9)
     assert logit[-1] < logit[0] - 0.5
+
+
+def test_a_member_showing_little_of_its_clusters_evidence_is_skipped_as_atypical():
+    """Ring members show card, proxy, burst and templates together; an ordinary user in the
+    cluster for one prompt template it shares with a member shows one of the cluster's five
+    reasons, and is skipped for review; ``campaign_link`` counts on neither side; a member
+    with no recorded reasons (an old run) is never skipped by the rule; 0 turns it off."""
+    from graphlink.banwave import SKIP_ATYPICAL, conformity
+
+    ring_reasons = ["shared_payment", "proxy_provider", "signup_burst", "prompt_template",
+                    "timing_sync"]
+    clusters = pd.DataFrame({"cluster_id": ["c-1", "c-2"], "size": [6, 2], "risk": [0.95, 0.95],
+                             "reasons": [ring_reasons + ["campaign_link"], ["shared_payment"]]})
+    members = pd.DataFrame({
+        "account_id": ["r1", "r2", "r3", "u1", "old", "t1", "t2"],
+        "cluster_id": ["c-1"] * 5 + ["c-2"] * 2,
+        "account_risk": [0.95] * 7,
+        "reasons": [ring_reasons, ring_reasons[:3], ring_reasons[1:3],   # 5/5, 3/5, 2/5
+                    ["prompt_template", "campaign_link"],                 # 1/5
+                    [], ["shared_payment"], ["shared_payment"]],
+    })
+    got = conformity(list(members["reasons"]), [list(clusters.set_index("cluster_id").loc[c,
+                     "reasons"]) for c in members["cluster_id"]])
+    assert got.round(2).tolist() == [1.0, 0.6, 0.4, 0.2, 1.0, 1.0, 1.0]
+    plan = select_wave(clusters, members, None, WaveParams(min_conformity=0.3))
+    assert sorted(plan.entries["account_id"]) == ["old", "r1", "r2", "r3", "t1", "t2"]
+    assert plan.skipped.set_index("account_id").loc["u1", "why"] == SKIP_ATYPICAL
+    off = select_wave(clusters, members, None, WaveParams(min_conformity=0.0))
+    assert "u1" in set(off.entries["account_id"])
+    with pytest.raises(ValueError, match="min_conformity"):
+        WaveParams(min_conformity=1.2)

@@ -126,6 +126,7 @@ async def post_banwave(body: BanWaveRequest, key: WaveKey, ctx: Ctx) -> BanWaveP
         min_risk=body.min_risk,
         verified_org_min_risk=body.verified_org_min_risk,
         own_domain_share=body.own_domain_share,
+        min_conformity=body.min_conformity,
         allowlist=frozenset(body.allowlist),
         allowlist_source="api" if body.allowlist else None,
     )

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from graphlink import banwave_store
 from graphlink.banwave import (
+    DEFAULT_MIN_CONFORMITY,
     DEFAULT_MIN_RISK,
     DEFAULT_OWN_DOMAIN_SHARE,
     DEFAULT_VERIFIED_ORG_MIN_RISK,
@@ -176,6 +177,14 @@ def banwave(
         "share of that domain's accounts, is treated as one organisation: the verified-org "
         "bar applies (0: off).",
     ),
+    min_conformity: float = typer.Option(
+        DEFAULT_MIN_CONFORMITY,
+        "--min-conformity",
+        min=0.0,
+        max=1.0,
+        help="A member showing less than this share of its cluster's reasons is skipped "
+        "(atypical_member) for review (0: off).",
+    ),
     run_id: str | None = typer.Option(
         None, "--run", help="Detection run (default: the current one)."
     ),
@@ -188,6 +197,7 @@ def banwave(
         min_risk=min_risk,
         verified_org_min_risk=verified_org_min_risk,
         own_domain_share=own_domain_share,
+        min_conformity=min_conformity,
         allowlist=read_allowlist(allowlist) if allowlist else frozenset(),
         allowlist_source=str(allowlist) if allowlist else None,
     )
