@@ -87,13 +87,15 @@ SIMILARITY_FEATURES: frozenset[str] = frozenset({
 })
 
 #: A company on its own domain: the share of members on the cluster's top e-mail domain
-#: times how unusual that domain is in this snapshot.  Evidence *against* (-1), used by
-#: the model for snapshots without behaviour pairs only.  Why there: without pairs, a
-#: ring head on its own subnet with a shared card looks like a startup to every other
-#: feature, and ``email_domain_surprise`` alone (+1) cannot tell "members spread over
-#: unusual domains" from "all on one company's domain".  Measured on held-out and fresh
-#: seeds (``docs/risk-model.md``, "A company's own domain"): recall +0.06 to +0.09, false
-#: bans +1 to +2 per 8 worlds.  With pairs it was not shipped: it banned families whole.
+#: times how unusual that domain is in this snapshot, as evidence *against* (-1).  Not
+#: in the shipped models (kept for the studies in ``docs/risk-model.md``).  Why not: it
+#: is a discount a ring buys by registering a domain.  In the generated worlds rings sign
+#: up on webmail and startups on their own domain, so it added 0.06-0.09 of recall
+#: there; on the hand-made frames of ``tests/detect_frames.py`` a synchronized
+#: datacenter group with two thirds of its members on a domain of its own fell from
+#: 0.996 to 0.757 (not banned) without behaviour pairs, and from 0.999 to 0.839 with
+#: them.  A cluster that presents itself as one organisation goes to review instead
+#: (``graphlink.banwave.DEFAULT_OWN_DOMAIN_SHARE``).
 OWN_DOMAIN_TERM = "email_domain_top_share*email_domain_surprise"
 
 #: Sign each feature's coefficient must have: +1 evidence of coordination
@@ -115,8 +117,8 @@ def without_similarity(features: Sequence[str]) -> list[str]:
 
 def no_similarity_features(features: Sequence[str] = MODEL_FEATURES) -> list[str]:
     """The features of the model for snapshots without behaviour pairs: ``features``
-    without the similarity ones, plus :data:`OWN_DOMAIN_TERM`."""
-    return [*without_similarity(features), OWN_DOMAIN_TERM]
+    without the similarity ones."""
+    return without_similarity(features)
 
 #: The risk the ban wave bans at by default (``graphlink.banwave.DEFAULT_MIN_RISK``).
 BAN_BAR = 0.9
