@@ -272,6 +272,12 @@ def measure(
 
 
 # ----------------------------------------------------------------------------- request mixes
+def serve(port: int, env: dict[str, str]) -> Server:
+    """``graphlink serve`` on ``port`` (ready once ``/readyz`` answers)."""
+    return Server("graphlink", [GRAPHLINK, "serve", "--port", str(port), "--log-level", "warning"],
+                  port, "/readyz", env)
+
+
 def write_requests(path: Path, lines: list[str]) -> Path:
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -610,13 +616,7 @@ def main() -> None:
                 results.append(measure("bare dict lookup", port, bare_file, key, args, workdir, s))
             port = free_port()
             console.print("[bold]graphlink serve[/]")
-            with Server(
-                "graphlink",
-                [GRAPHLINK, "serve", "--port", str(port), "--log-level", "warning"],
-                port,
-                "/readyz",
-                env,
-            ) as s:
+            with serve(port, env) as s:
                 results.append(measure("signup-check", port, signup_file, key, args, workdir, s))
                 results.append(measure("account lookup", port, account_file, key, args, workdir, s))
                 if down_phase:
@@ -635,13 +635,7 @@ def main() -> None:
                 # The same server with the fast path off: what the route alone does.
                 port = free_port()
                 console.print("[bold]graphlink serve, GRAPHLINK_API_FAST_PATH=0[/]")
-                with Server(
-                    "graphlink-routed",
-                    [GRAPHLINK, "serve", "--port", str(port), "--log-level", "warning"],
-                    port,
-                    "/readyz",
-                    {**env, "GRAPHLINK_API_FAST_PATH": "0"},
-                ) as s:
+                with serve(port, {**env, "GRAPHLINK_API_FAST_PATH": "0"}) as s:
                     results.append(
                         measure("signup-check, routed", port, signup_file, key, args, workdir, s)
                     )
