@@ -52,7 +52,7 @@ from graphlink.detect.training import (  # noqa: E402
     LOGISTIC_FEATURES,
     MODEL_FEATURES,
     fit_without_bar,
-    no_similarity_features,
+    without_similarity,
 )
 
 #: Concentration of country / e-mail domain: what the generator's rings show and a
@@ -94,7 +94,7 @@ def fit(kind: str, d: pd.DataFrame) -> Scorer:
     if kind == "shipped":
         return fit_without_bar(d, MODEL_FEATURES, "gbdt", 0.5, "bench")[0].logit
     if kind == "shipped_nosim":
-        return fit_without_bar(d, no_similarity_features(), "gbdt", 0.5, "bench")[0].logit
+        return fit_without_bar(d, without_similarity(MODEL_FEATURES), "gbdt", 0.5, "bench")[0].logit
     if kind == "shipped_nodemo":
         return fit_without_bar(d, [f for f in MODEL_FEATURES if f not in DEMOGRAPHIC], "gbdt", 0.5,
                                "bench")[0].logit

@@ -28,7 +28,7 @@ from graphlink.detect.training import (  # noqa: E402
     LOGISTIC_FEATURES,
     MODEL_FEATURES,
     fit_risk_model,
-    no_similarity_features,
+    without_similarity,
 )
 from graphlink.holdout import TRAINING_SEEDS, training_tables  # noqa: E402
 
@@ -84,7 +84,7 @@ def main() -> None:
         kind=a.kind,
         max_fp_rate=a.max_fp_rate,
         prefix="synth-nosim",
-        features=no_similarity_features(feats),
+        features=without_similarity(feats),
         trained_on=model.trained_on | {"variant": "no similarity features"},
     )
     plain.save(a.out.with_name(a.out.stem + "_no_similarity.json"))

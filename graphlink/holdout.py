@@ -36,7 +36,7 @@ from graphlink.detect.training import (
     MODEL_FEATURES,
     fit_risk_model,
     labelled_clusters,
-    no_similarity_features,
+    without_similarity,
 )
 from graphlink.evaluate import Metrics, evaluate_flags
 from graphlink.model import Links
@@ -233,7 +233,7 @@ def run_loao(n: int, seed: int, *, train_n: int, train_seeds: Sequence[int],
     mc, cc_arch = wave_metrics(cc.flagged, ev.truth, method="components (hub cap 100)")
     report = LoaoReport(frame, mc, cc_arch)
     if no_similarity:
-        model = fit_risk_model(tables, features=no_similarity_features())
+        model = fit_risk_model(tables, features=without_similarity(MODEL_FEATURES))
         sc = generate(n, seed=seed + 1, with_similarity=False)
         ns = prepare(f"eval{seed + 1}-nosim", links_from_scenario(sc), sc.truth)
         del sc

@@ -114,12 +114,6 @@ def without_similarity(features: Sequence[str]) -> list[str]:
     """``features`` minus everything computed from behaviour_similarity pairs."""
     return [f for f in features if not set(f.split("*")) & SIMILARITY_FEATURES]
 
-
-def no_similarity_features(features: Sequence[str] = MODEL_FEATURES) -> list[str]:
-    """The features of the model for snapshots without behaviour pairs: ``features``
-    without the similarity ones."""
-    return without_similarity(features)
-
 #: The risk the ban wave bans at by default (``graphlink.banwave.DEFAULT_MIN_RISK``).
 BAN_BAR = 0.9
 
