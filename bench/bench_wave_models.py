@@ -63,17 +63,19 @@ def caught_at_budgets(risk: pd.Series, is_ring: pd.Series, n_benign: int) -> dic
 
 def run(n: int, seeds: list[int], models: list[str], bars: list[float],
         own_domain: list[float], exits: list[float], attach: list[float],
-        hh_max: list[int], conformity: list[float]) -> pd.DataFrame:
+        hh_max: list[int], conformity: list[float], floors: list[int]) -> pd.DataFrame:
     rows = []
     for seed, with_sim, p in generated_worlds(n, seeds):
         ring = set(p.truth.loc[p.truth["segment"] == "ring", "account_id"])
-        for spec in models:
+        for spec, fl in [(s, f) for s in models for f in (floors if with_sim else [0])]:
             model = load(spec, with_sim)
+            floor = load(spec, False) if with_sim and fl else None
             for bar, ex, at, hm in [(b, x, t, h) for b in bars for x in exits for t in attach
                                     for h in hh_max]:
                 cfg = DetectionConfig().with_(household_bridge=bar, household_exit_ratio=ex,
                                               attach_rel=at, household_max_size=hm)
-                det = detect_links(p.links, cfg, clustering=p.clustering, model=model)
+                det = detect_links(p.links, cfg, clustering=p.clustering, model=model,
+                                   floor_model=floor)
                 for od, mc in [(o, c) for o in own_domain for c in conformity]:
                     e = select_wave(det.clusters, det.members, p.links.accounts,
                                     WaveParams(own_domain_share=od, min_conformity=mc)).entries
@@ -84,7 +86,8 @@ def run(n: int, seeds: list[int], models: list[str], bars: list[float],
                                                  min_conformity=mc)).entries
                     risk = low["cluster_id"].map(det.clusters.set_index("cluster_id")["risk"])
                     caught = caught_at_budgets(risk, low["account_id"].isin(ring), n)
-                    rows.append({"seed": seed, "behaviour": with_sim, "model": spec,
+                    rows.append({"seed": seed, "behaviour": with_sim,
+                                 "model": spec + ("+floor" if floor else ""),
                                  "household": bar, "exit": ex, "attach": at, "own_domain": od,
                                  "household_max": hm, "conformity": mc,
                                  "tp": m.tp, "fp": m.fp,
@@ -141,10 +144,14 @@ def main() -> None:
     ap.add_argument("--conformity", type=float, nargs="+",
                     default=[WaveParams().min_conformity],
                     help="WaveParams.min_conformity values (0: the rule off)")
+    ap.add_argument("--floor", type=int, nargs="+", choices=[0, 1],
+                    default=[int(DetectionConfig().infrastructure_floor)],
+                    help="infrastructure floor off (0) / on (1): with behaviour pairs, also "
+                    "score with the model's variant without similarity, keep the higher risk")
     ap.add_argument("--csv", type=Path, help="write the per-seed rows here")
     a = ap.parse_args()
     df = run(a.accounts, a.seeds, a.models, a.household, a.own_domain, a.exit_ratio, a.attach,
-             a.household_max, a.conformity)
+             a.household_max, a.conformity, a.floor)
     if a.csv:
         df.to_csv(a.csv, index=False)
     console.print(render(df, a.seeds))

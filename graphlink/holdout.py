@@ -93,9 +93,11 @@ def archetype_of(truth: pd.DataFrame) -> pd.Series:
 
 
 def ban_wave(p: Prepared, model: RiskModel, config: DetectionConfig = DetectionConfig(),
-             *, min_risk: float = DEFAULT_MIN_RISK) -> tuple[DetectionResult, pd.DataFrame]:
-    """Score ``p`` with ``model`` and select the ban wave as the product does."""
-    det = detect_links(p.links, config, clustering=p.clustering, model=model)
+             *, min_risk: float = DEFAULT_MIN_RISK, floor: RiskModel | None = None
+             ) -> tuple[DetectionResult, pd.DataFrame]:
+    """Score ``p`` with ``model`` (and ``floor``: the infrastructure floor) and select the
+    ban wave as the product does."""
+    det = detect_links(p.links, config, clustering=p.clustering, model=model, floor_model=floor)
     plan = select_wave(det.clusters, det.members, p.links.accounts,
                        WaveParams(min_risk=min_risk), run_id=det.run_id)
     return det, plan.entries
@@ -125,9 +127,15 @@ def leave_one_archetype_out(
     ring accounts of the evaluation scenarios), ``min_campaign_recall_held_out``,
     ``precision, recall, false_bans, whole_groups`` (over the evaluation
     scenarios, all archetypes), ``ring_clusters_trained``.
+
+    With ``config.infrastructure_floor`` (as detection runs by default) each row
+    also fits the model without similarity features on the same clusters and
+    scores with the higher of the two, so the floor is held out too.
     """
     say = progress or (lambda _s: None)
     table = pd.concat(list(train), ignore_index=True)
+    floor_features = without_similarity(features)
+    with_floor = config.infrastructure_floor and list(floor_features) != list(features)
     archetypes = sorted({a for p in evaluate for a in archetype_of(p.truth).unique()})
     rows = []
     for held in [None, *archetypes]:
@@ -137,10 +145,11 @@ def leave_one_archetype_out(
             say(f"no ring cluster left to fit on without {held}: skipped")
             continue
         model = fit_risk_model(table[keep], features=features)
+        floor = fit_risk_model(table[keep], features=floor_features) if with_floor else None
         tp = fp = n_ring = n_held = held_hit = groups = 0
         camp_recalls: list[float] = []
         for p in evaluate:
-            _, entries = ban_wave(p, model, config)
+            _, entries = ban_wave(p, model, config, floor=floor)
             m, per_arch = wave_metrics(entries, p.truth, method=str(held))
             tp, fp, n_ring = tp + m.tp, fp + m.fp, n_ring + m.n_ring
             groups += m.core_groups_banned_whole

@@ -429,3 +429,34 @@ def test_a_member_showing_little_of_its_clusters_evidence_is_skipped_as_atypical
     assert "u1" in set(off.entries["account_id"])
     with pytest.raises(ValueError, match="min_conformity"):
         WaveParams(min_conformity=1.2)
+
+
+def test_a_ring_missing_from_the_behaviour_pairs_keeps_its_infrastructure_risk(world):
+    """Infrastructure floor: the upstream pairs cover everyone but the synchronized
+    datacenter group.  Its cluster scores at least what the snapshot with no pairs at all
+    gives it (the model without similarity features): absent pairs are "not observed",
+    never acquittal.  The campus lab, which does have pairs, stays out of the wave; with
+    the floor off, the same cluster scores lower than without any pairs."""
+    from dataclasses import replace
+
+    links, truth = world
+    dc = set(truth.loc[truth["group"] == "ring-dc", "account_id"])
+    s = links.similarity
+    partial = replace(links, similarity=s[~(s["account_a"].isin(dc) | s["account_b"].isin(dc))])
+    none = replace(links, similarity=s.iloc[:0])
+
+    def dc_risk(lk, config: DetectionConfig) -> tuple[float, pd.DataFrame]:
+        res = detect_links(lk, config, seed=11)
+        mem = res.members[res.members["account_id"].isin(dc)]
+        assert len(mem) == len(dc)
+        return float(mem["cluster_risk"].min()), res.clusters
+
+    alone, _ = dc_risk(none, DetectionConfig())
+    floored, clusters = dc_risk(partial, DetectionConfig())
+    unfloored, _ = dc_risk(partial, DetectionConfig().with_(infrastructure_floor=False))
+    assert floored >= alone - 1e-9 and floored >= unfloored
+    assert unfloored < alone  # what the floor is for, in this world
+    assert clusters["infrastructure_risk"].notna().all()
+    banned = _wave_groups(partial, truth, DetectionConfig())
+    assert banned.get("ring-dc", 0) == 36, banned.to_dict()
+    assert set(banned.index) <= {"ring-0", "ring-dc"}, banned.to_dict()

@@ -201,6 +201,14 @@ class DetectionConfig:
     #: ``risk_threshold`` turns the lift off.
     campaign_floor: float = 0.8
     campaign_link_weight: float = 1.0
+    #: Infrastructure floor (``pipeline.detect_links``): when a snapshot has behaviour
+    #: pairs and detection scores with the shipped default, every cluster is also scored
+    #: by the shipped model fitted without similarity features, and the higher risk is
+    #: kept.  Behaviour pairs can add evidence but their absence acquits no one: an
+    #: upstream job that saw none of a ring's traffic is "not observed", the same as a
+    #: snapshot with no pairs at all, which that model scores (``docs/risk-model.md``,
+    #: "Infrastructure floor").  False turns it off.
+    infrastructure_floor: bool = True
     #: Attached households (``scoring.attached_households``): a group inside a cluster
     #: held together by its own personal links (card, device, identifier), smaller than
     #: half the cluster, whose links to the rest of the cluster weigh less than this

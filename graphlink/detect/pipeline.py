@@ -115,13 +115,18 @@ def detect_links(
     progress: Progress | None = None,
     model: RiskModel | None = None,
     clustering: Clustering | None = None,
+    floor_model: RiskModel | None = None,
 ) -> DetectionResult:
     """Everything detection does except Neo4j I/O.
 
     ``model`` scores the clusters (default: the shipped model, or its variant
     without similarity features when the links have no similarity pair); its
-    version is recorded in ``params["model_version"]``.  ``clustering`` reuses a
-    :func:`cluster_accounts` result of the same links and config (re-scoring).
+    version is recorded in ``params["model_version"]``.  ``floor_model`` also scores
+    every cluster, which keeps the higher risk (``DetectionConfig.infrastructure_floor``:
+    with ``model`` left to the default and behaviour pairs present, the shipped model
+    without similarity features); its version is ``params["floor_model_version"]``.
+    ``clustering`` reuses a :func:`cluster_accounts` result of the same links and
+    config (re-scoring).
 
     ``previous_members`` (``account_id, cluster_id`` of the previous run) and
     ``max_cluster_number`` make cluster ids stable across runs; without them
@@ -140,8 +145,13 @@ def detect_links(
 
     say("scoring")
     t = time.perf_counter()
-    model = model or default_model(has_similarity=_has_similarity(links))
-    scored = scoring.score_clusters(g, membership, config, model)
+    with_pairs = _has_similarity(links)
+    if model is None and with_pairs and config.infrastructure_floor:
+        floor_model = floor_model or default_model(has_similarity=False)
+    model = model or default_model(has_similarity=with_pairs)
+    if not with_pairs:
+        floor_model = None  # the model without similarity features already scores it
+    scored = scoring.score_clusters(g, membership, config, model, floor_model)
     all_clusters = len(scored.clusters)
     kept = scored.clusters[scored.clusters["risk"] >= config.min_write_risk].reset_index(drop=True)
     kept_members = scored.members[scored.members["label"].isin(kept["label"])]
@@ -183,7 +193,8 @@ def detect_links(
     secs["lineage"] = time.perf_counter() - t
 
     params = asdict(config) | {"seed": seed, "quality": part_quality,
-                               "model_version": model.version}
+                               "model_version": model.version,
+                               "floor_model_version": floor_model.version if floor_model else None}
     stats: dict[str, Any] = dict(g.stats) | {
         "accounts": g.n,
         "detached": detached,

@@ -70,7 +70,8 @@ FEATURES: tuple[str, ...] = (
     "country_top_share", "country_surprise", "email_domain_top_share", "email_domain_surprise",
     "email_domain_exclusive",
     "entry_plan_share", "org_share", "median_requests", "volume_ratio_log10", "log10_size",
-    "log10_size_capped", "evidence_families", "model_risk", "campaign_link_weight",
+    "log10_size_capped", "evidence_families", "model_risk", "infrastructure_risk",
+    "campaign_link_weight",
 )
 
 
@@ -490,11 +491,14 @@ def tie_of(account_risk: np.ndarray, cluster_risk: np.ndarray) -> np.ndarray:
 
 
 def score_clusters(
-    g: AccountGraph, membership: np.ndarray, config: DetectionConfig, model: RiskModel | None = None
+    g: AccountGraph, membership: np.ndarray, config: DetectionConfig,
+    model: RiskModel | None = None, floor: RiskModel | None = None,
 ) -> Scored:
     """Features, risk and reasons for every cluster of ``membership`` with >= 2 members.
 
     ``model`` scores the features (default: the shipped :func:`default_model`).
+    ``floor``, when given, scores them too and a cluster keeps the higher risk
+    (feature ``infrastructure_risk`` holds the floor's; NaN without one).
     """
     n = g.n
     sizes_all = np.bincount(membership, minlength=1) if n else np.zeros(1, np.int64)
@@ -536,7 +540,11 @@ def score_clusters(
     req = nodes["requests"].to_numpy(np.float64)
     active = req[req > 0]
     global_median = float(np.median(active)) if len(active) else 0.0
-    risk = (model or default_model()).predict(pd.DataFrame(f))
+    frame = pd.DataFrame(f)
+    risk = (model or default_model()).predict(frame)
+    f["infrastructure_risk"] = floor.predict(frame) if floor else np.full(n_c, np.nan)
+    if floor:
+        risk = np.maximum(risk, f["infrastructure_risk"])
     f["model_risk"] = risk
     risk, f["campaign_link_weight"] = campaign_lift(risk, cs, cd, g.weight, n_c, config)
     lifted = risk > f["model_risk"]
