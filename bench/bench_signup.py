@@ -29,17 +29,19 @@ import pandas as pd
 from rich.console import Console
 
 from graphlink import signup_eval as se
+from graphlink.detect import DetectionConfig
 from graphlink.signup import BLOCK_AT, REVIEW_AT
 from graphlink.synth import generate
 
 console = Console(width=200)
 
 
-def run_seed(n: int, seed: int, per_segment: int, frac: float) -> se.Replay:
+def run_seed(n: int, seed: int, per_segment: int, frac: float,
+             config: DetectionConfig | None = None) -> se.Replay:
     t = time.perf_counter()
     sc = generate(n, seed=seed)
     rep = se.replay(sc.links(), sc.truth, holdout_frac=frac, benign_per_segment=per_segment,
-                    seed=seed)
+                    seed=seed, config=config)
     rep.newcomers["seed"] = seed
     s = rep.summary()
     console.print(f"seed {seed}: {len(rep.newcomers):,} newcomers ({int(s['ring_n'])} ring) in "
@@ -67,6 +69,8 @@ def main() -> None:
     ap.add_argument("--holdout", type=int, nargs="*", default=[11, 12, 13])
     ap.add_argument("--benign-per-segment", type=int, default=300)
     ap.add_argument("--holdout-frac", type=float, default=se.DEFAULT_HOLDOUT_FRAC)
+    ap.add_argument("--no-floor", action="store_true",
+                    help="detect with DetectionConfig.infrastructure_floor off")
     ap.add_argument("--save", type=Path, help="write every newcomer's scores here (parquet)")
     a = ap.parse_args()
     console.print(f"thresholds: review {REVIEW_AT}, block {BLOCK_AT}; {a.accounts:,} benign "
@@ -77,7 +81,9 @@ def main() -> None:
     for label, seeds in groups.items():
         if not seeds:
             continue
-        reps = [run_seed(a.accounts, s, a.benign_per_segment, a.holdout_frac) for s in seeds]
+        cfg = DetectionConfig().with_(infrastructure_floor=not a.no_floor)
+        reps = [run_seed(a.accounts, s, a.benign_per_segment, a.holdout_frac, cfg)
+                for s in seeds]
         rep = pooled(reps)
         report(label, rep)
         saved.append(rep.newcomers.assign(group=label))

@@ -163,6 +163,8 @@ def detect(
         f"({st.get('clusters_flagged', 0):,} at risk >= {config.risk_threshold}: "
         f"{st.get('accounts_flagged', 0):,} accounts); ids kept {st.get('lineage_matched', 0):,}, "
         f"new {st.get('lineage_new', 0):,}; risk model {result.params.get('model_version')}"
+        + (f" (infrastructure floor {floor})"
+           if (floor := result.params.get("floor_model_version")) else "")
     )
     cl = result.clusters.head(top)
     if len(cl):
