@@ -43,7 +43,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from graphlink.detect.scoring import CAMPAIGN_LINK, REASON_CODES, tie_of
+from graphlink.detect.scoring import (
+    CAMPAIGN_LINK,
+    OWN_DOMAIN_SHARE,
+    REASON_CODES,
+    presents_as_org,
+    tie_of,
+)
 
 _REASON_ORDER = {code: i for i, code in enumerate(REASON_CODES)}
 
@@ -87,7 +93,7 @@ DEFAULT_VERIFIED_ORG_MIN_RISK = 0.98
 #: touched, and one that shows itself on one domain is one review decision away from a
 #: ban of the whole domain.  Measured in ``docs/banwaves.md`` ("Companies on their own
 #: domain").
-DEFAULT_OWN_DOMAIN_SHARE = 0.8
+DEFAULT_OWN_DOMAIN_SHARE = OWN_DOMAIN_SHARE
 #: A member of a risky cluster is banned only if its own tie to the cluster (summed
 #: internal link weight relative to the cluster's median member,
 #: :func:`graphlink.detect.scoring.tie_of`) reaches this; below it the account hangs
@@ -409,13 +415,6 @@ def own_domain_orgs(clusters: pd.DataFrame, share: float) -> set[str]:
         if presents_as_org(float(top), float(excl), share):
             out.add(str(row["cluster_id"]))
     return out
-
-
-def presents_as_org(top_share: float, exclusive: float, share: float) -> bool:
-    """The own-domain rule itself, shared by the wave and the sign-up index: ``share`` or
-    more of a cluster's members on its top e-mail domain (``top_share``), and ``share`` or
-    more of that domain's accounts inside the cluster (``exclusive``); ``share`` 0: off."""
-    return share > 0 and top_share >= share and exclusive >= share
 
 
 def _features(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -460,3 +460,28 @@ def test_a_ring_missing_from_the_behaviour_pairs_keeps_its_infrastructure_risk(w
     banned = _wave_groups(partial, truth, DetectionConfig())
     assert banned.get("ring-dc", 0) == 36, banned.to_dict()
     assert set(banned.index) <= {"ring-0", "ring-dc"}, banned.to_dict()
+
+
+def test_the_floor_acts_only_at_the_bar_and_spares_an_own_domain_org():
+    """The floor's two gates, with constant models: a floor under the flag bar changes no
+    risk (the sign-up check reads risks below the bar too); a floor over it raises every
+    cluster except the one presenting as one organisation on its own domain."""
+    import math
+
+    def constant(p: float) -> RiskModel:
+        return RiskModel(version=f"const-{p}", features=("density",), mean=(0.0,), scale=(1.0,),
+                         coef=(0.0,), intercept=math.log(p / (1 - p)))
+
+    links, truth = make_links(n_benign=3000, ring_sizes=(60,), seed=3)
+    links, truth = add_dc_group(links, truth, email_domain="mail.test")  # 2/3 on dc-mail.test
+    dc = set(truth.loc[truth["group"] == "ring-dc", "account_id"])
+    domain = links.accounts["account_id"].isin(dc)
+    links.accounts.loc[domain, "email_domain"] = "dc-mail.test"  # every member: one org
+    low, cfg = constant(0.3), DetectionConfig()
+    below = detect_links(links, cfg, seed=11, model=low, floor_model=constant(0.85)).clusters
+    assert np.allclose(below["model_risk"], 0.3) and below["infrastructure_risk"].gt(0.8).all()
+    above = detect_links(links, cfg, seed=11, model=low, floor_model=constant(0.95)).clusters
+    org = above["email_domain_top_share"].ge(0.8) & above["email_domain_exclusive"].ge(0.8)
+    assert org.sum() >= 1
+    assert np.allclose(above.loc[org, "model_risk"], 0.3)
+    assert np.allclose(above.loc[~org, "model_risk"], 0.95)

@@ -203,11 +203,12 @@ class DetectionConfig:
     campaign_link_weight: float = 1.0
     #: Infrastructure floor (``pipeline.detect_links``): when a snapshot has behaviour
     #: pairs and detection scores with the shipped default, every cluster is also scored
-    #: by the shipped model fitted without similarity features, and the higher risk is
-    #: kept.  Behaviour pairs can add evidence but their absence acquits no one: an
-    #: upstream job that saw none of a ring's traffic is "not observed", the same as a
-    #: snapshot with no pairs at all, which that model scores (``docs/risk-model.md``,
-    #: "Infrastructure floor").  False turns it off.
+    #: by the shipped model fitted without similarity features; where that score alone
+    #: reaches ``risk_threshold``, the cluster keeps it (if higher).  Behaviour pairs can
+    #: add evidence but their absence acquits no one: an upstream job that saw none of a
+    #: ring's traffic is "not observed", the same as a snapshot with no pairs at all,
+    #: which that model scores (``docs/risk-model.md``, "Infrastructure floor").  Below the
+    #: bar the fuller model's estimate stands (the sign-up check reads it).  False: off.
     infrastructure_floor: bool = True
     #: Attached households (``scoring.attached_households``): a group inside a cluster
     #: held together by its own personal links (card, device, identifier), smaller than

@@ -122,7 +122,8 @@ def detect_links(
     ``model`` scores the clusters (default: the shipped model, or its variant
     without similarity features when the links have no similarity pair); its
     version is recorded in ``params["model_version"]``.  ``floor_model`` also scores
-    every cluster, which keeps the higher risk (``DetectionConfig.infrastructure_floor``:
+    every cluster, which keeps the higher risk where the floor's reaches the flag bar
+    (``DetectionConfig.infrastructure_floor``:
     with ``model`` left to the default and behaviour pairs present, the shipped model
     without similarity features); its version is ``params["floor_model_version"]``.
     ``clustering`` reuses a :func:`cluster_accounts` result of the same links and

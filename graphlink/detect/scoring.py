@@ -75,6 +75,22 @@ FEATURES: tuple[str, ...] = (
 )
 
 
+#: The own-domain rule's share (``graphlink.banwave.DEFAULT_OWN_DOMAIN_SHARE``, where
+#: it is explained): the infrastructure floor spares clusters that present as one org.
+OWN_DOMAIN_SHARE = 0.8
+
+
+def presents_as_org(top_share: Any, exclusive: Any, share: float) -> Any:
+    """The own-domain rule itself, shared by the wave, the sign-up index and the
+    infrastructure floor: ``share`` or more of a cluster's members on its top e-mail
+    domain (``top_share``), and ``share`` or more of that domain's accounts inside the
+    cluster (``exclusive``); ``share`` 0: off.  Scalars or arrays (NaN: not an org)."""
+    if share <= 0:
+        return False if np.ndim(top_share) == 0 else np.zeros(np.shape(top_share), bool)
+    return (np.asarray(top_share) >= share) & (np.asarray(exclusive) >= share) \
+        if np.ndim(top_share) else bool(top_share >= share and exclusive >= share)
+
+
 @dataclass
 class Scored:
     """Scored clusters (size >= min_cluster_size) and their members.
@@ -497,8 +513,10 @@ def score_clusters(
     """Features, risk and reasons for every cluster of ``membership`` with >= 2 members.
 
     ``model`` scores the features (default: the shipped :func:`default_model`).
-    ``floor``, when given, scores them too and a cluster keeps the higher risk
-    (feature ``infrastructure_risk`` holds the floor's; NaN without one).
+    ``floor``, when given, scores them too; where its score reaches
+    ``config.risk_threshold`` a cluster keeps the higher of the two, unless the cluster
+    presents as one organisation on its own domain (feature ``infrastructure_risk``
+    holds the floor's score; NaN without one).
     """
     n = g.n
     sizes_all = np.bincount(membership, minlength=1) if n else np.zeros(1, np.int64)
@@ -544,7 +562,15 @@ def score_clusters(
     risk = (model or default_model()).predict(frame)
     f["infrastructure_risk"] = floor.predict(frame) if floor else np.full(n_c, np.nan)
     if floor:
-        risk = np.maximum(risk, f["infrastructure_risk"])
+        # At the flag bar only (below it the fuller model's estimate stands), and not for
+        # a cluster that presents as one organisation on its own domain: the wave holds
+        # those to the verified-org bar, and infrastructure alone cannot tell a company's
+        # CI fleet on one card and one cloud from a ring (its pairs, or their absence, can).
+        infra = f["infrastructure_risk"]
+        org = presents_as_org(f["email_domain_top_share"], f["email_domain_exclusive"],
+                              OWN_DOMAIN_SHARE)
+        lift = (infra >= config.risk_threshold) & ~org
+        risk = np.where(lift, np.maximum(risk, infra), risk)
     f["model_risk"] = risk
     risk, f["campaign_link_weight"] = campaign_lift(risk, cs, cd, g.weight, n_c, config)
     lifted = risk > f["model_risk"]
