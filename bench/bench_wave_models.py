@@ -14,6 +14,7 @@ and household bar -> ``select_wave`` -> ``wave_metrics``.
         --models shipped /tmp/old --household 0 0.3 --exit-ratio 0 1 --own-domain 0 0.8
     .venv/bin/python bench/bench_wave_models.py --seeds 23 24 25 26 27 28 29 30 --household-max 0 8
     .venv/bin/python bench/bench_wave_models.py --seeds 21 22 105 107 109 111 113 115
+    .venv/bin/python bench/bench_wave_models.py --seeds 117 119 121 123 125 127 129 131 --floor 0 1
 
 ``--models``: ``shipped`` (the package's default pair) or a path prefix ``P`` naming
 ``P.json`` and ``P_no_similarity.json`` (``bench/fit_default_model.py --out P.json``).
@@ -146,8 +147,9 @@ def main() -> None:
                     help="WaveParams.min_conformity values (0: the rule off)")
     ap.add_argument("--floor", type=int, nargs="+", choices=[0, 1],
                     default=[int(DetectionConfig().infrastructure_floor)],
-                    help="infrastructure floor off (0) / on (1): with behaviour pairs, also "
-                    "score with the model's variant without similarity, keep the higher risk")
+                    help="infrastructure floor off (0) / on (1): with behaviour pairs, the "
+                    "model's variant without similarity raises a cluster it alone puts over "
+                    "the bar (DetectionConfig.infrastructure_floor)")
     ap.add_argument("--csv", type=Path, help="write the per-seed rows here")
     a = ap.parse_args()
     df = run(a.accounts, a.seeds, a.models, a.household, a.own_domain, a.exit_ratio, a.attach,

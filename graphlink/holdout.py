@@ -129,8 +129,8 @@ def leave_one_archetype_out(
     scenarios, all archetypes), ``ring_clusters_trained``.
 
     With ``config.infrastructure_floor`` (as detection runs by default) each row
-    also fits the model without similarity features on the same clusters and
-    scores with the higher of the two, so the floor is held out too.
+    also fits the model without similarity features on the same clusters as the
+    infrastructure floor (``scoring.score_clusters``), so the floor is held out too.
     """
     say = progress or (lambda _s: None)
     table = pd.concat(list(train), ignore_index=True)

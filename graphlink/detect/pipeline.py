@@ -122,10 +122,11 @@ def detect_links(
     ``model`` scores the clusters (default: the shipped model, or its variant
     without similarity features when the links have no similarity pair); its
     version is recorded in ``params["model_version"]``.  ``floor_model`` also scores
-    every cluster, which keeps the higher risk where the floor's reaches the flag bar
-    (``DetectionConfig.infrastructure_floor``:
-    with ``model`` left to the default and behaviour pairs present, the shipped model
-    without similarity features); its version is ``params["floor_model_version"]``.
+    every cluster and raises those it alone puts over the flag bar (the infrastructure
+    floor, :func:`scoring.score_clusters`; by default, with ``model`` left to the
+    default, behaviour pairs present and ``DetectionConfig.infrastructure_floor``: the
+    shipped model without similarity features); its version is
+    ``params["floor_model_version"]``.
     ``clustering`` reuses a :func:`cluster_accounts` result of the same links and
     config (re-scoring).
 
