@@ -69,8 +69,8 @@ def main() -> None:
     ap.add_argument("--holdout", type=int, nargs="*", default=[11, 12, 13])
     ap.add_argument("--benign-per-segment", type=int, default=300)
     ap.add_argument("--holdout-frac", type=float, default=se.DEFAULT_HOLDOUT_FRAC)
-    ap.add_argument("--no-floor", action="store_true",
-                    help="detect with DetectionConfig.infrastructure_floor off")
+    ap.add_argument("--floor", action="store_true",
+                    help="detect with DetectionConfig.infrastructure_floor on (off by default)")
     ap.add_argument("--save", type=Path, help="write every newcomer's scores here (parquet)")
     a = ap.parse_args()
     console.print(f"thresholds: review {REVIEW_AT}, block {BLOCK_AT}; {a.accounts:,} benign "
@@ -81,7 +81,7 @@ def main() -> None:
     for label, seeds in groups.items():
         if not seeds:
             continue
-        cfg = DetectionConfig().with_(infrastructure_floor=not a.no_floor)
+        cfg = DetectionConfig().with_(infrastructure_floor=a.floor)
         reps = [run_seed(a.accounts, s, a.benign_per_segment, a.holdout_frac, cfg)
                 for s in seeds]
         rep = pooled(reps)

@@ -314,12 +314,12 @@ def evaluate_twice(args: argparse.Namespace, pairs_file: Path,
     if other_pairs is not None:
         runs.append(("log, --baseline-pairs file",
                      replace(up, similarity=pd.read_parquet(other_pairs)[cols])))
-    if args.floor_off_too:  # the same runs without the infrastructure floor, same process
-        runs += [(f"{label}, no floor", links) for label, links in runs]
+    if args.floor_too:  # the same runs with the infrastructure floor, same process
+        runs += [(f"{label}, floor", links) for label, links in runs]
     rows = []
     for label, links in runs:
         t = time.perf_counter()
-        config = DetectionConfig().with_(infrastructure_floor=not label.endswith("no floor"))
+        config = DetectionConfig().with_(infrastructure_floor=label.endswith(", floor"))
         res = detect_links(links, config, seed=DEFAULT_SEED)
         # the wave `graphlink banwave` would commit (skip rules included): what
         # `graphlink evaluate` scores, not every member of a cluster over the bar
@@ -389,9 +389,9 @@ def main() -> None:
     ap.add_argument("--baseline-pairs", type=Path,
                     help="pairs another revision derived from the same log (e.g. main's): the "
                          "difference from today's, and its detection figures beside them")
-    ap.add_argument("--floor-off-too", action="store_true",
+    ap.add_argument("--floor-too", action="store_true",
                     help="with --evaluate: also detect with DetectionConfig.infrastructure_floor "
-                    "off")
+                    "on (off by default)")
     ap.add_argument("--json", type=Path, help="also write every figure here")
     ap.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)

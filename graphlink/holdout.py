@@ -128,7 +128,7 @@ def leave_one_archetype_out(
     ``precision, recall, false_bans, whole_groups`` (over the evaluation
     scenarios, all archetypes), ``ring_clusters_trained``.
 
-    With ``config.infrastructure_floor`` (as detection runs by default) each row
+    With ``config.infrastructure_floor`` (an option, off by default) each row
     also fits the model without similarity features on the same clusters as the
     infrastructure floor (``scoring.score_clusters``), so the floor is held out too.
     """

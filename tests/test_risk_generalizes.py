@@ -451,13 +451,14 @@ def test_a_ring_missing_from_the_behaviour_pairs_keeps_its_infrastructure_risk(w
         assert len(mem) == len(dc)
         return float(mem["cluster_risk"].min()), res.clusters
 
-    alone, _ = dc_risk(none, DetectionConfig())
-    floored, clusters = dc_risk(partial, DetectionConfig())
-    unfloored, _ = dc_risk(partial, DetectionConfig().with_(infrastructure_floor=False))
+    on = DetectionConfig().with_(infrastructure_floor=True)
+    alone, _ = dc_risk(none, on)
+    floored, clusters = dc_risk(partial, on)
+    unfloored, _ = dc_risk(partial, DetectionConfig())  # off by default
     assert floored >= alone - 1e-9 and floored >= unfloored
     assert unfloored < alone  # what the floor is for, in this world
     assert clusters["infrastructure_risk"].notna().all()
-    banned = _wave_groups(partial, truth, DetectionConfig())
+    banned = _wave_groups(partial, truth, on)
     assert banned.get("ring-dc", 0) == 36, banned.to_dict()
     assert set(banned.index) <= {"ring-0", "ring-dc"}, banned.to_dict()
 

@@ -40,9 +40,9 @@ import pandas as pd
 #: snapshots with behavioural similarity pairs, one fitted without any similarity
 #: feature for snapshots that have none (an absent table is "not observed", not
 #: "no ring behaves alike": scored with the first model, every ring would lose the
-#: behaviour evidence it was fitted to expect).  With pairs, the second model is also
-#: the floor of the first (``DetectionConfig.infrastructure_floor``): a ring the pairs
-#: missed keeps the risk its infrastructure alone gives it.
+#: behaviour evidence it was fitted to expect).  With pairs, the second model can also
+#: be the floor of the first (``DetectionConfig.infrastructure_floor``, an option): a
+#: ring the pairs missed keeps the risk its infrastructure alone gives it.
 DEFAULT_MODEL_FILE = "default_model.json"
 DEFAULT_MODEL_NO_SIMILARITY_FILE = "default_model_no_similarity.json"
 
