@@ -263,7 +263,8 @@ def sweep(n: int, seed: int, min_risk: float, only: list[str] | None) -> list[di
 
 
 def loao(
-    n: int, seed: int, train_n: int, train_seeds: list[int], train_table: Path | None = None
+    n: int, seed: int, train_n: int, train_seeds: list[int], train_table: Path | None = None,
+    floor: bool = False,
 ) -> dict[str, Any]:
     """Leave-one-archetype-out table (see the module docstring), with baselines."""
     from graphlink.holdout import render_loao, run_loao
@@ -279,6 +280,7 @@ def loao(
         train_n=train_n,
         train_seeds=train_seeds,
         train_table=train_table,
+        config=DetectionConfig().with_(infrastructure_floor=floor),
         progress=lambda s: console.print(f"[dim]{s}[/]"),
     )
     for table in render_loao(
@@ -318,6 +320,8 @@ def main() -> None:
     ap.add_argument("--louvain", choices=["auto", "yes", "no"], default="auto")
     ap.add_argument("--json", type=Path, help="write all figures here")
     ap.add_argument("--loao", action="store_true", help="leave-one-archetype-out table only")
+    ap.add_argument("--floor", action="store_true",
+                    help="with --loao: detection with DetectionConfig.infrastructure_floor on")
     ap.add_argument("--train-accounts", type=int, default=200_000)
     ap.add_argument("--train-seeds", type=int, nargs="*", default=list(TRAINING_SEEDS))
     ap.add_argument(
@@ -327,7 +331,8 @@ def main() -> None:
     )
     a = ap.parse_args()
     if a.loao:
-        report = {"loao": loao(a.accounts, a.seed, a.train_accounts, a.train_seeds, a.train_table)}
+        report = {"loao": loao(a.accounts, a.seed, a.train_accounts, a.train_seeds, a.train_table,
+                                  a.floor)}
         if a.json:
             a.json.write_text(json.dumps(report, indent=2, default=str))
         return

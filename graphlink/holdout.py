@@ -212,6 +212,7 @@ class LoaoReport:
 
 def run_loao(n: int, seed: int, *, train_n: int, train_seeds: Sequence[int],
              train_table: Path | None = None, no_similarity: bool = True,
+             config: DetectionConfig = DetectionConfig(),
              progress: Progress | None = None) -> LoaoReport:
     """Leave-one-archetype-out on generated scenarios, beside the components baseline.
 
@@ -219,7 +220,8 @@ def run_loao(n: int, seed: int, *, train_n: int, train_seeds: Sequence[int],
     saved ``train_table``); evaluation: seed ``seed`` at ``n`` (never trained
     on), and with ``no_similarity`` also seed ``seed + 1`` without any
     behaviour_similarity table, scored as detection would: by the model
-    fitted on all archetypes without similarity features.
+    fitted on all archetypes without similarity features.  ``config``: detection's,
+    for every row (``infrastructure_floor`` holds the floor out with its archetype).
     """
     from graphlink import baselines
     from graphlink.detect.source import links_from_scenario
@@ -237,7 +239,7 @@ def run_loao(n: int, seed: int, *, train_n: int, train_seeds: Sequence[int],
     ev = prepare(f"eval{seed}", links_from_scenario(sc), sc.truth)
     del sc
     say(f"evaluation scenario seed {seed} clustered")
-    frame = leave_one_archetype_out([tables], [ev], progress=say)
+    frame = leave_one_archetype_out([tables], [ev], config=config, progress=say)
     cc = baselines.components(baselines.incidence(ev.links), hub_cap=100)
     mc, cc_arch = wave_metrics(cc.flagged, ev.truth, method="components (hub cap 100)")
     report = LoaoReport(frame, mc, cc_arch)

@@ -85,10 +85,8 @@ def presents_as_org(top_share: Any, exclusive: Any, share: float) -> Any:
     infrastructure floor: ``share`` or more of a cluster's members on its top e-mail
     domain (``top_share``), and ``share`` or more of that domain's accounts inside the
     cluster (``exclusive``); ``share`` 0: off.  Scalars or arrays (NaN: not an org)."""
-    if share <= 0:
-        return False if np.ndim(top_share) == 0 else np.zeros(np.shape(top_share), bool)
-    return (np.asarray(top_share) >= share) & (np.asarray(exclusive) >= share) \
-        if np.ndim(top_share) else bool(top_share >= share and exclusive >= share)
+    hit = (share > 0) & (np.asarray(top_share) >= share) & (np.asarray(exclusive) >= share)
+    return bool(hit) if hit.ndim == 0 else hit
 
 
 @dataclass
